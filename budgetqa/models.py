@@ -1,0 +1,161 @@
+"""Typed objects that flow through budgetqa: file -> pages -> sections and tables -> facts and passages.
+
+Every stage returns these dataclasses, never loose dicts, so that a reader can follow one value
+from the PDF cell it came from to the citation shown next to an answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points, origin top-left
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of an extracted table grid, with where it sits in the source."""
+
+    text: str
+    page: int  # 1-based physical page (1 for text files)
+    bbox: BBox | None = None  # PDF only
+    line_no: int | None = None  # text files only: 1-based line number
+
+
+@dataclass
+class ExtractedTable:
+    """A table as read from the source, before it becomes facts.
+
+    `columns` holds one header path per grid column, e.g. ("收入预算", "事业收入") or
+    ("功能分类科目编码", "类"). Every row in `rows` has exactly len(columns) entries; an entry
+    is None where the source has no cell (merged or absent) and a Cell with text "" where the
+    cell is printed empty. Continuation pages are already merged into one table.
+    """
+
+    title: str  # e.g. "2025年部门支出预算总表" or "公开03表 一般公共预算支出预算表"
+    unit: str | None  # "元", "万元" … from the table's 单位 line; None when not printed
+    pages: list[int]
+    columns: list[tuple[str, ...]]
+    rows: list[list[Cell | None]]
+    title_bbox: BBox | None = None
+    note: str | None = None  # e.g. "本表为空表"
+
+
+@dataclass
+class Line:
+    """One line of page text with its character offset inside the document text."""
+
+    text: str
+    page: int
+    char_start: int
+    line_no: int | None = None  # text files only
+
+
+@dataclass
+class ParsedDocument:
+    """What a reader returns: the document's lines (in reading order) and its tables."""
+
+    path: str
+    file_name: str
+    file_format: str  # "pdf", "txt", "md"
+    page_count: int
+    lines: list[Line]
+    tables: list[ExtractedTable]
+    # lines that belong to tables are marked so narrative splitting can skip them
+    table_line_ids: set[int] = field(default_factory=set)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+@dataclass
+class DocumentMeta:
+    """Who published the document, for which year, and what kind of disclosure it is."""
+
+    department: str | None  # e.g. "上海市普陀区人民政府办公室"
+    region: str | None  # e.g. "上海市普陀区", "江苏省"
+    fiscal_year: int | None
+    kind: str | None  # "部门预算" | "单位预算" | "部门决算"
+    title: str | None = None
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    """A narrative section with its heading path, e.g. ("其他相关情况说明", "三公经费预算情况说明")."""
+
+    path: tuple[str, ...]
+    page_start: int
+    page_end: int
+
+
+@dataclass
+class Passage:
+    """A span of narrative text that does not cut a sentence or a numbered item in half."""
+
+    passage_id: str
+    document_id: str
+    section_path: tuple[str, ...]
+    text: str
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    kind: str = "narrative"  # "narrative" | "table_row"
+
+
+@dataclass
+class TableFact:
+    """One value of one table cell (or one figure stated in a narrative sentence)."""
+
+    document_id: str
+    table_index: int  # position of the table in the document (narrative facts: -1)
+    table_kind: str  # normalized kind, e.g. "支出预算总表", "三公经费", "绩效目标", "narrative"
+    table_title: str
+    page: int
+    row_index: int
+    row_code: str | None  # normalized classification code, e.g. "2010301"
+    row_label: str  # e.g. "行政运行", "收入总计"
+    row_path: tuple[str, ...]  # labels of the parent rows, outermost first
+    column_path: tuple[str, ...]  # e.g. ("支出预算", "基本支出")
+    value: Decimal | None  # None when the cell is printed empty, or for text facts
+    text_value: str | None  # raw text as printed ("91,016,775.35", "≥3000万条/小时")
+    unit: str | None
+    bbox: BBox | None = None
+    line_no: int | None = None
+    sentence: str | None = None  # narrative facts: the sentence the figure was stated in
+
+    @property
+    def column(self) -> str:
+        return " > ".join(self.column_path)
+
+
+@dataclass
+class Finding:
+    """A failed consistency check: what should hold, where, what was expected and found."""
+
+    check: str  # e.g. "total_equals_sum", "sangong_parts", "table_vs_narrative"
+    where: str  # human-readable place: table, row, column, page
+    expected: str
+    found: str
+    page: int | None = None
+    message: str = ""
+
+
+@dataclass
+class IngestedDocument:
+    """Everything ingestion produces for one file, ready to be stored in one transaction."""
+
+    document_id: str
+    path: str
+    file_name: str
+    file_format: str
+    content_hash: str
+    page_count: int
+    meta: DocumentMeta
+    sections: list[Section]
+    passages: list[Passage]
+    tables: list[ExtractedTable]
+    facts: list[TableFact]
+    findings: list[Finding]
