@@ -159,3 +159,25 @@ class IngestedDocument:
     tables: list[ExtractedTable]
     facts: list[TableFact]
     findings: list[Finding]
+
+
+@dataclass
+class StoredDocument:
+    """A document as the store lists it: identity, metadata and what ingestion found in it."""
+
+    document_id: str
+    file_name: str
+    path: str
+    file_format: str
+    content_hash: str
+    page_count: int
+    department: str | None
+    region: str | None
+    fiscal_year: int | None
+    kind: str | None
+    title: str | None
+    aliases: list[str]
+    table_count: int
+    fact_count: int
+    passage_count: int
+    finding_count: int

@@ -1,0 +1,133 @@
+"""The document library: ingest files into both stores, replace, remove, list. The CLI and the
+Gradio app call these functions; no ingestion logic lives in either.
+
+    library = Library(Settings(data_dir=tmp_path))
+    results = library.ingest([Path("a.pdf"), Path("b.pdf")])
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from budgetqa.models import IngestedDocument, StoredDocument
+from budgetqa.settings import Settings
+from index.store import Store
+from ingest.errors import ReadError
+from ingest.pipeline import SUPPORTED, build_document, file_hash
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileResult:
+    """What happened to one file of a batch."""
+
+    path: Path
+    status: str  # "added" | "replaced" | "unchanged" | "failed"
+    document: StoredDocument | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files to ingest: the given files, and every supported file below the given folders."""
+    files: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED)
+        else:
+            files.append(path)
+    return files
+
+
+class Library:
+    """Both stores of one data directory: the relational store and the passage index."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(settings.resolved_database_url)
+
+    @cached_property
+    def passage_index(self):  # type: ignore[no-untyped-def]
+        from index.passages import PassageIndex
+
+        return PassageIndex(self.settings)
+
+    def ingest(self, paths: Iterable[Path],
+               progress: Callable[[int, int, Path], None] | None = None) -> list[FileResult]:
+        """Ingest files and folders; a bad file is reported and skipped, the batch goes on."""
+        files = collect_files(paths)
+        results = []
+        for number, path in enumerate(files):
+            if progress:
+                progress(number, len(files), path)
+            results.append(self.ingest_file(path))
+        if progress:
+            progress(len(files), len(files), Path(""))
+        return results
+
+    def ingest_file(self, path: Path) -> FileResult:
+        """Ingest one file into both stores, or report why it cannot be used and change nothing."""
+        path = Path(path)
+        try:
+            if path.is_file():
+                existing = self.store.document_by_hash(file_hash(path))
+                if existing is not None:
+                    return FileResult(path, "unchanged", existing)
+            doc = build_document(path, self.settings)
+        except ReadError as error:
+            return FileResult(path, "failed", error=str(error))
+        except Exception as error:  # a reader crash must not end the batch
+            log.exception("unexpected failure reading %s", path)
+            return FileResult(path, "failed", error=f"{path.name}: could not be read ({type(error).__name__}: "
+                                                    f"{error}) — report this file as a bug")
+        replaced = [d.document_id for d in self.store.documents_named(path.name)]
+        try:
+            self._save(doc, replaced)
+        except Exception as error:
+            log.exception("failed to store %s", path)
+            return FileResult(path, "failed", error=f"{path.name}: could not be stored ({error}) — nothing was kept")
+        stored = self.store.document(doc.document_id)
+        return FileResult(path, "replaced" if replaced else "added", stored)
+
+    def _save(self, doc: IngestedDocument, replaced: list[str]) -> None:
+        """Relational store first (one transaction), then the passage index; if indexing fails the
+        relational rows are removed again so that neither store holds half a document."""
+        self.store.save(doc, replaces=replaced)
+        try:
+            for old_id in replaced:
+                self.passage_index.remove_document(old_id)
+            self.passage_index.add_document(doc.document_id, self._index_passages(doc), self._index_meta(doc))
+        except Exception:
+            self.store.delete_document(doc.document_id)
+            self.passage_index.remove_document(doc.document_id)
+            raise
+
+    @staticmethod
+    def _index_meta(doc: IngestedDocument) -> dict:
+        return {"department": doc.meta.department or "", "region": doc.meta.region or "",
+                "fiscal_year": doc.meta.fiscal_year or 0, "kind": doc.meta.kind or "", "file_name": doc.file_name}
+
+    @staticmethod
+    def _index_passages(doc: IngestedDocument):  # type: ignore[no-untyped-def]
+        from index.rows import table_row_passages
+
+        return doc.passages + table_row_passages(doc.document_id, Library._index_meta(doc), doc.facts)
+
+    def remove(self, document_id: str) -> bool:
+        """Remove a document from both stores."""
+        removed = self.store.delete_document(document_id)
+        self.passage_index.remove_document(document_id)
+        return removed
+
+    def documents(self) -> list[StoredDocument]:
+        return self.store.documents()

@@ -1,0 +1,294 @@
+"""The structured store: documents, tables, facts, passages, sections and findings, via SQLAlchemy.
+
+SQLite file under the data directory by default; any SQLAlchemy URL (e.g. PostgreSQL) by setting.
+Only portable SQL is used (no SQLite-specific statements). Money is stored as its exact decimal text.
+
+    store = Store(settings.resolved_database_url)
+    store.save(ingested_document)            # one transaction; replaces older versions
+    facts = store.facts(document_ids=[...], table_kind="三公经费")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, delete, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from budgetqa.models import Finding, IngestedDocument, Passage, Section, StoredDocument, TableFact
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(512), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    file_format: Mapped[str] = mapped_column(String(8))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    page_count: Mapped[int] = mapped_column(Integer)
+    department: Mapped[str | None] = mapped_column(String(200), index=True)
+    region: Mapped[str | None] = mapped_column(String(100))
+    fiscal_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str | None] = mapped_column(Text)
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class TableRow(Base):
+    __tablename__ = "doc_tables"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    table_index: Mapped[int] = mapped_column(Integer)
+    table_kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(String(10))
+    pages: Mapped[list] = mapped_column(JSON)
+    columns: Mapped[list] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class FactRow(Base):
+    __tablename__ = "facts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    table_index: Mapped[int] = mapped_column(Integer)
+    table_kind: Mapped[str] = mapped_column(String(40), index=True)
+    table_title: Mapped[str] = mapped_column(Text)
+    page: Mapped[int] = mapped_column(Integer)
+    row_index: Mapped[int] = mapped_column(Integer)
+    row_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    row_label: Mapped[str] = mapped_column(Text)
+    row_path: Mapped[list] = mapped_column(JSON)
+    column_path: Mapped[list] = mapped_column(JSON)
+    column_leaf: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str | None] = mapped_column(String(40))  # exact decimal text
+    text_value: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(String(10))
+    bbox: Mapped[list | None] = mapped_column(JSON)
+    line_no: Mapped[int | None] = mapped_column(Integer)
+    sentence: Mapped[str | None] = mapped_column(Text)
+
+
+class PassageRow(Base):
+    __tablename__ = "passages"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    section_path: Mapped[list] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(Text)
+    page_start: Mapped[int] = mapped_column(Integer)
+    page_end: Mapped[int] = mapped_column(Integer)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+
+
+class SectionRow(Base):
+    __tablename__ = "sections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    path: Mapped[list] = mapped_column(JSON)
+    page_start: Mapped[int] = mapped_column(Integer)
+    page_end: Mapped[int] = mapped_column(Integer)
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    check: Mapped[str] = mapped_column(String(40))
+    where: Mapped[str] = mapped_column(Text)
+    expected: Mapped[str] = mapped_column(Text)
+    found: Mapped[str] = mapped_column(Text)
+    page: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+
+
+_CHILD_ROWS = (FactRow, PassageRow, SectionRow, FindingRow, TableRow)
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+    return engine
+
+
+class Store:
+    """Documents and their facts, passages and findings in one relational database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _make_engine(url)
+        Base.metadata.create_all(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    # ---- writing -------------------------------------------------------------------------
+    def save(self, doc: IngestedDocument, replaces: Iterable[str] = ()) -> None:
+        """Write one ingested document in a single transaction, deleting the documents it replaces.
+        Either everything of it is stored, or nothing is."""
+        with self._session.begin() as session:
+            for old_id in replaces:
+                _delete(session, old_id)
+            session.add(_document_row(doc))
+            session.flush()
+            session.add_all(_table_rows(doc))
+            session.add_all(_fact_row(doc.document_id, f) for f in doc.facts)
+            session.add_all(_passage_row(p) for p in doc.passages)
+            session.add_all(SectionRow(document_id=doc.document_id, path=list(s.path), page_start=s.page_start,
+                                       page_end=s.page_end) for s in doc.sections)
+            session.add_all(FindingRow(document_id=doc.document_id, check=f.check, where=f.where,
+                                       expected=f.expected, found=f.found, page=f.page, message=f.message)
+                            for f in doc.findings)
+
+    def delete_document(self, document_id: str) -> bool:
+        with self._session.begin() as session:
+            return _delete(session, document_id)
+
+    # ---- reading -------------------------------------------------------------------------
+    def document_by_hash(self, content_hash: str) -> StoredDocument | None:
+        return next(iter(self.documents(where=DocumentRow.content_hash == content_hash)), None)
+
+    def documents_named(self, file_name: str) -> list[StoredDocument]:
+        return self.documents(where=DocumentRow.file_name == file_name)
+
+    def document(self, key: str) -> StoredDocument | None:
+        """A document by id, id prefix or file name."""
+        for doc in self.documents():
+            if key in (doc.document_id, doc.file_name) or (len(key) >= 6 and doc.document_id.startswith(key)):
+                return doc
+        return None
+
+    def documents(self, where=None) -> list[StoredDocument]:  # type: ignore[no-untyped-def]
+        with self._session() as session:
+            query = select(DocumentRow).order_by(DocumentRow.department, DocumentRow.fiscal_year, DocumentRow.file_name)
+            if where is not None:
+                query = query.where(where)
+            rows = session.scalars(query).all()
+            counts = {model: _counts(session, model) for model in _CHILD_ROWS}
+            return [_stored(row, counts) for row in rows]
+
+    def facts(self, document_ids: Sequence[str] | None = None, table_kind: str | None = None,
+              row_code: str | None = None, table_index: int | None = None) -> list[TableFact]:
+        with self._session() as session:
+            query = select(FactRow)
+            if document_ids is not None:
+                query = query.where(FactRow.document_id.in_(list(document_ids)))
+            if table_kind is not None:
+                query = query.where(FactRow.table_kind == table_kind)
+            if row_code is not None:
+                query = query.where(FactRow.row_code == row_code)
+            if table_index is not None:
+                query = query.where(FactRow.table_index == table_index)
+            return [_fact(row) for row in session.scalars(query.order_by(FactRow.id))]
+
+    def passages(self, document_ids: Sequence[str] | None = None) -> list[Passage]:
+        with self._session() as session:
+            query = select(PassageRow)
+            if document_ids is not None:
+                query = query.where(PassageRow.document_id.in_(list(document_ids)))
+            return [_passage(row) for row in session.scalars(query)]
+
+    def sections(self, document_id: str) -> list[Section]:
+        with self._session() as session:
+            rows = session.scalars(select(SectionRow).where(SectionRow.document_id == document_id))
+            return [Section(path=tuple(r.path), page_start=r.page_start, page_end=r.page_end) for r in rows]
+
+    def tables(self, document_id: str) -> list[dict]:
+        with self._session() as session:
+            rows = session.scalars(select(TableRow).where(TableRow.document_id == document_id)
+                                   .order_by(TableRow.table_index))
+            return [{"table_index": r.table_index, "table_kind": r.table_kind, "title": r.title, "unit": r.unit,
+                     "pages": r.pages, "columns": [tuple(c) for c in r.columns], "note": r.note} for r in rows]
+
+    def findings(self, document_id: str | None = None) -> list[tuple[str, Finding]]:
+        with self._session() as session:
+            query = select(FindingRow).order_by(FindingRow.id)
+            if document_id is not None:
+                query = query.where(FindingRow.document_id == document_id)
+            return [(r.document_id, Finding(check=r.check, where=r.where, expected=r.expected, found=r.found,
+                                            page=r.page, message=r.message)) for r in session.scalars(query)]
+
+    def row_counts(self) -> dict[str, int]:
+        """How many rows each table holds (used to prove a failed ingest left nothing behind)."""
+        with self._session() as session:
+            return {model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
+                    for model in (DocumentRow, *_CHILD_ROWS)}
+
+
+def _delete(session: Session, document_id: str) -> bool:
+    for model in _CHILD_ROWS:
+        session.execute(delete(model).where(model.document_id == document_id))
+    return session.execute(delete(DocumentRow).where(DocumentRow.id == document_id)).rowcount > 0
+
+
+def _counts(session: Session, model) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    rows = session.execute(select(model.document_id, func.count()).group_by(model.document_id))
+    return {doc_id: count for doc_id, count in rows}
+
+
+def _document_row(doc: IngestedDocument) -> DocumentRow:
+    return DocumentRow(id=doc.document_id, file_name=doc.file_name, path=doc.path, file_format=doc.file_format,
+                       content_hash=doc.content_hash, page_count=doc.page_count, department=doc.meta.department,
+                       region=doc.meta.region, fiscal_year=doc.meta.fiscal_year, kind=doc.meta.kind,
+                       title=doc.meta.title, aliases=list(doc.meta.aliases))
+
+
+def _table_rows(doc: IngestedDocument) -> list[TableRow]:
+    from ingest.facts import table_kind
+
+    return [TableRow(document_id=doc.document_id, table_index=i, table_kind=table_kind(t.title), title=t.title,
+                     unit=t.unit, pages=list(t.pages), columns=[list(c) for c in t.columns], note=t.note)
+            for i, t in enumerate(doc.tables)]
+
+
+def _fact_row(document_id: str, f: TableFact) -> FactRow:
+    return FactRow(document_id=document_id, table_index=f.table_index, table_kind=f.table_kind,
+                   table_title=f.table_title, page=f.page, row_index=f.row_index, row_code=f.row_code,
+                   row_label=f.row_label, row_path=list(f.row_path), column_path=list(f.column_path),
+                   column_leaf=f.column_path[-1] if f.column_path else "",
+                   value=None if f.value is None else str(f.value), text_value=f.text_value, unit=f.unit,
+                   bbox=list(f.bbox) if f.bbox else None, line_no=f.line_no, sentence=f.sentence)
+
+
+def _fact(r: FactRow) -> TableFact:
+    return TableFact(document_id=r.document_id, table_index=r.table_index, table_kind=r.table_kind,
+                     table_title=r.table_title, page=r.page, row_index=r.row_index, row_code=r.row_code,
+                     row_label=r.row_label, row_path=tuple(r.row_path), column_path=tuple(r.column_path),
+                     value=None if r.value is None else Decimal(r.value), text_value=r.text_value, unit=r.unit,
+                     bbox=tuple(r.bbox) if r.bbox else None, line_no=r.line_no, sentence=r.sentence)  # type: ignore[arg-type]
+
+
+def _passage_row(p: Passage) -> PassageRow:
+    return PassageRow(id=p.passage_id, document_id=p.document_id, section_path=list(p.section_path), text=p.text,
+                      page_start=p.page_start, page_end=p.page_end, char_start=p.char_start,
+                      char_end=p.char_end, kind=p.kind)
+
+
+def _passage(r: PassageRow) -> Passage:
+    return Passage(passage_id=r.id, document_id=r.document_id, section_path=tuple(r.section_path), text=r.text,
+                   page_start=r.page_start, page_end=r.page_end, char_start=r.char_start, char_end=r.char_end,
+                   kind=r.kind)
+
+
+def _stored(row: DocumentRow, counts: dict) -> StoredDocument:  # type: ignore[type-arg]
+    return StoredDocument(
+        document_id=row.id, file_name=row.file_name, path=row.path, file_format=row.file_format,
+        content_hash=row.content_hash, page_count=row.page_count, department=row.department, region=row.region,
+        fiscal_year=row.fiscal_year, kind=row.kind, title=row.title, aliases=list(row.aliases or []),
+        table_count=counts[TableRow].get(row.id, 0), fact_count=counts[FactRow].get(row.id, 0),
+        passage_count=counts[PassageRow].get(row.id, 0), finding_count=counts[FindingRow].get(row.id, 0),
+    )

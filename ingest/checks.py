@@ -1,0 +1,192 @@
+"""The identities a correct disclosure obeys, checked on its facts; each failure is a Finding.
+
+Checked: 收入总计 = 支出总计; a total column = the sum of its sibling columns (合计 = 基本支出 +
+项目支出, 三公合计 = 因公出国(境)费 + 公务接待费 + 公务用车购置及运行费, 小计 = 购置费 + 运行费);
+a parent code = the sum of its child codes; the same code agrees between the 收入 and 支出 总表;
+the totals stated in the narrative agree with the tables after unit conversion.
+
+    findings = check_document(facts)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from budgetqa.models import Finding, TableFact
+
+UNIT_YUAN = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
+_TOTAL_WORDS = ("合计", "小计", "总计")
+
+
+def check_document(facts: list[TableFact]) -> list[Finding]:
+    """All identity checks on one document's facts."""
+    tables: dict[int, list[TableFact]] = defaultdict(list)
+    for fact in facts:
+        if fact.table_index >= 0:
+            tables[fact.table_index].append(fact)
+    findings: list[Finding] = []
+    for table_facts in tables.values():
+        findings += check_income_equals_expense(table_facts)
+        findings += check_column_sums(table_facts)
+        findings += check_code_sums(table_facts)
+    findings += check_income_vs_expense_tables(tables)
+    findings += check_narrative_totals(facts)
+    return findings
+
+
+def _tolerance(unit: str | None, terms: int) -> Decimal:
+    """Exact for 元; for 万元 each printed term may be off by half a cent of rounding."""
+    if unit in (None, "元"):
+        return Decimal("0.001")
+    return Decimal("0.005") * (terms + 1)
+
+
+def _where(fact: TableFact, column: str | None = None) -> str:
+    row = f"{fact.row_code} {fact.row_label}".strip() if fact.row_code else fact.row_label
+    return f"{fact.table_title} · {row} · {column or fact.column} (p.{fact.page})"
+
+
+def check_income_equals_expense(table: list[TableFact]) -> list[Finding]:
+    incomes = [f for f in table if f.value is not None and f.row_label.replace(" ", "") in ("收入总计", "收入合计")]
+    expenses = [f for f in table if f.value is not None and f.row_label.replace(" ", "") in ("支出总计", "支出合计")]
+    if not incomes or not expenses:
+        return []
+    income, expense = incomes[-1], expenses[-1]
+    if abs(income.value - expense.value) <= _tolerance(income.unit, 0):  # type: ignore[operator]
+        return []
+    return [Finding(check="income_equals_expense", where=_where(income), expected=f"支出总计 {expense.text_value}",
+                    found=f"收入总计 {income.text_value}", page=income.page,
+                    message="收入总计 differs from 支出总计")]
+
+
+def check_column_sums(table: list[TableFact]) -> list[Finding]:
+    """Per row: a column named 合计/小计 equals the sum of the columns beside it under one parent."""
+    columns = sorted({f.column_path for f in table}, key=len)
+    rows: dict[int, dict[tuple[str, ...], TableFact]] = defaultdict(dict)
+    for fact in table:
+        rows[fact.row_index][fact.column_path] = fact
+    findings: list[Finding] = []
+    for total_col in columns:
+        if not total_col or total_col[-1] not in _TOTAL_WORDS:
+            continue
+        parts = _part_columns(total_col, columns)
+        if len(parts) < 2:
+            continue
+        for cells in rows.values():
+            total = cells.get(total_col)
+            if total is None or total.value is None:
+                continue
+            values = [cells[c].value for c in parts if c in cells]
+            if len(values) != len(parts):
+                continue
+            found = sum((v for v in values if v is not None), Decimal(0))
+            if abs(found - total.value) > _tolerance(total.unit, len(parts)):
+                names = " + ".join(c[-1] if c[-1] not in _TOTAL_WORDS else c[-2] for c in parts)
+                findings.append(Finding(check="column_sum", where=_where(total), expected=f"{names} = {found}",
+                                        found=f"{total_col[-1]} {total.value}", page=total.page,
+                                        message=f"{total_col[-1]} is not the sum of {names}"))
+    return findings
+
+
+def _part_columns(total_col: tuple[str, ...], columns: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Sibling columns that add up to `total_col`; a sibling with sub-columns counts by its 小计."""
+    parent = total_col[:-1]
+    parts: list[tuple[str, ...]] = []
+    for col in columns:
+        if col == total_col or col[: len(parent)] != parent or len(col) <= len(parent):
+            continue
+        if len(col) == len(parent) + 1:
+            if not any(len(c) > len(col) and c[: len(col)] == col for c in columns):
+                parts.append(col)
+        elif len(col) == len(parent) + 2 and col[-1] in _TOTAL_WORDS:
+            parts.append(col)
+    if not parent:
+        # top-level 合计 beside other top-level columns (Jiangsu 支出总表): only value siblings
+        parts = [c for c in parts if len(c) == 1]
+    return parts
+
+
+def check_code_sums(table: list[TableFact]) -> list[Finding]:
+    """A 类 row equals the sum of its 款 rows, a 款 row the sum of its 项 rows, per column."""
+    by_column: dict[tuple[str, ...], dict[str, TableFact]] = defaultdict(dict)
+    for fact in table:
+        if fact.row_code and fact.value is not None:
+            by_column[fact.column_path].setdefault(fact.row_code, fact)
+        elif fact.row_code:
+            by_column[fact.column_path].setdefault(fact.row_code, fact)
+    findings: list[Finding] = []
+    for column, codes in by_column.items():
+        for code, parent in codes.items():
+            child_len = len(code) + 2
+            children = [f for c, f in codes.items() if len(c) == child_len and c.startswith(code)]
+            if not children:
+                continue
+            found = sum((f.value or Decimal(0) for f in children), Decimal(0))
+            expected = parent.value or Decimal(0)
+            if abs(found - expected) > _tolerance(parent.unit, len(children)):
+                findings.append(Finding(check="code_sum", where=_where(parent),
+                                        expected=f"sum of {len(children)} sub-items = {found}",
+                                        found=f"{parent.text_value or 'empty'}", page=parent.page,
+                                        message=f"{code} is not the sum of its sub-items"))
+    return findings
+
+
+def check_income_vs_expense_tables(tables: dict[int, list[TableFact]]) -> list[Finding]:
+    """The 合计 of each function code agrees between the 收入预算总表 and the 支出预算总表."""
+    def totals(kind: str) -> dict[str, TableFact]:
+        out: dict[str, TableFact] = {}
+        for facts in tables.values():
+            for f in facts:
+                if f.table_kind == kind and f.row_code and f.column_path[-1] == "合计" and f.value is not None:
+                    out.setdefault(f.row_code, f)
+        return out
+
+    income, expense = totals("收入预算总表"), totals("支出预算总表")
+    findings = []
+    for code in sorted(set(income) & set(expense)):
+        a, b = income[code], expense[code]
+        if to_yuan(a) is not None and to_yuan(b) is not None and abs(to_yuan(a) - to_yuan(b)) > Decimal("0.01"):  # type: ignore[operator]
+            findings.append(Finding(check="table_vs_table", where=_where(b), expected=f"收入预算总表 {a.text_value}",
+                                    found=f"支出预算总表 {b.text_value}", page=b.page,
+                                    message=f"{code} 合计 differs between 收入 and 支出 总表"))
+    return findings
+
+
+def to_yuan(fact: TableFact) -> Decimal | None:
+    if fact.value is None or fact.unit not in UNIT_YUAN:
+        return None
+    return fact.value * UNIT_YUAN[fact.unit]
+
+
+_NARRATIVE_TOTALS = {
+    "收入预算": ("收入总计", "收入合计"),
+    "支出预算": ("支出总计", "支出合计"),
+    "预算支出总额": ("支出总计", "支出合计"),
+    "部门预算支出总额": ("支出总计", "支出合计"),
+}
+
+
+def check_narrative_totals(facts: list[TableFact]) -> list[Finding]:
+    """Totals stated in the text (收入预算9,101.68万元) agree with the 收支总表 after conversion."""
+    table_totals: dict[str, TableFact] = {}
+    for f in facts:
+        if f.table_kind == "收支预算总表" and f.value is not None and f.row_label in ("收入总计", "收入合计", "支出总计", "支出合计"):
+            table_totals.setdefault(f.row_label, f)
+    findings = []
+    for f in facts:
+        if f.table_kind != "narrative" or f.column_path != ("金额",) or f.unit not in UNIT_YUAN:
+            continue
+        labels = next((v for k, v in _NARRATIVE_TOTALS.items() if f.row_label.endswith(k)), None)
+        table = next((table_totals[label] for label in labels or () if label in table_totals), None)
+        if table is None or to_yuan(table) is None:
+            continue
+        stated = f.value * UNIT_YUAN[f.unit]  # type: ignore[index,operator]
+        printed_decimals = len(f.text_value.split(".")[1].rstrip("万亿元")) if f.text_value and "." in f.text_value else 0
+        tolerance = UNIT_YUAN[f.unit] * Decimal(5) / Decimal(10) ** (printed_decimals + 1)  # type: ignore[index]
+        if abs(stated - to_yuan(table)) > tolerance:  # type: ignore[operator]
+            findings.append(Finding(check="table_vs_narrative", where=f"正文 p.{f.page}: {f.sentence}",
+                                    expected=f"{table.row_label} {table.text_value}{table.unit}",
+                                    found=f"{f.text_value}", page=f.page,
+                                    message=f"stated {f.row_label} differs from the table"))
+    return findings

@@ -1,0 +1,249 @@
+"""Extracted table grids -> typed facts.
+
+Readers (pdf_reader, text_reader) hand over aligned grids with header paths; this module decides
+what each column is (classification code, row label, value, target text), parses values with
+Decimal, normalizes codes of both styles (`201 03 01` and `2010301`) and builds row paths.
+
+    facts = table_facts("doc-id", 0, extracted_table)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from budgetqa.models import Cell, ExtractedTable, TableFact
+
+# Order matters: the first matching pattern names the table kind.
+TABLE_KINDS: list[tuple[str, str]] = [
+    (r"三公", "三公经费"),
+    (r"机关运行经费", "机关运行经费"),
+    (r"政府采购", "政府采购"),
+    (r"绩效", "绩效目标"),
+    (r"财政拨款收支", "财政拨款收支预算总表"),
+    (r"(财务)?收支(预算|决算)?总表", "收支预算总表"),
+    (r"收入(预算|决算)?总表", "收入预算总表"),
+    (r"支出(预算|决算)?总表", "支出预算总表"),
+    (r"政府性基金", "政府性基金预算支出"),
+    (r"国有资本经营", "国有资本经营预算支出"),
+    (r"一般公共预算.*基本支出|基本支出.*经济分类", "一般公共预算基本支出"),
+    (r"财政拨款.*基本支出", "财政拨款基本支出"),
+    (r"一般公共预算.*支出", "一般公共预算支出"),
+    (r"财政拨款.*支出", "财政拨款支出"),
+]
+
+_NUMBER = re.compile(r"^[-−]?\(?[-−]?\d[\d,]*(\.\d+)?\)?%?$")
+_LEADING_NUMBER = re.compile(r"^([-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+\.\d+)(?=[^\d,.])")
+_SPACED_CODE = re.compile(r"^(\d{3})(?:\s+(\d{2}))?(?:\s+(\d{2}))?$")
+_JOINED_CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
+_TWO_DIGITS = re.compile(r"^\d{2}$")
+_EMPTY_MARKS = {"", "-", "—", "－", "/", "——"}
+
+
+def table_kind(title: str) -> str:
+    """Normalized kind of a table from its title, e.g. '2025年部门支出预算总表' -> '支出预算总表'."""
+    for pattern, kind in TABLE_KINDS:
+        if re.search(pattern, title):
+            return kind
+    return "其他"
+
+
+def parse_value(text: str) -> tuple[Decimal | None, str | None]:
+    """Parse a printed number exactly: ('91,016,775.35') -> Decimal('91016775.35').
+
+    Returns (value, unit_override): unit_override is '%' for percentages. Text that is not a number
+    gives (None, None). A number glued to a following label ('91,016,775.35一、…') keeps the number.
+    """
+    raw = text.strip().replace(" ", "")
+    if raw in _EMPTY_MARKS:
+        return None, None
+    if not _NUMBER.match(raw):
+        glued = _LEADING_NUMBER.match(raw)
+        if not glued:
+            return None, None
+        raw = glued.group(1)
+    unit = "%" if raw.endswith("%") else None
+    negative = raw.startswith(("-", "−")) or (raw.startswith("(") and raw.endswith(")"))
+    digits = raw.strip("()%-−").replace(",", "")
+    try:
+        value = Decimal(digits)
+    except InvalidOperation:
+        return None, None
+    return (-value if negative else value), unit
+
+
+def is_number(text: str | None) -> bool:
+    return bool(text) and parse_value(text or "")[0] is not None
+
+
+def normalize_code(parts: list[str]) -> str | None:
+    """Join code parts of either style into one code: ['201','03','01'] or ['2010301'] -> '2010301'."""
+    joined = "".join(p.strip() for p in parts if p and p.strip())
+    compact = re.sub(r"\s+", "", joined)
+    if compact and compact.isdigit() and len(compact) in (3, 5, 7):
+        return compact
+    return None
+
+
+def split_code_label(text: str) -> tuple[str | None, str]:
+    """'201 03 01 行政运行' -> ('2010301', '行政运行'); '2040501行政运行' -> ('2040501', '行政运行')."""
+    match = re.match(r"^(\d{3}(?:\s?\d{2}){0,2})\s*(\D.*)$", text.strip())
+    if match:
+        code = normalize_code([match.group(1)])
+        if code:
+            return code, match.group(2).strip()
+    return None, text.strip()
+
+
+@dataclass
+class _ColumnRole:
+    index: int
+    role: str  # "code", "label", "value", "target"
+
+
+def _cell_text(cell: Cell | None) -> str:
+    return cell.text.strip() if cell is not None else ""
+
+
+def _column_roles(table: ExtractedTable) -> list[_ColumnRole]:
+    roles: list[_ColumnRole] = []
+    for index, path in enumerate(table.columns):
+        header = "".join(path)
+        last = path[-1] if path else ""
+        texts = [_cell_text(row[index]) for row in table.rows if index < len(row)]
+        filled = [t for t in texts if t and t not in _EMPTY_MARKS]
+        numeric = [t for t in filled if is_number(t)]
+        if last in ("类", "款", "项") or re.search(r"(代码|编码)$", last):
+            roles.append(_ColumnRole(index, "code"))
+        elif re.search(r"指标值|目标值|指标内容|绩效指标值", header):
+            roles.append(_ColumnRole(index, "target"))
+        elif filled and len(numeric) >= 0.6 * len(filled) and not re.search(r"名称|项目$|指标$", last):
+            roles.append(_ColumnRole(index, "value"))
+        elif not filled and not re.search(r"名称|项目$|科目$|指标$", last):
+            roles.append(_ColumnRole(index, "value"))  # an all-empty column is an empty value column
+        else:
+            roles.append(_ColumnRole(index, "label"))
+    return roles
+
+
+def _groups(roles: list[_ColumnRole]) -> list[tuple[list[int], list[int], list[int], list[int]]]:
+    """Split columns into side-by-side groups: (code cols, label cols, value cols, target cols).
+
+    A group starts at a code or label column that follows a value column, so 收入 | 支出 halves of
+    a 收支总表 become two groups sharing each row.
+    """
+    groups: list[tuple[list[int], list[int], list[int], list[int]]] = []
+    current: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
+    for role in roles:
+        starts_key = role.role in ("code", "label")
+        if starts_key and (current[2] or current[3]):
+            groups.append(current)
+            current = ([], [], [], [])
+        {"code": current[0], "label": current[1], "value": current[2], "target": current[3]}[
+            role.role
+        ].append(role.index)
+    if any(current):
+        groups.append(current)
+    return groups
+
+
+def _row_key(
+    row: list[Cell | None], code_cols: list[int], label_cols: list[int], carried: list[str]
+) -> tuple[str | None, str, tuple[str, ...]]:
+    """Code, label and parent labels of one row within a column group."""
+    code = normalize_code([_cell_text(row[i]) for i in code_cols]) if code_cols else None
+    labels = [_cell_text(row[i]) for i in label_cols]
+    # carry merged parent labels (blank in continuation rows) down from the rows above
+    for pos, text in enumerate(labels[:-1]):
+        if text:
+            carried[pos] = text
+            del carried[pos + 1 :]
+            carried.extend([""] * (len(labels) - len(carried)))
+        elif pos < len(carried):
+            labels[pos] = carried[pos]
+    label = labels[-1] if labels else ""
+    parents = tuple(t for t in labels[:-1] if t)
+    if not label and parents:
+        label, parents = parents[-1], parents[:-1]
+    if code is None and label:
+        split_code, rest = split_code_label(label)
+        if split_code:
+            code, label = split_code, rest
+    if code_cols and code is None:
+        # a label like 合计 can sit in the code columns (merged cell)
+        code_text = " ".join(t for t in (_cell_text(row[i]) for i in code_cols) if t)
+        if code_text and not label:
+            label = code_text
+    return code, label, parents
+
+
+def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> list[TableFact]:
+    """All facts of one extracted table, one per (row, value column) and per target text cell."""
+    kind = table_kind(table.title)
+    roles = _column_roles(table)
+    facts: list[TableFact] = []
+    for code_cols, label_cols, value_cols, target_cols in _groups(roles):
+        carried: list[str] = [""] * max(len(label_cols), 1)
+        for row_index, row in enumerate(table.rows):
+            code, label, parents = _row_key(row, code_cols, label_cols, carried)
+            if not code and not label:
+                continue
+            for col in value_cols + target_cols:
+                cell = row[col] if col < len(row) else None
+                if cell is None:
+                    continue
+                fact = _make_fact(document_id, table_index, kind, table, cell, row_index, code, label,
+                                  parents, col, is_target=col in target_cols)
+                if fact is not None:
+                    facts.append(fact)
+    _add_code_paths(facts)
+    return facts
+
+
+def _make_fact(document_id: str, table_index: int, kind: str, table: ExtractedTable, cell: Cell,
+               row_index: int, code: str | None, label: str, parents: tuple[str, ...], col: int,
+               is_target: bool) -> TableFact | None:
+    text = cell.text.strip()
+    value, unit_override = (None, None) if is_target else parse_value(text)
+    if not is_target and value is None and text and text not in _EMPTY_MARKS:
+        return None  # stray text in a value column (a note), not a value
+    return TableFact(
+        document_id=document_id,
+        table_index=table_index,
+        table_kind=kind,
+        table_title=table.title,
+        page=cell.page,
+        row_index=row_index,
+        row_code=code,
+        row_label=label,
+        row_path=parents,
+        column_path=tuple(table.columns[col]),
+        value=value,
+        text_value=text or None,
+        unit=None if is_target else (unit_override or table.unit),
+        bbox=cell.bbox,
+        line_no=cell.line_no,
+    )
+
+
+def _add_code_paths(facts: list[TableFact]) -> None:
+    """Fill row_path of coded rows with the labels of their parent codes (201 > 20103 > 2010301)."""
+    labels = {f.row_code: f.row_label for f in facts if f.row_code and f.row_label}
+    for fact in facts:
+        if fact.row_code and not fact.row_path:
+            parents = [fact.row_code[:n] for n in (3, 5) if n < len(fact.row_code)]
+            fact.row_path = tuple(labels[p] for p in parents if p in labels)
+
+
+def fill_missing_labels(facts: list[TableFact]) -> None:
+    """Give coded rows without a printed name (e.g. a 支出总表 with no name column) the label that
+    other tables of the same document print for that code."""
+    labels: dict[str, str] = {}
+    for fact in facts:
+        if fact.row_code and fact.row_label and not fact.row_label.isdigit():
+            labels.setdefault(fact.row_code, fact.row_label)
+    for fact in facts:
+        if fact.row_code and not fact.row_label and fact.row_code in labels:
+            fact.row_label = labels[fact.row_code]
+    _add_code_paths(facts)

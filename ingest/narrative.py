@@ -1,0 +1,268 @@
+"""Narrative text -> sections with heading paths -> passages with pages and offsets -> stated figures.
+
+Lines that belong to tables are skipped. Headings are recognised by their numbering (第一部分,
+一、, （一）) or by the standard section names of these disclosures; a passage never cuts a sentence
+or a numbered item in half.
+
+    sections, passages = split_passages("doc-id", parsed_document)
+    facts = narrative_facts("doc-id", passages)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from budgetqa.models import Line, ParsedDocument, Passage, Section, TableFact
+
+MAX_PASSAGE_CHARS = 360
+_SECTION_WORDS = (
+    "主要职能", "机构设置", "预算单位构成", "名词解释", "编制说明", "情况说明", "预算表", "项目概述",
+    "立项依据", "实施主体", "实施方案", "实施周期", "年度预算安排", "绩效目标", "部门概况",
+    "主要工作任务", "收支预算", "三公", "机关运行经费", "政府采购", "国有资产", "其他相关情况",
+    "项目经费", "预算情况", "测算分析", "预算安排",
+)
+_LEVEL1 = re.compile(r"^(第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+、)")
+_LEVEL2 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+_ITEM = re.compile(r"^(\d{1,2}[.、．]|[（(]\d{1,2}[）)]|[①②③④⑤⑥⑦⑧⑨⑩])")
+_SENTENCE_END = re.compile(r"(?<=[。；！？!?;])")
+_PAGE_NUMBER = re.compile(r"^[-—\s]*\d{1,3}[-—\s]*$")
+_TOC_LEADER = re.compile(r"[…\.]{6,}")
+
+
+@dataclass
+class _Block:
+    """A paragraph or numbered item: joined lines with the page of each character span."""
+
+    text: str
+    spans: list[tuple[int, int, int]]  # (offset in text, page, char_start in the document)
+    section: tuple[str, ...]
+
+    def page_at(self, offset: int) -> int:
+        page = self.spans[0][1]
+        for start, span_page, _ in self.spans:
+            if start <= offset:
+                page = span_page
+        return page
+
+    def doc_offset(self, offset: int) -> int:
+        best = self.spans[0]
+        for span in self.spans:
+            if span[0] <= offset:
+                best = span
+        return best[2] + (offset - best[0])
+
+
+def heading_level(text: str, is_markdown: bool = False) -> int:
+    """0 when the line is body text; 1 or 2 for a section heading; 3 for a named sub-heading."""
+    line = text.strip()
+    if is_markdown and line.startswith("#"):
+        return min(line.count("#", 0, line.find(" ") if " " in line else len(line)), 3)
+    if not line or len(line) > 40 or _TOC_LEADER.search(line):
+        return 0
+    ends_like_sentence = line.endswith(("。", "；", "，", ",", "：", ":")) and not line.endswith("。 ")
+    if _LEVEL1.match(line) and len(line) <= 30 and not line.endswith("，"):
+        return 1
+    if _LEVEL2.match(line) and len(line) <= 30 and not ends_like_sentence:
+        return 2
+    if not ends_like_sentence and len(line) <= 30 and any(w in line for w in _SECTION_WORDS):
+        if not _ITEM.match(line) and not re.search(r"\d[\d,]*\.?\d*万?元", line):
+            return 2 if len(line) > 6 else 3
+    return 0
+
+
+def _clean_heading(text: str) -> str:
+    return re.sub(r"^#+\s*", "", text.strip()).rstrip("。:：")
+
+
+def _blocks(doc: ParsedDocument) -> list[_Block]:
+    """Group body lines into paragraphs/items, tracking the heading path above each."""
+    is_md = doc.file_format == "md"
+    path: list[tuple[int, str]] = []
+    blocks: list[_Block] = []
+    current: _Block | None = None
+    for index, line in enumerate(doc.lines):
+        text = line.text.strip()
+        if index in doc.table_line_ids or not text or _PAGE_NUMBER.match(text) or _TOC_LEADER.search(text):
+            if not text and current is not None:
+                blocks.append(current)
+                current = None
+            continue
+        level = heading_level(text, is_md)
+        if level:
+            if current is not None:
+                blocks.append(current)
+                current = None
+            path = [(lvl, name) for lvl, name in path if lvl < level]
+            path.append((level, _clean_heading(text)))
+            continue
+        section = tuple(name for _, name in path)
+        starts_item = bool(_ITEM.match(text) or _LEVEL2.match(text))
+        follows_end = current is not None and current.text.endswith(("。", "；", "：", ":"))
+        if current is None or current.section != section or starts_item or (follows_end and is_md):
+            if current is not None:
+                blocks.append(current)
+            current = _Block(text="", spans=[], section=section)
+        current.spans.append((len(current.text), line.page, line.char_start + line.text.find(text[:1])))
+        current.text += text
+    if current is not None:
+        blocks.append(current)
+    return [b for b in blocks if b.text.strip()]
+
+
+def _sentences(block: _Block) -> list[tuple[int, int]]:
+    bounds, start = [], 0
+    for match in _SENTENCE_END.finditer(block.text):
+        end = match.start()
+        if end > start:
+            bounds.append((start, end))
+            start = end
+    if start < len(block.text):
+        bounds.append((start, len(block.text)))
+    return bounds
+
+
+def split_passages(document_id: str, doc: ParsedDocument) -> tuple[list[Section], list[Passage]]:
+    """Sections (heading paths with page ranges) and passages of at most ~360 characters that
+    keep sentences and short numbered items whole; consecutive short blocks of one section are
+    packed together."""
+    sections: dict[tuple[str, ...], Section] = {}
+    passages: list[Passage] = []
+    pending: list[tuple[_Block, int, int]] = []  # pieces waiting to be packed into one passage
+
+    def flush() -> None:
+        if not pending:
+            return
+        first, last = pending[0], pending[-1]
+        text = "\n".join(block.text[start:end] for block, start, end in pending)
+        passages.append(Passage(
+            passage_id=f"{document_id}:p{len(passages)}",
+            document_id=document_id,
+            section_path=first[0].section,
+            text=text,
+            page_start=first[0].page_at(first[1]),
+            page_end=last[0].page_at(max(last[2] - 1, last[1])),
+            char_start=first[0].doc_offset(first[1]),
+            char_end=last[0].doc_offset(last[2]),
+        ))
+        pending.clear()
+
+    for block in _blocks(doc):
+        _extend_section(sections, block)
+        for start, end in _pieces(block):
+            size = sum(e - s for _, s, e in pending)
+            if pending and (pending[0][0].section != block.section or size + end - start > MAX_PASSAGE_CHARS):
+                flush()
+            pending.append((block, start, end))
+    flush()
+    return list(sections.values()), passages
+
+
+def _pieces(block: _Block) -> list[tuple[int, int]]:
+    """Split a block at sentence ends into pieces no longer than MAX_PASSAGE_CHARS where possible."""
+    pieces: list[tuple[int, int]] = []
+    start = end = 0
+    for s, e in _sentences(block):
+        if e - start > MAX_PASSAGE_CHARS and end > start:
+            pieces.append((start, end))
+            start = s
+        end = e
+    if end > start:
+        pieces.append((start, end))
+    return pieces
+
+
+def _extend_section(sections: dict[tuple[str, ...], Section], block: _Block) -> None:
+    first, last = block.spans[0][1], block.spans[-1][1]
+    section = sections.get(block.section)
+    if section is None:
+        sections[block.section] = Section(path=block.section, page_start=first, page_end=last)
+    else:
+        section.page_end = max(section.page_end, last)
+
+
+_FIGURE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元)")
+_CHANGE = re.compile(
+    r"比(\d{4})\s*年(?:度)?(?:预算(?:数)?|决算(?:数)?)?(?:相比)?(增加|减少|增长|下降|持平)(?:了)?"
+    r"\s*(?:(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元))?"
+)
+
+
+def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact]:
+    """Figures stated in narrative sentences ("“三公”经费预算数为102.74万元，比2019年预算减少
+    103.50万元") as facts linked to their sentence: the amount, and the stated change."""
+    facts: list[TableFact] = []
+    for passage in passages:
+        if passage.kind != "narrative":
+            continue
+        offset = 0
+        for raw in re.split(r"(?<=[。；;])", passage.text.replace("\n", "")):
+            sentence = raw.strip()
+            if not sentence:
+                continue
+            facts.extend(_sentence_facts(document_id, passage, sentence, len(facts)))
+            offset += len(raw)
+    return facts
+
+
+def _subject(text_before: str) -> str:
+    """The phrase a figure is about: the words between the last clause break and the number."""
+    clause = re.split(r"[，,；;：:。（(]", text_before)[-1]
+    clause = re.sub(r"(预算数|预算|支出|安排|合计|共计|总额)?(为|是|达|计)?$", lambda m: m.group(1) or "", clause)
+    clause = re.sub(r"^(其中|主要用于|包括|\d+[.、．])", "", clause.strip())
+    return clause.strip("“” ")
+
+
+def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_index: int) -> list[TableFact]:
+    facts: list[TableFact] = []
+    changes = {m.start(3) if m.group(3) else -1: m for m in _CHANGE.finditer(sentence)}
+    last_subject = ""
+    for match in _FIGURE.finditer(sentence):
+        amount = Decimal(match.group(1).replace(",", ""))
+        change = changes.get(match.start(1))
+        if change is not None:
+            column: tuple[str, ...] = (f"比{change.group(1)}年", change.group(2))
+            subject = last_subject
+        else:
+            subject = _subject(sentence[: match.start()]) or last_subject
+            last_subject = subject
+            column = ("金额",)
+        facts.append(_narrative_fact(document_id, passage, sentence, subject, column, amount,
+                                     match.group(2), match.group(0), start_index + len(facts)))
+    for change in _CHANGE.finditer(sentence):
+        if change.group(2) == "持平":
+            facts.append(_narrative_fact(document_id, passage, sentence, last_subject or _subject(
+                sentence[: change.start()]), (f"比{change.group(1)}年", "持平"), Decimal(0), None,
+                change.group(0), start_index + len(facts)))
+    return facts
+
+
+def _narrative_fact(document_id: str, passage: Passage, sentence: str, subject: str,
+                    column: tuple[str, ...], amount: Decimal, unit: str | None, printed: str,
+                    row_index: int) -> TableFact:
+    return TableFact(
+        document_id=document_id,
+        table_index=-1,
+        table_kind="narrative",
+        table_title=" > ".join(passage.section_path) or "正文",
+        page=passage.page_start,
+        row_index=row_index,
+        row_code=None,
+        row_label=subject,
+        row_path=passage.section_path,
+        column_path=column,
+        value=amount,
+        text_value=printed,
+        unit=unit,
+        sentence=sentence,
+    )
+
+
+def lines_from_text(text: str, page: int = 1) -> list[Line]:
+    """Lines of a plain string (used for generated documents and tests)."""
+    lines, offset = [], 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        lines.append(Line(text=line, page=page, char_start=offset, line_no=number))
+        offset += len(line) + 1
+    return lines

@@ -1,0 +1,107 @@
+"""One file in, one IngestedDocument out: validate -> read -> metadata -> passages -> facts -> checks.
+
+This module is pure (no store): `index.store` writes what it returns, in one transaction.
+
+    doc = build_document(Path("普陀区人民政府办公室2025年部门预算.pdf"))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from budgetqa.models import IngestedDocument, ParsedDocument
+from budgetqa.settings import Settings
+from ingest.checks import check_document
+from ingest.errors import ReadError
+from ingest.facts import fill_missing_labels, table_facts
+from ingest.meta import detect_meta
+from ingest.narrative import narrative_facts, split_passages
+
+SUPPORTED = {".pdf": "pdf", ".txt": "txt", ".md": "md", ".markdown": "md"}
+_BUDGET_WORDS = re.compile(r"预算|决算")
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def validate_file(path: Path, settings: Settings) -> str:
+    """Refuse what cannot be a readable disclosure before opening it; returns the format."""
+    if not path.is_file():
+        raise ReadError(path, "file not found", "check the path")
+    size = path.stat().st_size
+    if size == 0:
+        raise ReadError(path, "the file is empty (0 bytes)", "re-download or re-export the document")
+    if size > settings.max_file_mb * 1024 * 1024:
+        raise ReadError(path, f"the file is {size / 1048576:.0f} MB, over the {settings.max_file_mb:.0f} MB limit",
+                        "split it, or raise BUDGETQA_MAX_FILE_MB")
+    file_format = SUPPORTED.get(path.suffix.lower())
+    if file_format is None:
+        raise ReadError(path, f"unsupported file type '{path.suffix or '(none)'}'",
+                        "give a PDF, .txt or .md budget disclosure")
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    if file_format == "pdf" and b"%PDF" not in head:
+        raise ReadError(path, "not a PDF (no %PDF header)", "check that the file really is a PDF, not a renamed file")
+    return file_format
+
+
+def read_document(path: Path, settings: Settings) -> ParsedDocument:
+    """Read a file with the reader for its format."""
+    file_format = validate_file(path, settings)
+    if file_format == "pdf":
+        from ingest.pdf_reader import read_pdf
+
+        parsed = read_pdf(path)
+        if parsed.page_count > settings.max_pages:
+            raise ReadError(path, f"{parsed.page_count} pages, over the {settings.max_pages}-page limit",
+                            "split the file, or raise BUDGETQA_MAX_PAGES")
+        return parsed
+    from ingest.text_reader import read_text
+
+    return read_text(path)
+
+
+def build_document(path: Path, settings: Settings | None = None) -> IngestedDocument:
+    """Read and analyse one file; raises ReadError with a clear message when it cannot be used."""
+    settings = settings or Settings()
+    path = Path(path)
+    parsed = read_document(path, settings)
+    content_hash = file_hash(path)
+    document_id = content_hash[:16]
+    meta = detect_meta(parsed)
+    if not _looks_like_budget(parsed, meta.fiscal_year):
+        raise ReadError(path, "not a budget disclosure (no 预算/决算 statements or budget tables found)",
+                        "give a 部门预算/单位预算/部门决算 document")
+    sections, passages = split_passages(document_id, parsed)
+    facts = []
+    for index, table in enumerate(parsed.tables):
+        facts += table_facts(document_id, index, table)
+    fill_missing_labels(facts)
+    facts += narrative_facts(document_id, passages)
+    findings = check_document(facts)
+    return IngestedDocument(
+        document_id=document_id,
+        path=str(path.resolve()),
+        file_name=path.name,
+        file_format=parsed.file_format,
+        content_hash=content_hash,
+        page_count=parsed.page_count,
+        meta=meta,
+        sections=sections,
+        passages=passages,
+        tables=parsed.tables,
+        facts=facts,
+        findings=findings,
+    )
+
+
+def _looks_like_budget(parsed: ParsedDocument, fiscal_year: int | None) -> bool:
+    text = parsed.text[:20000]
+    return bool(parsed.tables or fiscal_year) and len(_BUDGET_WORDS.findall(text)) >= 3
