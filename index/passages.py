@@ -1,0 +1,368 @@
+"""The passage index: Chroma (dense, through langchain-chroma) + BM25 over jieba tokens, fused by RRF.
+
+    index = PassageIndex(settings)
+    index.add_document(doc.document_id, doc.passages, {"department": ..., "fiscal_year": 2025, ...})
+    hits = index.search("公车经费为什么减少", k=5, filters={"department": "上海市普陀区人民政府办公室"})
+    retriever = index.as_retriever(k=5, filters={"fiscal_year": 2025})   # a LangChain BaseRetriever
+
+Filters (department, region, fiscal_year, kind, document_id, passage_kind, section_path prefix) are
+applied inside both retrievers: as a Chroma `where` clause and as a mask on the BM25 candidates.
+The embedding model's name and dimension are stored as collection metadata; querying or adding with
+another model raises `ModelMismatchError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from budgetqa.models import DocumentMeta, Passage
+from budgetqa.settings import Settings
+from index.embeddings import describe, get_embeddings
+from index.lexical import BM25Store, LexicalEntry, normalize, tokenize, tokenize_query
+
+COLLECTION = "budgetqa_passages"
+SECTION_SEP = " > "
+MAX_SECTION_LEVELS = 6
+META_KEYS = ("department", "region", "fiscal_year", "kind", "file_name")
+FILTER_KEYS = ("department", "region", "fiscal_year", "kind", "file_name", "document_id", "passage_kind",
+               "section_path")
+Mode = Literal["hybrid", "bm25", "dense"]
+
+
+class ModelMismatchError(RuntimeError):
+    """The index was built with another embedding model than the one configured now."""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One retrieved passage with its document metadata, fused score and the retrievers that found it."""
+
+    passage_id: str
+    document_id: str
+    section_path: tuple[str, ...]
+    text: str
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    kind: str  # passage kind: "narrative" | "table_row"
+    score: float
+    retrievers: tuple[str, ...]  # subset of ("dense", "bm25")
+    file_name: str | None = None
+    department: str | None = None
+    fiscal_year: int | None = None
+    document_kind: str | None = None  # "部门预算" | "单位预算" | "部门决算"
+    dense_rank: int | None = None  # 1-based rank in each retriever's list, None when not found there
+    bm25_rank: int | None = None
+
+    @property
+    def passage(self) -> Passage:
+        return Passage(self.passage_id, self.document_id, self.section_path, self.text, self.page_start,
+                       self.page_end, self.char_start, self.char_end, self.kind)
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """Reciprocal rank fusion: score = sum over retrievers of weight / (rrf_k + rank)."""
+
+    dense: float = 1.0
+    bm25: float = 1.0
+    rrf_k: int = 60
+    candidates: int = 40  # how deep each retriever is read before fusing
+
+
+def meta_dict(meta: DocumentMeta | dict[str, Any], file_name: str | None = None) -> dict[str, Any]:
+    """Document metadata as the index keeps it (accepts the ingest `DocumentMeta` or a plain dict)."""
+    if isinstance(meta, DocumentMeta):
+        out: dict[str, Any] = {"department": meta.department, "region": meta.region,
+                               "fiscal_year": meta.fiscal_year, "kind": meta.kind}
+    else:
+        out = {key: meta.get(key) for key in META_KEYS}
+    if file_name is not None:
+        out["file_name"] = file_name
+    out.setdefault("file_name", None)
+    return out
+
+
+def passage_metadata(passage: Passage, meta: dict[str, Any]) -> dict[str, Any]:
+    """Flat, None-free metadata for one passage (Chroma accepts only str/int/float/bool values)."""
+    md: dict[str, Any] = {
+        "passage_id": passage.passage_id,
+        "document_id": passage.document_id,
+        "passage_kind": passage.kind,
+        "section_path": SECTION_SEP.join(passage.section_path),
+        "section_depth": len(passage.section_path),
+        "page_start": passage.page_start,
+        "page_end": passage.page_end,
+        "char_start": passage.char_start,
+        "char_end": passage.char_end,
+        "text": passage.text,
+    }
+    for level in range(1, min(len(passage.section_path), MAX_SECTION_LEVELS) + 1):
+        md[f"section_{level}"] = SECTION_SEP.join(passage.section_path[:level])
+    md.update({k: v for k, v in meta.items() if v is not None})
+    return md
+
+
+def indexed_text(passage: Passage, meta: dict[str, Any]) -> str:
+    """What the retrievers see: year, department, section path, then the passage text."""
+    head = [f"{meta['fiscal_year']}年" if meta.get("fiscal_year") else "", meta.get("department") or ""]
+    if passage.kind != "table_row":  # table rows already start with year, department and table title
+        head += list(passage.section_path)
+    else:
+        head = []
+    return " ".join([h for h in head if h] + [passage.text])
+
+
+def _section_prefix(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(p.strip() for p in value.split(SECTION_SEP.strip()) if p.strip())
+    return tuple(value)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+
+
+def chroma_where(filters: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Translate index filters into a Chroma `where` clause (None when nothing to filter)."""
+    clauses: list[dict[str, Any]] = []
+    for key, value in (filters or {}).items():
+        if value is None:
+            continue
+        if key not in FILTER_KEYS:
+            raise ValueError(f"Unknown passage filter {key!r}; use one of {', '.join(FILTER_KEYS)}.")
+        if key == "section_path":
+            prefix = _section_prefix(value)
+            if not prefix:
+                continue
+            if len(prefix) > MAX_SECTION_LEVELS:
+                raise ValueError(f"section_path filters go at most {MAX_SECTION_LEVELS} levels deep.")
+            clauses.append({f"section_{len(prefix)}": SECTION_SEP.join(prefix)})
+            continue
+        values = _as_list(value)
+        clauses.append({key: values[0]} if len(values) == 1 else {key: {"$in": values}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def metadata_matches(md: dict[str, Any], filters: dict[str, Any] | None) -> bool:
+    """The same filter semantics as `chroma_where`, evaluated on one passage's metadata."""
+    for key, value in (filters or {}).items():
+        if value is None:
+            continue
+        if key == "section_path":
+            prefix = _section_prefix(value)
+            if prefix and md.get(f"section_{len(prefix)}") != SECTION_SEP.join(prefix):
+                return False
+        elif md.get(key) not in _as_list(value):
+            return False
+    return True
+
+
+class PassageIndex:
+    """Dense + lexical index of passages, persisted under `settings.index_dir` (or a Chroma server).
+
+    Usage: `PassageIndex(settings).search("金融办的主要职能有哪些", k=5)`.
+    """
+
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None,
+                 weights: FusionWeights | None = None) -> None:
+        self.settings = settings
+        self.embeddings = embeddings if embeddings is not None else get_embeddings(settings)
+        self.model_name, self.dimension = describe(self.embeddings)
+        self.weights = weights or FusionWeights()
+        self._chroma = self._open_chroma()
+        self._lexical = BM25Store(settings.index_dir / "bm25")
+
+    # ---------- opening ----------
+    def _open_chroma(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+        from langchain_chroma import Chroma
+
+        client_settings = ChromaSettings(anonymized_telemetry=False)
+        common: dict[str, Any] = {
+            "collection_name": COLLECTION,
+            "embedding_function": self.embeddings,
+            "collection_metadata": self._model_metadata(),
+            "collection_configuration": {"hnsw": {"space": "cosine"}},
+        }
+        if self.settings.chroma_host:
+            client = chromadb.HttpClient(host=self.settings.chroma_host, port=self.settings.chroma_port,
+                                         settings=client_settings)
+            self.location = f"Chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
+        else:
+            path = self.settings.index_dir / "chroma"
+            path.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(path), settings=client_settings)
+            self.location = str(path)
+        return Chroma(client=client, **common)
+
+    def _model_metadata(self) -> dict[str, Any]:
+        return {"embedding_model": self.model_name, "embedding_dim": self.dimension}
+
+    def _check_model(self) -> None:
+        """Refuse to mix vectors of two models; an empty collection simply adopts the current one."""
+        collection = self._chroma._collection
+        stored = collection.metadata or {}
+        built_with = (stored.get("embedding_model"), stored.get("embedding_dim"))
+        if built_with == (self.model_name, self.dimension):
+            return
+        if collection.count() == 0:
+            collection.modify(metadata=self._model_metadata())
+            return
+        raise ModelMismatchError(
+            f"The passage index in {self.location} was built with embedding model {built_with[0]!r} "
+            f"(dimension {built_with[1]}), but the configured model is {self.model_name!r} "
+            f"(dimension {self.dimension}). Rebuild the index with `budgetqa reindex`, or set "
+            f"BUDGETQA_EMBEDDING_MODEL={built_with[0]} to query the index as it was built."
+        )
+
+    # ---------- changes ----------
+    def add_document(self, document_id: str, passages: Sequence[Passage],
+                     meta: DocumentMeta | dict[str, Any]) -> int:
+        """Index all passages of one document, replacing whatever was indexed for it before.
+
+        `meta` carries department, region, fiscal_year, kind and file_name. Returns the passage count.
+        """
+        self._check_model()
+        meta = meta_dict(meta)
+        ids = [p.passage_id for p in passages]
+        if len(set(ids)) != len(ids):
+            dup = sorted({i for i in ids if ids.count(i) > 1})[:3]
+            raise ValueError(f"Document {document_id}: duplicate passage ids {dup}; ids must be unique.")
+        wrong = [p.passage_id for p in passages if p.document_id != document_id]
+        if wrong:
+            raise ValueError(f"Passages {wrong[:3]} belong to another document than {document_id}.")
+        self._chroma.delete(where={"document_id": document_id})
+        texts = [indexed_text(p, meta) for p in passages]
+        metadatas = [passage_metadata(p, meta) for p in passages]
+        for start in range(0, len(passages), 256):
+            self._chroma.add_texts(texts[start:start + 256], metadatas[start:start + 256],
+                                   ids=ids[start:start + 256])
+        entries = [LexicalEntry(p.passage_id, document_id, md, tokenize(text))
+                   for p, md, text in zip(passages, metadatas, texts, strict=True)]
+        self._lexical.replace_document(document_id, entries)
+        return len(passages)
+
+    def remove_document(self, document_id: str) -> None:
+        """Remove every passage of `document_id` from both retrievers (no error when absent)."""
+        self._chroma.delete(where={"document_id": document_id})
+        self._lexical.remove_document(document_id)
+
+    def clear(self) -> None:
+        """Drop everything (both retrievers) and start an empty index for the configured model."""
+        self._chroma.delete_collection()
+        self._chroma = self._open_chroma()
+        self._lexical.clear()
+
+    def document_ids(self) -> list[str]:
+        """Ids of the documents that have passages in the index."""
+        got = self._chroma.get(include=["metadatas"])
+        dense = {md["document_id"] for md in got["metadatas"] if md}
+        return sorted(dense | set(self._lexical.document_ids()))
+
+    def count(self) -> int:
+        return self._chroma._collection.count()
+
+    # ---------- search ----------
+    def search(self, query: str, k: int = 5, filters: dict[str, Any] | None = None,
+               mode: Mode = "hybrid") -> list[SearchHit]:
+        """The `k` best passages for `query` among those matching `filters`."""
+        if mode not in ("hybrid", "bm25", "dense"):
+            raise ValueError(f"mode must be 'hybrid', 'bm25' or 'dense', not {mode!r}")
+        if not query.strip():
+            return []
+        depth = k if mode != "hybrid" else max(k, self.weights.candidates)
+        dense = self._dense(query, depth, filters) if mode != "bm25" else []
+        lexical = self._bm25(query, depth, filters) if mode != "dense" else []
+        return self._fuse(dense, lexical, mode)[:k]
+
+    def _dense(self, query: str, depth: int, filters: dict[str, Any] | None) -> list[dict[str, Any]]:
+        self._check_model()
+        where = chroma_where(filters)
+        try:
+            found = self._chroma.similarity_search_with_score(normalize(query), k=depth, filter=where)
+        except Exception as exc:  # Chroma raises when the filter matches nothing in some versions
+            if "no elements" in str(exc).lower():
+                return []
+            raise
+        return [doc.metadata for doc, _distance in found]
+
+    def _bm25(self, query: str, depth: int, filters: dict[str, Any] | None) -> list[dict[str, Any]]:
+        chroma_where(filters)  # validates the filter keys the same way for both retrievers
+        accept = (lambda md: metadata_matches(md, filters)) if filters else None
+        return [entry.metadata for entry, _score in self._lexical.search(tokenize_query(query), depth, accept)]
+
+    def _fuse(self, dense: list[dict[str, Any]], lexical: list[dict[str, Any]], mode: Mode) -> list[SearchHit]:
+        w = self.weights
+        scores: dict[str, float] = {}
+        ranks: dict[str, dict[str, int]] = {}
+        metadata: dict[str, dict[str, Any]] = {}
+        for name, weight, results in (("dense", w.dense, dense), ("bm25", w.bm25, lexical)):
+            for rank, md in enumerate(results, start=1):
+                pid = md["passage_id"]
+                metadata.setdefault(pid, md)
+                ranks.setdefault(pid, {})[name] = rank
+                scores[pid] = scores.get(pid, 0.0) + (weight if mode == "hybrid" else 1.0) / (w.rrf_k + rank)
+        order = sorted(scores, key=lambda pid: -scores[pid])
+        return [_hit(metadata[pid], scores[pid], ranks[pid]) for pid in order]
+
+    def as_retriever(self, k: int = 5, filters: dict[str, Any] | None = None,
+                     mode: Mode = "hybrid") -> PassageRetriever:
+        """A LangChain retriever over this index (documents carry the SearchHit fields as metadata)."""
+        return PassageRetriever(index=self, k=k, filters=filters, mode=mode)
+
+
+def _hit(md: dict[str, Any], score: float, ranks: dict[str, int]) -> SearchHit:
+    section = tuple(md["section_path"].split(SECTION_SEP)) if md.get("section_path") else ()
+    return SearchHit(
+        passage_id=md["passage_id"], document_id=md["document_id"], section_path=section,
+        text=md.get("text", ""), page_start=int(md["page_start"]), page_end=int(md["page_end"]),
+        char_start=int(md["char_start"]), char_end=int(md["char_end"]),
+        kind=md.get("passage_kind", "narrative"), score=score,
+        retrievers=tuple(name for name in ("dense", "bm25") if name in ranks),
+        file_name=md.get("file_name"), department=md.get("department"),
+        fiscal_year=md.get("fiscal_year"), document_kind=md.get("kind"),
+        dense_rank=ranks.get("dense"), bm25_rank=ranks.get("bm25"),
+    )
+
+
+class PassageRetriever(BaseRetriever):
+    """LangChain face of `PassageIndex.search`: `retriever.invoke("三公经费为什么减少")`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: Any
+    k: int = 5
+    filters: dict[str, Any] | None = None
+    mode: str = "hybrid"
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+                                ) -> list[Document]:
+        hits = self.index.search(query, k=self.k, filters=self.filters, mode=self.mode)
+        return [hit_to_document(hit) for hit in hits]
+
+
+def hit_to_document(hit: SearchHit) -> Document:
+    """A LangChain Document for one hit: page_content is the passage text, metadata the rest."""
+    md = {key: value for key, value in hit.__dict__.items() if key != "text" and value is not None}
+    md["section_path"] = SECTION_SEP.join(hit.section_path)
+    md["retrievers"] = list(hit.retrievers)
+    return Document(page_content=hit.text, metadata=md, id=hit.passage_id)
+
+
+def index_path(settings: Settings) -> Path:
+    """Where the on-disk index lives (Chroma under chroma/, BM25 under bm25/)."""
+    return settings.index_dir
