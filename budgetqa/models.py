@@ -181,3 +181,67 @@ class StoredDocument:
     fact_count: int
     passage_count: int
     finding_count: int
+
+
+@dataclass
+class Citation:
+    """Where an answer's evidence is: document and page, and the cell or the snippet."""
+
+    document: str  # file name as ingested
+    page: int
+    document_id: str = ""
+    table: str | None = None
+    row: str | None = None
+    column: str | None = None
+    snippet: str | None = None
+    bbox: BBox | None = None  # the cited cell on the page (PDF), for highlighting
+    line_no: int | None = None  # text files
+
+    def to_json(self) -> dict:
+        out = {"document": self.document, "page": self.page}
+        for key in ("table", "row", "column", "snippet"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
+
+
+@dataclass
+class Answer:
+    """An answer with its evidence. `value`/`unit` hold the primary number of a numeric answer."""
+
+    question: str
+    answer: str
+    found: bool
+    route: str  # "table" | "passage" | "compute" | "none"
+    value: Decimal | None = None
+    unit: str | None = None
+    citations: list[Citation] = field(default_factory=list)
+    latency_ms: float = 0.0
+    computation: str | None = None  # the arithmetic shown to the user, inputs cited
+    chart: list[dict] | None = None  # [{"label": "2017年", "value": 1.0, "unit": "万元"}] for comparisons
+    llm: str | None = None  # the chat model that phrased the answer, if any
+
+    def to_json(self) -> dict:
+        """The `ask --json` object of ../shared/docs/eval-format.md."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "found": self.found,
+            "value": None if self.value is None else float(self.value),
+            "value_text": None if self.value is None else str(self.value),
+            "unit": self.unit,
+            "route": self.route,
+            "citations": [c.to_json() for c in self.citations],
+            "computation": self.computation,
+            "latency_ms": round(self.latency_ms, 1),
+        }
+
+    def render_text(self) -> str:
+        lines = [self.answer]
+        if self.computation:
+            lines.append(f"计算：{self.computation}")
+        for number, c in enumerate(self.citations, start=1):
+            where = " · ".join(x for x in (c.table, c.row, c.column) if x)
+            lines.append(f"[{number}] {c.document} 第{c.page}页" + (f" · {where}" if where else "")
+                         + (f"：{c.snippet}" if c.snippet and not where else ""))
+        return "\n".join(lines)

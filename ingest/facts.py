@@ -187,6 +187,8 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
         carried: list[str] = [""] * max(len(label_cols), 1)
         for row_index, row in enumerate(table.rows):
             code, label, parents = _row_key(row, code_cols, label_cols, carried)
+            if not code_cols and not label_cols:
+                label = kind  # a table of one unlabeled row (the 三公 table): the row is the table
             if not code and not label:
                 continue
             for col in value_cols + target_cols:

@@ -1,0 +1,194 @@
+"""The `budgetqa` command. Every option is also an environment variable BUDGETQA_<NAME>.
+
+    budgetqa ingest ../shared/corpus
+    budgetqa ask "区政府办2025年三公经费是多少？" --json
+    budgetqa findings
+    budgetqa eval eval/sets/budgetqa.jsonl --report out/
+    budgetqa serve
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from budgetqa.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Exact, cited answers to questions about Chinese government budget disclosures.")
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    data_dir: Optional[Path] = typer.Option(None, envvar="BUDGETQA_DATA_DIR", help="Data directory (stores, index, uploads)."),
+    database_url: Optional[str] = typer.Option(None, envvar="BUDGETQA_DATABASE_URL", help="SQLAlchemy URL of the store."),
+    chroma_host: Optional[str] = typer.Option(None, envvar="BUDGETQA_CHROMA_HOST", help="Chroma server host."),
+    chroma_port: Optional[int] = typer.Option(None, envvar="BUDGETQA_CHROMA_PORT", help="Chroma server port."),
+    embedding_model: Optional[str] = typer.Option(None, envvar="BUDGETQA_EMBEDDING_MODEL",
+                                                  help="'use-multilingual' or a sentence-transformers name/path."),
+    llm: Optional[str] = typer.Option(None, envvar="BUDGETQA_LLM", help="Optional chat model 'openai:<model>' or 'ollama:<model>'."),
+    llm_base_url: Optional[str] = typer.Option(None, envvar="BUDGETQA_LLM_BASE_URL", help="LLM endpoint URL."),
+) -> None:
+    overrides = {k: v for k, v in {
+        "data_dir": data_dir, "database_url": database_url, "chroma_host": chroma_host, "chroma_port": chroma_port,
+        "embedding_model": embedding_model, "llm": llm, "llm_base_url": llm_base_url,
+    }.items() if v is not None}
+    ctx.obj = Settings(**overrides)
+
+
+def _library(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from budgetqa.library import Library
+
+    return Library(ctx.obj)
+
+
+@app.command()
+def ingest(ctx: typer.Context, paths: list[Path] = typer.Argument(..., help="Files or folders of disclosures.")) -> None:
+    """Ingest PDF/TXT/MD disclosures into the store and the passage index (with a progress bar)."""
+    from tqdm import tqdm
+
+    from budgetqa.library import collect_files
+
+    library = _library(ctx)
+    files = collect_files(paths)
+    failed = 0
+    with tqdm(total=len(files), unit="file", file=sys.stderr, dynamic_ncols=True) as bar:
+        for path in files:
+            bar.set_description(path.name[:40])
+            result = library.ingest_file(path)
+            bar.update(1)
+            failed += not result.ok
+            tqdm.write(_describe(result), file=sys.stdout)
+    typer.echo(f"{len(files) - failed} of {len(files)} files ingested" + (f", {failed} failed" if failed else ""))
+    raise typer.Exit(1 if failed else 0)
+
+
+def _describe(result) -> str:  # type: ignore[no-untyped-def]
+    if not result.ok:
+        return f"FAILED  {result.error}"
+    d = result.document
+    return (f"{result.status:<9} {d.file_name}: {d.department or '?'} · {d.fiscal_year or '?'} · {d.kind or '?'} · "
+            f"{d.page_count} pages · {d.table_count} tables · {d.fact_count} facts · {d.passage_count} passages · "
+            f"{d.finding_count} findings")
+
+
+@app.command()
+def documents(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the documents in the store."""
+    docs = _library(ctx).documents()
+    if as_json:
+        typer.echo(json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=1))
+        return
+    for d in docs:
+        typer.echo(f"{d.document_id}  {d.file_name}  {d.department} {d.fiscal_year} {d.kind}  "
+                   f"{d.fact_count} facts, {d.finding_count} findings")
+
+
+@app.command()
+def remove(ctx: typer.Context, document: str = typer.Argument(..., help="Document id or file name.")) -> None:
+    """Remove a document from both stores."""
+    library = _library(ctx)
+    doc = library.store.document(document)
+    if doc is None:
+        typer.echo(f"no document '{document}' in the store", err=True)
+        raise typer.Exit(2)
+    library.remove(doc.document_id)
+    typer.echo(f"removed {doc.file_name}")
+
+
+@app.command()
+def findings(ctx: typer.Context, document: Optional[str] = typer.Argument(None, help="Document id or file name."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List failed consistency checks (findings) per document."""
+    store = _library(ctx).store
+    docs = {d.document_id: d for d in store.documents()}
+    doc_id = None
+    if document:
+        doc = store.document(document)
+        if doc is None:
+            typer.echo(f"no document '{document}' in the store", err=True)
+            raise typer.Exit(2)
+        doc_id = doc.document_id
+    rows = store.findings(doc_id)
+    if as_json:
+        typer.echo(json.dumps([{"document": docs[d].file_name, **f.__dict__} for d, f in rows], ensure_ascii=False, indent=1))
+        return
+    for d, f in rows:
+        typer.echo(f"{docs[d].file_name} p.{f.page}: [{f.check}] {f.message}\n    where: {f.where}\n"
+                   f"    expected: {f.expected}\n    found: {f.found}")
+    typer.echo(f"{len(rows)} findings")
+
+
+@app.command()
+def ask(ctx: typer.Context, question: str = typer.Argument(...),
+        as_json: bool = typer.Option(False, "--json", help="Print the answer object as JSON."),
+        department: Optional[str] = typer.Option(None, help="Restrict to a department (name or alias)."),
+        year: Optional[int] = typer.Option(None, help="Restrict to a fiscal year."),
+        kind: Optional[str] = typer.Option(None, help="Restrict to a document kind (部门预算, 部门决算 …).")) -> None:
+    """Answer a question with cited evidence."""
+    from qa.chain import build_answerer
+
+    answerer = build_answerer(ctx.obj)
+    answer = answerer.ask(question, department=department, year=year, kind=kind)
+    if as_json:
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        typer.echo(answer.render_text())
+
+
+@app.command(name="eval")
+def evaluate(ctx: typer.Context, set_path: Path = typer.Argument(..., help="Evaluation set (JSON Lines)."),
+             docs: Optional[Path] = typer.Option(None, help="Ingest this folder into a fresh store first."),
+             report: Optional[Path] = typer.Option(None, help="Folder for report.json and report.md."),
+             baseline: bool = typer.Option(False, help="Also score the generic chunk-retrieval baseline."),
+             min_accuracy: Optional[float] = typer.Option(None, help="Exit 1 when overall accuracy is below this.")) -> None:
+    """Score the system on a known-answer set (and optionally the baseline)."""
+    from eval.cli import run_eval_command
+
+    code = run_eval_command(ctx.obj, set_path, docs=docs, report=report, baseline=baseline, min_accuracy=min_accuracy)
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1"), port: int = typer.Option(7860),
+          docs: Optional[Path] = typer.Option(None, help="Ingest this folder before serving.")) -> None:
+    """Start the Gradio app on localhost."""
+    from app import launch
+
+    if docs:
+        _library(ctx).ingest([docs])
+    launch(ctx.obj, host=host, port=port)
+
+
+@app.command()
+def quickstart(ctx: typer.Context, serve_app: bool = typer.Option(False, "--serve", help="Serve the app afterwards.")) -> None:
+    """Generate the sample disclosure, ingest it and answer example questions (works offline)."""
+    from budgetqa.sample import write_sample_pdf
+
+    settings: Settings = ctx.obj
+    pdf = write_sample_pdf(settings.data_dir / "sample")
+    for result in _library(ctx).ingest([pdf]):
+        typer.echo(_describe(result))
+    from qa.chain import build_answerer
+
+    answerer = build_answerer(settings)
+    for question in ("示例局2025年“三公”经费预算是多少？", "示例局2025年一共多少钱？", "示例局的主要职能有哪些？",
+                     "示例局2025年公车经费比去年减少了多少？"):
+        typer.echo(f"\nQ: {question}\n{answerer.ask(question).render_text()}")
+    if serve_app:
+        from app import launch
+
+        launch(settings)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
