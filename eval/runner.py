@@ -201,12 +201,13 @@ def ask_and_score(item: EvalItem, answer_fn: AnswerFn) -> QuestionResult:
     t0 = time.perf_counter()
     try:
         response = as_plain_dict(answer_fn(item.question))
+        measured_ms = (time.perf_counter() - t0) * 1000
     except Exception as exc:  # one failing question must not end the run: it is scored wrong
+        measured_ms = (time.perf_counter() - t0) * 1000
         error = f"{type(exc).__name__}: {exc}"
         response = {"question": item.question, "answer": "", "found": None, "value": None,
                     "unit": None, "route": "error", "citations": [],
                     "error": error, "traceback": traceback.format_exc(limit=5)}
-    measured_ms = (time.perf_counter() - t0) * 1000
     reported = response.get("latency_ms")
     latency = float(reported) if isinstance(reported, int | float) and not isinstance(reported, bool) \
         else measured_ms
