@@ -1,0 +1,713 @@
+"""PDF -> ParsedDocument: page lines in reading order and every ruled table as a clean, aligned grid.
+
+Tables are rebuilt from the ruling lines drawn on the page, not from pdfplumber's table finder:
+budget PDFs draw borders as thin filled rectangles, and some (the Jiangsu ones) also paint cell
+padding as wide filled rectangles that would create spurious columns. Only thin rectangles (and
+real line objects) count as rules. A continuation page whose first row has no top border is still
+read, because the region of a table is the span of its vertical rules.
+
+    doc = read_pdf(Path("普陀区人民政府办公室2025年部门预算.pdf"))
+    doc.tables[2].title, doc.tables[2].columns[5], doc.tables[2].rows[2][5].text
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfminer.psparser import PSException
+from pdfplumber.utils import extract_text as chars_to_text
+
+from budgetqa.models import BBox, Cell, ExtractedTable, Line, ParsedDocument
+from ingest.errors import ReadError
+
+THIN = 1.5  # a filled rectangle thinner than this (pt) is a ruling line
+SNAP = 2.0  # rules closer than this (pt) are the same grid line
+MIN_CHARS_PER_PAGE = 15  # below this on every page the PDF has no usable text layer
+
+_CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+_AMOUNT = re.compile(r"^[-−]?\(?\d[\d,]*(\.\d+)?\)?%?$")
+_CODE = re.compile(r"^\d{3}(\s?\d{2}){0,2}$")
+_ENUMERATED = re.compile(r"^([一二三四五六七八九十]+、|\d+[.．、]|（[一二三四五六七八九十]+）)")
+_UNIT = re.compile(r"单位\s*[:：]\s*(\S*)")
+_KNOWN_UNITS = ("万元", "元", "千元", "亿元")
+_META_LINE = re.compile(r"^(编制部门|部门名称|部门|单位)\s*[:：]|单位\s*[:：]")
+_PAGE_NUMBER = re.compile(r"^[-—\s]*\d{1,3}[-—\s]*$")
+_NUMBERED_TABLE = re.compile(r"^公开\s*(\d+)\s*表$")
+_TITLE_HINT = re.compile(r"表(（[^）]*）)?$")
+_NOTE = re.compile(r"^注\s*[:：]?")
+_AMOUNT_HEADS = ("金额", "预算数", "决算数")
+_TOC = re.compile(r"目\s*录|…{3,}|\.{6,}")
+
+
+# ---------------------------------------------------------------- page geometry
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A ruling line: `pos` is x for a vertical rule, y for a horizontal one; it runs start..end."""
+
+    vertical: bool
+    pos: float
+    start: float
+    end: float
+
+
+@dataclass
+class _GridCell:
+    """A logical (possibly merged) cell of a page grid: fine rows r0..r1 and columns c0..c1."""
+
+    r0: int
+    r1: int
+    c0: int
+    c1: int
+    bbox: BBox
+    text: str = ""
+    filled: bool = False  # the text runs to the right edge (it may continue on the next page)
+
+
+@dataclass
+class _Fragment:
+    """One ruled table region on one page, before titles and continuation merging."""
+
+    page: int
+    bbox: BBox
+    xs: list[float]  # fine column boundaries
+    n_rows: int
+    cells: list[_GridCell]
+    title: str | None = None
+    title_bbox: BBox | None = None
+    unit: str | None = None
+    note: str | None = None
+    is_toc: bool = False
+
+
+@dataclass
+class _Shape:
+    """A fragment as columns and data rows: header rows resolved into column paths."""
+
+    columns: list[tuple[str, ...]]
+    rows: list[list[Cell | None]]
+    col_x: list[float]  # left x of each column
+    header_rows: int
+    filled: set[Cell] = field(default_factory=set)  # cells whose text runs to the right edge
+
+
+@dataclass
+class _PageLine:
+    text: str
+    bbox: BBox
+
+
+@dataclass
+class _PageResult:
+    lines: list[_PageLine]
+    fragments: list[_Fragment]
+    char_count: int
+
+
+@dataclass
+class _Builder:
+    """Tables being assembled across pages."""
+
+    tables: list[ExtractedTable] = field(default_factory=list)
+    col_x: list[list[float]] = field(default_factory=list)
+    filled: set[Cell] = field(default_factory=set)
+
+
+# ---------------------------------------------------------------- public API
+
+
+def read_pdf(path: Path) -> ParsedDocument:
+    """Read a budget PDF into lines and aligned tables; raises ReadError when it cannot be read.
+
+        doc = read_pdf(Path("省法院2017年度部门预算公开.pdf"))
+    """
+    path = Path(path)
+    _check_file(path)
+    try:
+        with pdfplumber.open(path) as pdf:
+            pages = [_read_page(page, number) for number, page in enumerate(pdf.pages, start=1)]
+    except (PDFPasswordIncorrect, PDFEncryptionError) as error:
+        raise ReadError(path, "the PDF is encrypted (password protected)",
+                        "remove the password (print to PDF or qpdf --decrypt) and upload it again") from error
+    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as error:
+        raise ReadError(path, f"the PDF is corrupt or truncated ({type(error).__name__})",
+                        "re-download or re-export the document") from error
+    if not pages:
+        raise ReadError(path, "the PDF has no pages", "re-export the document")
+    if all(page.char_count < MIN_CHARS_PER_PAGE for page in pages):
+        raise ReadError(path, "the PDF has no text layer (scanned images only)",
+                        "run OCR on it (e.g. ocrmypdf) or use the publisher's text PDF")
+    return _assemble(path, pages)
+
+
+# ---------------------------------------------------------------- file checks
+
+
+def _check_file(path: Path) -> None:
+    if not path.is_file():
+        raise ReadError(path, "file not found", "check the path")
+    if path.stat().st_size == 0:
+        raise ReadError(path, "the file is empty (0 bytes)", "re-download or re-export the document")
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    if b"%PDF" not in head:
+        raise ReadError(path, "not a PDF (no %PDF header)",
+                        "check that the file really is a PDF, not a renamed file")
+
+
+# ---------------------------------------------------------------- one page
+
+
+def _read_page(page: Any, number: int) -> _PageResult:
+    chars = [c for c in page.chars if c["text"].strip()]
+    lines = [
+        _PageLine(line["text"], (line["x0"], line["top"], line["x1"], line["bottom"]))
+        for line in page.extract_text_lines(strip=True, return_chars=False)
+        if line["text"].strip()
+    ]
+    fragments = []
+    for rules in _rule_groups(_page_rules(page)):
+        fragment = _fragment(rules, chars, number)
+        if fragment is not None:
+            fragments.append(fragment)
+    fragments.sort(key=lambda f: f.bbox[1])
+    return _PageResult(lines, fragments, len(chars))
+
+
+def _page_rules(page: Any) -> list[_Rule]:
+    """Ruling lines of a page: thin filled rectangles, line objects, edges of stroked rectangles."""
+    rules: list[_Rule] = []
+    for rect in page.rects:
+        width, height = rect["x1"] - rect["x0"], rect["bottom"] - rect["top"]
+        if min(width, height) < THIN:
+            rules.append(_segment(rect["x0"], rect["top"], rect["x1"], rect["bottom"]))
+        elif rect.get("stroke") and not rect.get("fill"):
+            x0, top, x1, bottom = rect["x0"], rect["top"], rect["x1"], rect["bottom"]
+            rules += [_Rule(True, x0, top, bottom), _Rule(True, x1, top, bottom),
+                      _Rule(False, top, x0, x1), _Rule(False, bottom, x0, x1)]
+    for line in page.lines:
+        rules.append(_segment(line["x0"], line["top"], line["x1"], line["bottom"]))
+    return rules
+
+
+def _segment(x0: float, top: float, x1: float, bottom: float) -> _Rule:
+    if (bottom - top) >= (x1 - x0):
+        return _Rule(True, (x0 + x1) / 2, top, bottom)
+    return _Rule(False, (top + bottom) / 2, x0, x1)
+
+
+def _rule_groups(rules: list[_Rule]) -> list[list[_Rule]]:
+    """Connected sets of touching rules: each set is one candidate table."""
+    parent = list(range(len(rules)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    verticals = [i for i, r in enumerate(rules) if r.vertical]
+    horizontals = sorted((i for i, r in enumerate(rules) if not r.vertical), key=lambda i: rules[i].pos)
+    h_pos = [rules[i].pos for i in horizontals]
+    for v in verticals:
+        rule = rules[v]
+        lo = bisect_right(h_pos, rule.start - SNAP - 0.01)
+        hi = bisect_right(h_pos, rule.end + SNAP)
+        for h in horizontals[lo:hi]:
+            other = rules[h]
+            if other.start - SNAP <= rule.pos <= other.end + SNAP:
+                parent[find(v)] = find(h)
+    _join_collinear(rules, parent, find)
+    groups: dict[int, list[_Rule]] = {}
+    for i, rule in enumerate(rules):
+        groups.setdefault(find(i), []).append(rule)
+    return [g for g in groups.values() if sum(r.vertical for r in g) >= 2 and sum(not r.vertical for r in g) >= 1]
+
+
+def _join_collinear(rules: list[_Rule], parent: list[int], find: Any) -> None:
+    """Rules continuing each other on the same line (a border drawn in pieces) belong together."""
+    for vertical in (True, False):
+        members = [i for i, r in enumerate(rules) if r.vertical == vertical]
+        lines = _cluster([rules[i].pos for i in members])
+        idx = sorted(members, key=lambda i: (_nearest(lines, rules[i].pos), rules[i].start))
+        reach, last = -1.0, -1
+        for i in idx:
+            line = _nearest(lines, rules[i].pos)
+            if last >= 0 and line == _nearest(lines, rules[last].pos) and rules[i].start <= reach + SNAP:
+                parent[find(i)] = find(last)
+                reach = max(reach, rules[i].end)
+            else:
+                reach = rules[i].end
+            last = i
+
+
+def _nearest(bounds: list[float], value: float) -> int:
+    """Index of the clustered position closest to `value`."""
+    position = bisect_right(bounds, value)
+    if position == len(bounds) or (position > 0 and value - bounds[position - 1] < bounds[position] - value):
+        return position - 1
+    return position
+
+
+def _cluster(values: list[float]) -> list[float]:
+    """Sorted positions with values closer than SNAP merged into their mean."""
+    result: list[list[float]] = []
+    for value in sorted(values):
+        if result and value - result[-1][-1] <= SNAP:
+            result[-1].append(value)
+        else:
+            result.append([value])
+    return [sum(group) / len(group) for group in result]
+
+
+def _index(bounds: list[float], value: float) -> int:
+    """Index of the grid interval holding `value` (clamped to the grid)."""
+    return min(max(bisect_right(bounds, value) - 1, 0), len(bounds) - 2)
+
+
+def _covers(rules: list[_Rule], pos: float, start: float, end: float) -> bool:
+    """Whether some rule at `pos` covers the middle of the interval start..end."""
+    margin = (end - start) * 0.3
+    return any(abs(r.pos - pos) <= SNAP and r.start <= start + margin and r.end >= end - margin for r in rules)
+
+
+# ---------------------------------------------------------------- grid of one region
+
+
+def _fragment(rules: list[_Rule], chars: list[dict[str, Any]], page: int) -> _Fragment | None:
+    verticals = [r for r in rules if r.vertical]
+    horizontals = [r for r in rules if not r.vertical]
+    top = min(r.start for r in verticals)
+    bottom = max(r.end for r in verticals)
+    left = min(r.pos for r in verticals)
+    right = max(r.pos for r in verticals)
+    xs = _cluster([r.pos for r in verticals])
+    ys = _cluster([r.pos for r in horizontals if top - SNAP <= r.pos <= bottom + SNAP] + [top, bottom])
+    if len(xs) < 2 or len(ys) < 2:
+        return None
+    inside = [c for c in chars if left <= _mid_x(c) <= right and top <= _mid_y(c) <= bottom]
+    cells = _grid_cells(xs, ys, verticals, horizontals, inside)
+    if sum(1 for c in cells if c.text) < 2:
+        return None  # a framed box or a rule under a heading, not a table
+    return _Fragment(page, (left, top, right, bottom), xs, len(ys) - 1, cells)
+
+
+def _mid_x(char: dict[str, Any]) -> float:
+    return (char["x0"] + char["x1"]) / 2
+
+
+def _mid_y(char: dict[str, Any]) -> float:
+    return (char["top"] + char["bottom"]) / 2
+
+
+def _grid_cells(xs: list[float], ys: list[float], verticals: list[_Rule], horizontals: list[_Rule],
+                chars: list[dict[str, Any]]) -> list[_GridCell]:
+    """Merge fine grid cells not separated by a rule (or joined by text running across a rule)."""
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    parent = list(range(n_rows * n_cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        parent[find(a)] = find(b)
+
+    for r in range(n_rows):
+        for c in range(n_cols - 1):
+            if not _covers(verticals, xs[c + 1], ys[r], ys[r + 1]):
+                union(r * n_cols + c, r * n_cols + c + 1)
+    for r in range(n_rows - 1):
+        for c in range(n_cols):
+            if not _covers(horizontals, ys[r + 1], xs[c], xs[c + 1]):
+                union(r * n_cols + c, (r + 1) * n_cols + c)
+    for char in chars:  # a character lying across a rule means the rule does not split that cell
+        r = _index(ys, _mid_y(char))
+        for c in range(n_cols - 1):
+            if char["x0"] + 0.5 < xs[c + 1] < char["x1"] - 0.5:
+                union(r * n_cols + c, r * n_cols + c + 1)
+    groups: dict[int, list[int]] = {}
+    for i in range(n_rows * n_cols):
+        groups.setdefault(find(i), []).append(i)
+    by_group: dict[int, list[dict[str, Any]]] = {}
+    for char in chars:
+        cell = _index(ys, _mid_y(char)) * n_cols + _index(xs, _mid_x(char))
+        by_group.setdefault(find(cell), []).append(char)
+    cells = []
+    for root, members in groups.items():
+        rows = [m // n_cols for m in members]
+        cols = [m % n_cols for m in members]
+        r0, r1, c0, c1 = min(rows), max(rows), min(cols), max(cols)
+        bbox = (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1])
+        own = by_group.get(root, [])
+        cells.append(_GridCell(r0, r1, c0, c1, bbox, _cell_text(own), _fills_width(own, bbox)))
+    return cells
+
+
+def _fills_width(chars: list[dict[str, Any]], bbox: BBox) -> bool:
+    """Whether the last text line of a cell reaches its right edge (so it may have wrapped)."""
+    if not chars:
+        return False
+    last_top = max(c["top"] for c in chars)
+    last_line = [c for c in chars if c["top"] > last_top - 2]
+    width = max(c["x1"] - c["x0"] for c in last_line)
+    return bbox[2] - max(c["x1"] for c in last_line) < 2 * width + 6
+
+
+def _cell_text(chars: list[dict[str, Any]]) -> str:
+    """Text of a cell with its wrapped lines joined (no newline) and letter-spacing removed."""
+    if not chars:
+        return ""
+    lines = [ln.strip() for ln in chars_to_text(chars, x_tolerance=3, y_tolerance=3).split("\n")]
+    text = ""
+    for line in (ln for ln in lines if ln):
+        joiner = "" if not text or re.match(rf"[{_CJK}]", line[0]) or re.search(rf"[{_CJK}]$", text) else " "
+        text += joiner + line
+    return _CJK_GAP.sub("", text).strip()
+
+
+# ---------------------------------------------------------------- header paths and data rows
+
+
+def _shape(fragment: _Fragment, header_rows: int | None = None, keep_empty: bool = False) -> _Shape:
+    """Split header rows from data rows, resolve header paths, keep columns that hold something.
+
+    With keep_empty, every grid column where a cell starts is kept (for aligning continuations).
+    """
+    cells, n_rows = fragment.cells, fragment.n_rows
+    if header_rows is None:
+        header_rows = _header_row_count(cells, n_rows)
+    header = [c for c in cells if c.r1 < header_rows]
+    body = [c for c in cells if c.r0 >= header_rows]
+    kept = sorted({c.c0 for c in cells if (c.text or keep_empty) and (c.r1 < header_rows or c.r0 >= header_rows)})
+    columns = _pair_amounts([_column_path(header, col, kept) for col in kept])
+    rows: list[list[Cell | None]] = []
+    filled: set[Cell] = set()
+    for r in range(header_rows, n_rows):
+        row: list[Cell | None] = [None] * len(kept)
+        for cell in (c for c in body if c.r0 == r):
+            slot = _slot(kept, cell.c0)
+            current = row[slot] if slot is not None else None
+            if slot is not None and (current is None or not current.text):
+                bbox = (round(cell.bbox[0], 2), round(cell.bbox[1], 2), round(cell.bbox[2], 2), round(cell.bbox[3], 2))
+                row[slot] = Cell(cell.text, fragment.page, bbox)
+                if cell.filled:
+                    filled.add(row[slot])
+        if any(c is not None and c.text for c in row):
+            rows.append(row)
+    return _Shape(columns, rows, [fragment.xs[c] for c in kept], header_rows, filled)
+
+
+def _pair_amounts(columns: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """An amount column belongs to the name column on its left (项目名称 | 金额 pairs).
+
+    Some Jiangsu 收支预算总表 draw the 支出用途 header over the 金额 column of 功能分类; the pair
+    rule puts that 金额 back under 功能分类.
+    """
+    fixed = list(columns)
+    for i in range(1, len(fixed)):
+        here, left = fixed[i], fixed[i - 1]
+        if (len(here) == len(left) > 1 and here[-1] in _AMOUNT_HEADS and re.search(r"名称$|项目$", left[-1])
+                and here[:-1] != left[:-1]):
+            fixed[i] = left[:-1] + (here[-1],)
+    return fixed
+
+
+def _slot(kept: list[int], c0: int) -> int | None:
+    """Column of a cell starting at fine column c0: the kept column at or just before it."""
+    position = bisect_right(kept, c0) - 1
+    return position if position >= 0 else None
+
+
+def _bands(cells: list[_GridCell], n_rows: int) -> list[tuple[int, int]]:
+    """Horizontal bands of fine rows that no merged cell crosses: (first row, last row)."""
+    bands = []
+    start = 0
+    while start < n_rows:
+        end = start
+        changed = True
+        while changed:
+            changed = False
+            for c in cells:
+                if start <= c.r0 <= end and c.r1 > end:
+                    end, changed = c.r1, True
+        bands.append((start, end))
+        start = end + 1
+    return bands
+
+
+def _header_row_count(cells: list[_GridCell], n_rows: int) -> int:
+    """Number of leading fine rows that are column headers."""
+    count = 0
+    for start, end in _bands(cells, n_rows):
+        texts = [c.text for c in cells if start <= c.r0 <= end and c.text]
+        if not _is_header_band(texts, multi_row=end > start):
+            break
+        count = end + 1
+    return count
+
+
+def _is_header_band(texts: list[str], multi_row: bool) -> bool:
+    if not texts:
+        return False
+    for text in texts:
+        compact = text.replace(" ", "")
+        if _AMOUNT.match(compact) or _CODE.match(text) or _ENUMERATED.match(text) or _TOC.search(text):
+            return False
+    return len(texts) >= 2 or multi_row
+
+
+def _column_path(header: list[_GridCell], col: int, kept: list[int]) -> tuple[str, ...]:
+    """Texts of the header cells above a column, outermost first, e.g. ('支出预算', '基本支出')."""
+    next_kept = kept[kept.index(col) + 1] if col != kept[-1] else None
+    path: list[str] = []
+    for cell in sorted(header, key=lambda c: c.r0):
+        spans = cell.c0 <= col <= cell.c1 or (cell.c0 > col and (next_kept is None or cell.c0 < next_kept))
+        if spans and cell.text and (not path or path[-1] != cell.text):
+            path.append(cell.text)
+    if len(path) > 1 and path[0] in ("项目", "项目名称"):
+        path = path[1:]  # the stub head over the row labels says nothing about the column
+    return tuple(path)
+
+
+# ---------------------------------------------------------------- titles, units, notes
+
+
+def _label_fragments(result: _PageResult) -> None:
+    """Find each fragment's title, unit and note in the page lines around it."""
+    previous_bottom = 0.0
+    for position, fragment in enumerate(result.fragments):
+        top, bottom = fragment.bbox[1], fragment.bbox[3]
+        above = [ln for ln in result.lines if previous_bottom - 1 <= _line_mid(ln) < top - 1]
+        next_top = result.fragments[position + 1].bbox[1] if position + 1 < len(result.fragments) else 1e9
+        below = [ln for ln in result.lines if bottom + 1 < _line_mid(ln) < next_top]
+        fragment.title, fragment.title_bbox = _title(above)
+        fragment.unit = _unit(above)
+        fragment.note = _note(below)
+        fragment.is_toc = any(_TOC.search(ln.text) for ln in above[-3:]) or _looks_like_toc(fragment)
+        previous_bottom = bottom
+
+
+def _line_mid(line: _PageLine) -> float:
+    return (line.bbox[1] + line.bbox[3]) / 2
+
+
+def _title(above: list[_PageLine]) -> tuple[str | None, BBox | None]:
+    """The nearest line above the table that names a table (ends with 表), with its 公开NN表 number."""
+    for i in range(len(above) - 1, -1, -1):
+        text = above[i].text.strip()
+        if _META_LINE.search(text) or _PAGE_NUMBER.match(text) or len(text) <= 2:
+            continue
+        if _NUMBERED_TABLE.match(text):
+            continue
+        if not _TITLE_HINT.search(text):
+            return None, None
+        bbox = above[i].bbox
+        prefix = above[i - 1].text.strip() if i > 0 else ""
+        number = _NUMBERED_TABLE.match(prefix)
+        if number is None:
+            number = _NUMBERED_TABLE.match(above[i + 1].text.strip()) if i + 1 < len(above) else None
+        if number:
+            text = f"公开{number.group(1)}表 {text}"
+        return _CJK_GAP.sub("", text), bbox
+    return None, None
+
+
+def _unit(above: list[_PageLine]) -> str | None:
+    for i, line in enumerate(above):
+        match = _UNIT.search(line.text)
+        if not match:
+            continue
+        unit = match.group(1)
+        if unit not in _KNOWN_UNITS:
+            for other in above[i + 1 :] + above[:i]:  # '单位：万' with '元' wrapped onto another line
+                if (unit + other.text.strip()[-1:]) in _KNOWN_UNITS:
+                    return unit + other.text.strip()[-1:]
+            for known in _KNOWN_UNITS:
+                if unit.startswith(known):
+                    return known
+        return unit or None
+    return None
+
+
+def _note(below: list[_PageLine]) -> str | None:
+    """The 注 lines printed right under a table."""
+    note: list[str] = []
+    for line in below:
+        text = line.text.strip()
+        if not note:
+            if _NOTE.match(text):
+                note.append(text)
+                last = line
+                continue
+            return None
+        gap = line.bbox[1] - last.bbox[3]
+        if gap > (last.bbox[3] - last.bbox[1]) * 1.2 or _PAGE_NUMBER.match(text) or _TITLE_HINT.search(text):
+            break
+        note.append(text)
+        last = line
+    return "".join(note) or None
+
+
+def _looks_like_toc(fragment: _Fragment) -> bool:
+    texts = [c.text for c in fragment.cells if c.text]
+    return bool(texts) and sum(1 for t in texts if _TOC.search(t)) >= max(1, len(texts) // 3)
+
+
+# ---------------------------------------------------------------- document assembly
+
+
+def _assemble(path: Path, pages: list[_PageResult]) -> ParsedDocument:
+    lines: list[Line] = []
+    table_line_ids: set[int] = set()
+    offset = 0
+    builder = _Builder()
+    for number, result in enumerate(pages, start=1):
+        _label_fragments(result)
+        for page_line in result.lines:
+            if any(_inside(page_line, f) for f in result.fragments if not f.is_toc):
+                table_line_ids.add(len(lines))
+            lines.append(Line(page_line.text, number, offset))
+            offset += len(page_line.text) + 1
+        for fragment in result.fragments:
+            if not fragment.is_toc:
+                _add_fragment(builder, fragment)
+    return ParsedDocument(
+        path=str(path),
+        file_name=path.name,
+        file_format="pdf",
+        page_count=len(pages),
+        lines=lines,
+        tables=builder.tables,
+        table_line_ids=table_line_ids,
+    )
+
+
+def _inside(line: _PageLine, fragment: _Fragment) -> bool:
+    x0, top, x1, bottom = fragment.bbox
+    mid = _line_mid(line)
+    overlap = min(x1, line.bbox[2]) - max(x0, line.bbox[0])
+    return top <= mid <= bottom and overlap > 0.5 * (line.bbox[2] - line.bbox[0])
+
+
+def _add_fragment(builder: _Builder, fragment: _Fragment) -> None:
+    """Start a new table, or append a titleless fragment to the table it continues."""
+    shape = _shape(fragment)
+    if fragment.title is None and builder.tables:
+        if _continue_table(builder, fragment, shape):
+            return
+        if shape.header_rows and _continue_table(builder, fragment, _shape(fragment, header_rows=0)):
+            return
+    note = fragment.note
+    if not shape.rows and note is None:
+        note = "本表无数据行"
+    builder.tables.append(ExtractedTable(
+        title=fragment.title or "",
+        unit=fragment.unit,
+        pages=[fragment.page],
+        columns=shape.columns,
+        rows=shape.rows,
+        title_bbox=fragment.title_bbox,
+        note=note,
+    ))
+    builder.col_x.append(shape.col_x)
+    builder.filled |= shape.filled
+
+
+def _continue_table(builder: _Builder, fragment: _Fragment, shape: _Shape) -> bool:
+    """Append a fragment to the last table if it continues it (same columns, next page); True if done."""
+    previous, previous_x = builder.tables[-1], builder.col_x[-1]
+    if fragment.page - previous.pages[-1] not in (0, 1):
+        return False
+    if not previous.rows and shape.header_rows:  # the header itself was split over two pages
+        previous.columns = [_prefixed(previous, previous_x, path, x) for path, x in zip(shape.columns, shape.col_x)]
+        previous.rows = shape.rows
+        builder.col_x[-1] = shape.col_x
+        if previous.note == "本表无数据行":
+            previous.note = None
+    else:
+        if shape.header_rows and shape.columns != previous.columns:
+            return False
+        full = _shape(fragment, shape.header_rows, keep_empty=True)
+        mapping = _column_map(previous_x, full)
+        if mapping is None:
+            return False
+        _append_rows(previous, full.rows, mapping, builder.filled)
+        builder.filled |= full.filled
+    if fragment.page not in previous.pages:
+        previous.pages.append(fragment.page)
+    previous.note = previous.note or fragment.note
+    return True
+
+
+def _append_rows(table: ExtractedTable, rows: list[list[Cell | None]], mapping: list[int | None],
+                 filled: set[Cell]) -> None:
+    for number, row in enumerate(rows):
+        merged: list[Cell | None] = [None] * len(table.columns)
+        for position, cell in enumerate(row):
+            target = mapping[position]
+            if cell is not None and target is not None and (merged[target] is None or cell.text):
+                merged[target] = cell
+        if number == 0 and table.rows and _wraps_previous(merged, table.rows[-1], filled):
+            table.rows[-1] = _joined(table.rows[-1], merged)
+        else:
+            table.rows.append(merged)
+
+
+def _wraps_previous(row: list[Cell | None], previous: list[Cell | None], filled: set[Cell]) -> bool:
+    """A page-top row holding only the tail of labels cut by the page break ('置更新')."""
+    texts = [(i, c.text) for i, c in enumerate(row) if c is not None and c.text]
+    if not texts:
+        return False
+    for i, text in texts:
+        above = previous[i]
+        if (above is None or above not in filled or _AMOUNT.match(text.replace(" ", "")) or _CODE.match(text)
+                or _ENUMERATED.match(text) or _AMOUNT.match(above.text.replace(" ", "")) or len(text) > 8):
+            return False
+    return True
+
+
+def _joined(previous: list[Cell | None], tail: list[Cell | None]) -> list[Cell | None]:
+    joined = list(previous)
+    for i, cell in enumerate(tail):
+        above = previous[i]
+        if cell is not None and cell.text and above is not None:
+            joined[i] = Cell(above.text + cell.text, above.page, above.bbox)
+    return joined
+
+
+def _prefixed(previous: ExtractedTable, previous_x: list[float], path: tuple[str, ...], x: float) -> tuple[str, ...]:
+    """Header path of a column whose upper header rows were printed on the previous page."""
+    owners = [i for i, px in enumerate(previous_x) if px <= x + 2 * SNAP]
+    if not owners:
+        return path
+    return tuple(previous.columns[owners[-1]]) + path
+
+
+def _column_map(previous_x: list[float], shape: _Shape) -> list[int | None] | None:
+    """Column of the previous table for each continuation column (by left x).
+
+    A continuation column with no counterpart may only hold empty cells; otherwise None (no fit).
+    """
+    mapping: list[int | None] = []
+    for position, x in enumerate(shape.col_x):
+        distances = [abs(x - px) for px in previous_x]
+        best = min(range(len(previous_x)), key=lambda i: distances[i])
+        if distances[best] <= 4 * SNAP:
+            mapping.append(best)
+        elif any(row[position] is not None and row[position].text for row in shape.rows):  # type: ignore[union-attr]
+            return None
+        else:
+            mapping.append(None)
+    return mapping
