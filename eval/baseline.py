@@ -44,6 +44,9 @@ from eval.scoring import UNIT_IN_YUAN, EvalItem, load_set, norm_text
 DOCUMENT_SUFFIXES = (".pdf", ".txt", ".md")
 SKIPPED_NAMES = ("readme.md", "readme.txt")  # a corpus folder's own description is not a document
 SHORT_NUMBER_DIGITS = 3
+BASELINE_NOTE = ("baseline: pdfplumber text, 500-char chunks, same embeddings, Chroma top-5; hit@k = the "
+                 "expected answer appears in the top k chunks (a perfect reader's ceiling); none items "
+                 "count as misses.")
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,21 @@ def _ms(x: float | None) -> str:
     return "-" if x is None else f"{x:.0f} ms"
 
 
+def write_baseline(report: BaselineReport, report_dir: str | Path, ours: EvalReport | None = None) -> list[Path]:
+    """Write baseline.json (per-question ranks) and, given our report, comparison.md into report_dir."""
+    import json
+
+    folder = Path(report_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "baseline.json"]
+    paths[0].write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    if ours is not None:
+        paths.append(folder / "comparison.md")
+        paths[1].write_text("# budgetqa vs generic baseline\n\n" + format_comparison(ours, report, markdown=True)
+                            + "\n\n" + BASELINE_NOTE + "\n", encoding="utf-8")
+    return paths
+
+
 def format_baseline(report: BaselineReport) -> str:
     """hit@1 / hit@5 by kind of the baseline alone, as a plain-text table."""
     lines = [f"Baseline (chunks {report.config.get('chunk_size')}/{report.config.get('overlap')}, "
@@ -385,7 +403,5 @@ def format_comparison(our_report: EvalReport, baseline_report: BaselineReport, m
     fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
     lines = [fmt.format(*COMPARISON_HEADER), fmt.format(*["-" * w for w in widths])]
     lines += [fmt.format(*r) for r in rows]
-    lines.append("baseline: pdfplumber text, 500-char chunks, same embeddings, Chroma top-5; hit@k = the "
-                 "expected answer appears in the top k chunks (a perfect reader's ceiling); none items "
-                 "count as misses.")
+    lines.append(BASELINE_NOTE)
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from eval.baseline import (
     format_comparison,
     run_baseline,
     value_spellings,
+    write_baseline,
 )
 from eval.runner import format_summary, run_eval, text_bar
 from eval.scoring import load_set, parse_line, score_response
@@ -281,3 +282,43 @@ def test_baseline_on_a_real_document_finds_a_known_value(tmp_path: Path) -> None
     assert "lookup" in table and "66.7%" in table and "overall" in table
     assert format_comparison(ours, baseline, markdown=True).startswith("| kind | n |")
     assert "hit@5" in format_baseline(baseline)
+    written = write_baseline(baseline, tmp_path / "out", ours)
+    assert [p.name for p in written] == ["baseline.json", "comparison.md"]
+    ranks = json.loads(written[0].read_text(encoding="utf-8"))["questions"]
+    assert {q["id"]: q["hit_at_5"] for q in ranks}["sangong"] is True
+
+
+PROJECT_SET = Path(__file__).resolve().parents[1] / "eval" / "sets" / "budgetqa.jsonl"
+
+
+def project_set_answers(item: Any, variant: int) -> dict[str, Any]:
+    """Right, near-miss and differently-unit'ed answers to a real set item, by variant and position."""
+    base = {"question": item.question, "found": True, "value": None, "unit": None, "answer": "",
+            "route": "table", "citations": [e.__dict__ for e in item.evidence[:1]], "latency_ms": 3.0}
+    if item.shape == "none":
+        if variant == 0:  # a third wrongly answered
+            return {**base, "found": item.line_no % 3 == 0}
+        return {**base, "found": False, "value": 1 if item.line_no % 2 else ""}  # half give a number
+    if item.shape == "contains":
+        words = item.answer["contains"]
+        return {**base, "answer": " ".join(words if variant == 0 else words[:-1] + ["别的"])}
+    value, unit = item.answer["value"], item.answer["unit"]
+    if unit in ("元", "万元", "亿元") and item.line_no % 2:
+        value, unit = value * {"元": 1, "万元": 10000, "亿元": 100000000}[unit], "元"
+    if variant == 1:
+        value = value + Decimal("0.006") * (1 if item.line_no % 2 else -1)
+    return {**base, "value": str(value) if item.line_no % 5 == 0 else float(value), "unit": unit}
+
+
+@pytest.mark.skipif(not PROJECT_SET.exists(), reason="project set not written yet")
+@pytest.mark.parametrize("variant", [0, 1])
+def test_scorer_agrees_with_reference_on_the_project_set(tmp_path: Path, variant: int) -> None:
+    items = load_set(PROJECT_SET).items
+    answers = {it.question: project_set_answers(it, variant) for it in items}
+    answers_path = tmp_path / "answers.jsonl"
+    answers_path.write_text("".join(json.dumps({"id": it.id, **answers[it.question]}, ensure_ascii=False)
+                                    + "\n" for it in items), encoding="utf-8")
+    reference = run_reference(PROJECT_SET, answers_path, tmp_path / "ref.json")
+    report = run_eval(PROJECT_SET, lambda q: answers[q])
+    assert {q.id: q.correct for q in report.questions} == {r["id"]: r["ok"] for r in reference["rows"]}
+    assert report.summary.accuracy == pytest.approx(reference["summary"]["overall"])
