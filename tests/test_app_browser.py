@@ -1,0 +1,213 @@
+"""End-to-end tests of the Gradio app in Debian's chromium, on the real Shanghai PDFs.
+
+One app process serves the whole module (the first embedding-model load is slow). Every page blocks
+and records requests to anything but the local app, so the tests also prove that the app runs offline.
+Screenshots of every step go to test-artifacts/; the lookup test refreshes docs/screenshot.png.
+
+The first tests (no browser) check the upload rules of app.py directly.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from budgetqa.settings import Settings
+from tests.browser_utils import (ARTIFACTS, CHROMIUM, CORPUS, REPO, AppServer, OfflineGuard, ask, launch_chromium,
+                                 new_page, open_tab, shot)
+
+SHANGHAI_PDFS = ["普陀区人民政府办公室2025年部门预算.pdf", "普陀区万里街道办事处2024年部门预算.pdf",
+                 "普陀区司法局2026年部门预算.pdf"]
+ZFB = "普陀区人民政府办公室2025年部门预算.pdf"
+
+
+# ---- upload rules (no browser) -------------------------------------------------------------------
+def test_safe_file_name_strips_folders_and_odd_characters() -> None:
+    from app import safe_file_name
+
+    assert safe_file_name("../../etc/passwd") == "passwd"
+    assert safe_file_name("..\\..\\windows\\普陀区 2025.pdf") == "普陀区_2025.pdf"
+    assert safe_file_name(ZFB) == ZFB
+    assert safe_file_name("..") == "upload"
+    assert safe_file_name("/abs/.hidden.pdf") == "hidden.pdf"
+    assert "/" not in safe_file_name("a/b\x00c.pdf") and "\x00" not in safe_file_name("a/b\x00c.pdf")
+
+
+def test_store_upload_keeps_files_under_uploads_dir(tmp_path: Path) -> None:
+    from app import store_upload
+
+    settings = Settings(data_dir=tmp_path / "data")
+    evil = tmp_path / "in" / "..%2F..%2Fevil.pdf"
+    evil.parent.mkdir()
+    evil.write_bytes(b"%PDF-1.4 test")
+    stored = store_upload(evil, settings, original_name="../../../evil.pdf")
+    assert settings.uploads_dir.resolve() in stored.parents
+    assert stored.name == "evil.pdf" and stored.read_bytes() == b"%PDF-1.4 test"
+
+
+def test_upload_limits_refuse_type_and_size_with_a_clear_message(tmp_path: Path) -> None:
+    from app import BudgetApp
+
+    app = BudgetApp(Settings(data_dir=tmp_path / "data", max_file_mb=0.01))
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * 20_000)
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ")
+    too_big, wrong_type = app.ingest_upload(big), app.ingest_upload(exe)
+    assert too_big.status == "failed" and "超过上限 0.01 MB" in (too_big.error or "")
+    assert wrong_type.status == "failed" and "不支持的文件类型" in (wrong_type.error or "")
+    assert app.documents() == []
+    assert not any(p.is_file() for p in uploaded_files(app.settings.uploads_dir))
+
+
+def uploaded_files(folder: Path) -> list[Path]:
+    return list(folder.rglob("*")) if folder.exists() else []
+
+
+# ---- the app in a browser ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
+    """A data directory with the three Shanghai PDFs ingested through the library (real pipeline)."""
+    from budgetqa.library import Library
+
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
+    data = tmp_path_factory.mktemp("app-data")
+    results = Library(Settings(data_dir=data)).ingest([CORPUS / "shanghai" / name for name in SHANGHAI_PDFS])
+    assert all(r.ok for r in results), [r.error for r in results]
+    return data
+
+
+@pytest.fixture(scope="module")
+def server(data_dir: Path):  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with AppServer(data_dir, ARTIFACTS / "app-server.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def guard() -> OfflineGuard:
+    return OfflineGuard()
+
+
+def _open(browser, guard: OfflineGuard, server: AppServer):  # type: ignore[no-untyped-def]
+    page = new_page(browser, guard)
+    page.goto(server.url)
+    page.locator("#question textarea").wait_for()
+    # the store fills the filters and the examples on load: wait for one of our documents to appear
+    page.locator("#examples").get_by_text("上海市普陀区人民政府办公室", exact=False).first.wait_for()
+    return page
+
+
+def _answer_text(page, must_contain: str) -> str:  # type: ignore[no-untyped-def]
+    answer = page.locator("#answer")
+    answer.get_by_text(must_contain, exact=False).first.wait_for(timeout=180_000)
+    return answer.inner_text()
+
+
+@pytest.mark.browser
+def test_lookup_shows_exact_value_citation_and_cited_page(browser, server: AppServer, guard: OfflineGuard) -> None:
+    page = _open(browser, guard, server)
+    shot(page, "01-start")
+    ask(page, "区政府办2025年“三公”经费预算是多少？")
+    text = _answer_text(page, "867.50")
+    assert "867.50 万元" in text
+    citations = page.locator("#citations")
+    cited = citations.locator("label", has_text=f"{ZFB} 第20页")
+    cited.first.wait_for()
+    assert "[1]" in citations.inner_text()
+    shot(page, "02-answer")
+
+    cited.first.click()
+    image = page.locator("#page-image img")
+    image.wait_for(state="visible")
+    page.wait_for_function("document.querySelector('#page-image img').naturalWidth > 500")
+    assert f"{ZFB} 第20页" in page.locator("#page-note").inner_text()
+    assert "红框" in page.locator("#page-note").inner_text()  # the cited cell was outlined
+    shot(page, "03-cited-page")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.screenshot(path=str(REPO / "docs" / "screenshot.png"), full_page=False)
+    assert guard.blocked == [], f"the app tried to reach the internet: {guard.blocked}"
+
+
+@pytest.mark.browser
+def test_corrupt_upload_is_reported_and_library_unchanged(browser, server: AppServer, guard: OfflineGuard,
+                                                          tmp_path: Path) -> None:
+    page = _open(browser, guard, server)
+    open_tab(page, "文档库")
+    library = page.locator("#library")
+    library.get_by_text(ZFB).wait_for()
+    before = library.inner_text()
+    corrupt = tmp_path / "损坏的预算.pdf"
+    corrupt.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40)  # a PDF header, then garbage
+    page.locator("#upload input[type=file]").set_input_files(str(corrupt))
+    page.locator("#upload").get_by_text("损坏的预算.pdf").first.wait_for()
+    page.locator("#ingest").click()
+    summary = page.locator("#ingest-summary")
+    summary.get_by_text("导入失败", exact=False).wait_for(timeout=180_000)
+    assert "损坏的预算.pdf" in summary.inner_text()
+    assert "0 个文件导入成功" in summary.inner_text()
+    assert "失败" in page.locator("#ingest-result").inner_text()
+    page.wait_for_timeout(1500)  # the library table refreshes after the batch
+    assert library.inner_text() == before
+    uploads = server.data_dir / "uploads"
+    assert not any(p.is_file() for p in uploads.rglob("*")) if uploads.exists() else True
+    shot(page, "04-corrupt-upload")
+    assert guard.blocked == []
+
+
+@pytest.mark.browser
+def test_two_sessions_asking_at_once_both_get_their_answer(browser, server: AppServer, guard: OfflineGuard) -> None:
+    first, second = _open(browser, guard, server), _open(browser, guard, server)
+    questions = [(first, "区政府办2025年“三公”经费预算是多少？", "867.50", ZFB),
+                 (second, "万里街道2024年机关运行经费是多少？", "443.18", "普陀区万里街道办事处2024年部门预算.pdf")]
+    for page, question, _, _ in questions:
+        page.locator("#question textarea").fill(question)
+    # Playwright's sync API is not thread-safe: click in turn, without waiting, so both are in flight at once.
+    for page, *_ in questions:
+        page.locator("#ask").click()
+    for page, _, value, document in questions:
+        text = _answer_text(page, value)
+        assert page.locator("#citations").get_by_text(document, exact=False).count() >= 1
+        other = [v for p, _, v, _ in questions if p is not page][0]
+        assert other not in text
+    shot(first, "05-session-1")
+    shot(second, "06-session-2")
+    assert guard.blocked == []
+
+
+@pytest.mark.browser
+def test_table_explorer_shows_table_and_downloads_csv(browser, server: AppServer, guard: OfflineGuard) -> None:
+    page = _open(browser, guard, server)
+    open_tab(page, "表格浏览")
+    _choose(page, "#table-document", ZFB)
+    _choose(page, "#table-select", "三公")
+    view = page.locator("#table-view")
+    view.get_by_text("867.50").first.wait_for()
+    shot(page, "07-table-explorer")
+    with page.expect_download() as download_info:
+        page.locator("#table-csv").click()
+    saved = ARTIFACTS / "table.csv"
+    download_info.value.save_as(str(saved))
+    with saved.open(encoding="utf-8-sig") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert "867.50" in cells
+    assert guard.blocked == []
+
+
+def _choose(page, selector: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator(f"{selector} input").click()
+    page.get_by_role("option", name=text, exact=False).first.click()
+
