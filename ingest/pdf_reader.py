@@ -23,6 +23,7 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psparser import PSException
 from pdfplumber.utils import extract_text as chars_to_text
+from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from budgetqa.models import BBox, Cell, ExtractedTable, Line, ParsedDocument
 from ingest.errors import ReadError
@@ -71,6 +72,7 @@ class _GridCell:
     bbox: BBox
     text: str = ""
     filled: bool = False  # the text runs to the right edge (it may continue on the next page)
+    subheads: dict[int, str] = field(default_factory=dict)  # column labels printed inside a merged header
 
 
 @dataclass
@@ -135,12 +137,9 @@ def read_pdf(path: Path) -> ParsedDocument:
     try:
         with pdfplumber.open(path) as pdf:
             pages = [_read_page(page, number) for number, page in enumerate(pdf.pages, start=1)]
-    except (PDFPasswordIncorrect, PDFEncryptionError) as error:
-        raise ReadError(path, "the PDF is encrypted (password protected)",
-                        "remove the password (print to PDF or qpdf --decrypt) and upload it again") from error
-    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as error:
-        raise ReadError(path, f"the PDF is corrupt or truncated ({type(error).__name__})",
-                        "re-download or re-export the document") from error
+    except (PdfminerException, MalformedPDFException, PDFSyntaxError, PSException, PDFEncryptionError,
+            PDFPasswordIncorrect, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise _read_error(path, error) from error
     if not pages:
         raise ReadError(path, "the PDF has no pages", "re-export the document")
     if all(page.char_count < MIN_CHARS_PER_PAGE for page in pages):
@@ -150,6 +149,16 @@ def read_pdf(path: Path) -> ParsedDocument:
 
 
 # ---------------------------------------------------------------- file checks
+
+
+def _read_error(path: Path, error: Exception) -> ReadError:
+    """The ReadError for an exception raised while parsing (pdfplumber wraps pdfminer's)."""
+    cause = error.args[0] if isinstance(error, PdfminerException) and error.args else error
+    if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
+        return ReadError(path, "the PDF is encrypted (password protected)",
+                         "remove the password (e.g. qpdf --decrypt) and give the decrypted file")
+    name = type(cause).__name__ if isinstance(cause, Exception) else type(error).__name__
+    return ReadError(path, f"the PDF is corrupt or truncated ({name})", "re-download or re-export the document")
 
 
 def _check_file(path: Path) -> None:
@@ -340,19 +349,77 @@ def _grid_cells(xs: list[float], ys: list[float], verticals: list[_Rule], horizo
     groups: dict[int, list[int]] = {}
     for i in range(n_rows * n_cols):
         groups.setdefault(find(i), []).append(i)
+    bounds = {root: _group_bounds(members, n_cols) for root, members in groups.items()}
     by_group: dict[int, list[dict[str, Any]]] = {}
     for char in chars:
-        cell = _index(ys, _mid_y(char)) * n_cols + _index(xs, _mid_x(char))
-        by_group.setdefault(find(cell), []).append(char)
+        r, c = _index(ys, _mid_y(char)), _index(xs, _mid_x(char))
+        by_group.setdefault(find(r * n_cols + c), []).append(char)
+    _lift_overflow(by_group, bounds, xs, ys, n_cols, find)
     cells = []
-    for root, members in groups.items():
-        rows = [m // n_cols for m in members]
-        cols = [m % n_cols for m in members]
-        r0, r1, c0, c1 = min(rows), max(rows), min(cols), max(cols)
+    for root, (r0, r1, c0, c1) in bounds.items():
         bbox = (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1])
         own = by_group.get(root, [])
-        cells.append(_GridCell(r0, r1, c0, c1, bbox, _cell_text(own), _fills_width(own, bbox)))
+        spanning, subheads = _split_subheads(own, c0, c1, xs)
+        cells.append(_GridCell(r0, r1, c0, c1, bbox, _cell_text(spanning), _fills_width(own, bbox), subheads))
     return cells
+
+
+def _group_bounds(members: list[int], n_cols: int) -> tuple[int, int, int, int]:
+    rows = [m // n_cols for m in members]
+    cols = [m % n_cols for m in members]
+    return min(rows), max(rows), min(cols), max(cols)
+
+
+def _lift_overflow(by_group: dict[int, list[dict[str, Any]]], bounds: dict[int, tuple[int, int, int, int]],
+                   xs: list[float], ys: list[float], n_cols: int, find: Any) -> None:
+    """Characters printed across the rule under a full cell (a header wrapped past its border,
+    '采购组织形' + '式') belong to the cell above."""
+    for root, chars in list(by_group.items()):
+        r0 = bounds[root][0]
+        for char in [ch for ch in chars if r0 > 0 and ch["top"] < ys[r0] - 1 < ys[r0] + 1 < ch["bottom"]]:
+            above = find((r0 - 1) * n_cols + _index(xs, _mid_x(char)))
+            a_r0, a_r1, a_c0, a_c1 = bounds[above]
+            upper = by_group.get(above, [])
+            if upper and _fills_width(upper, (xs[a_c0], ys[a_r0], xs[a_c1 + 1], ys[a_r1 + 1])):
+                chars.remove(char)
+                upper.append(char)
+
+
+def _split_subheads(chars: list[dict[str, Any]], c0: int, c1: int,
+                    xs: list[float]) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """Split a merged header cell whose lower lines label single columns without rules between them
+    ('功能分类' over '功能科目名称' and '金额'): returns the spanning characters and {column: label}."""
+    if c1 == c0 or not chars:
+        return chars, {}
+    spanning: list[dict[str, Any]] = []
+    confined: dict[int, list[dict[str, Any]]] = {}
+    for piece in _text_pieces(chars):
+        first = _index(xs, piece[0]["x0"] + 0.5)
+        last = _index(xs, piece[-1]["x1"] - 0.5)
+        if first == last:
+            confined.setdefault(first, []).extend(piece)
+        else:
+            spanning.extend(piece)
+    if len(confined) < 2 or not spanning:
+        return chars, {}
+    if max(c["bottom"] for c in spanning) > min(c["top"] for part in confined.values() for c in part) + 1:
+        return chars, {}  # the column labels must sit under the spanning label
+    return spanning, {col: _cell_text(part) for col, part in confined.items()}
+
+
+def _text_pieces(chars: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Runs of characters on one line separated by wide gaps."""
+    pieces: list[list[dict[str, Any]]] = []
+    for char in sorted(chars, key=lambda ch: (round(ch["top"]), ch["x0"])):
+        if pieces:
+            last = pieces[-1][-1]
+            same_line = abs(char["top"] - last["top"]) < 2
+            near = char["x0"] - last["x1"] < 1.5 * (last["x1"] - last["x0"])
+            if same_line and near:
+                pieces[-1].append(char)
+                continue
+        pieces.append([char])
+    return pieces
 
 
 def _fills_width(chars: list[dict[str, Any]], bbox: BBox) -> bool:
@@ -390,8 +457,9 @@ def _shape(fragment: _Fragment, header_rows: int | None = None, keep_empty: bool
         header_rows = _header_row_count(cells, n_rows)
     header = [c for c in cells if c.r1 < header_rows]
     body = [c for c in cells if c.r0 >= header_rows]
-    kept = sorted({c.c0 for c in cells if (c.text or keep_empty) and (c.r1 < header_rows or c.r0 >= header_rows)})
-    columns = _pair_amounts([_column_path(header, col, kept) for col in kept])
+    inside = [c for c in cells if c.r1 < header_rows or c.r0 >= header_rows]
+    kept = sorted({c.c0 for c in inside if c.text or keep_empty} | {col for c in header for col in c.subheads})
+    columns = _pair_amounts(_inherit_blank([_column_path(header, col, kept) for col in kept]))
     rows: list[list[Cell | None]] = []
     filled: set[Cell] = set()
     for r in range(header_rows, n_rows):
@@ -407,6 +475,16 @@ def _shape(fragment: _Fragment, header_rows: int | None = None, keep_empty: bool
         if any(c is not None and c.text for c in row):
             rows.append(row)
     return _Shape(columns, rows, [fragment.xs[c] for c in kept], header_rows, filled)
+
+
+def _inherit_blank(columns: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """A column under a blank header cell (the second label column under 项目名称) takes its left
+    neighbour's path."""
+    fixed = list(columns)
+    for i in range(1, len(fixed)):
+        if not fixed[i] and fixed[i - 1]:
+            fixed[i] = fixed[i - 1]
+    return fixed
 
 
 def _pair_amounts(columns: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
@@ -476,6 +554,8 @@ def _column_path(header: list[_GridCell], col: int, kept: list[int]) -> tuple[st
         spans = cell.c0 <= col <= cell.c1 or (cell.c0 > col and (next_kept is None or cell.c0 < next_kept))
         if spans and cell.text and (not path or path[-1] != cell.text):
             path.append(cell.text)
+        if spans and col in cell.subheads:
+            path.append(cell.subheads[col])
     if len(path) > 1 and path[0] in ("项目", "项目名称"):
         path = path[1:]  # the stub head over the row labels says nothing about the column
     return tuple(path)
@@ -518,9 +598,10 @@ def _title(above: list[_PageLine]) -> tuple[str | None, BBox | None]:
         number = _NUMBERED_TABLE.match(prefix)
         if number is None:
             number = _NUMBERED_TABLE.match(above[i + 1].text.strip()) if i + 1 < len(above) else None
+        text = _CJK_GAP.sub("", text)
         if number:
             text = f"公开{number.group(1)}表 {text}"
-        return _CJK_GAP.sub("", text), bbox
+        return text, bbox
     return None, None
 
 
