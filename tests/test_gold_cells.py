@@ -209,8 +209,11 @@ def _same_content(cell: GoldCell, fact: TableFact) -> bool:
 
 
 def _placed_like(cell: GoldCell, fact: TableFact) -> bool:
-    """Same page, table, row and column: the fact that should carry the gold value."""
-    return (fact.page == cell.page and _norm(cell.table) in _norm(fact.table_title)
+    """Same page, table, row and column: the fact that should carry the gold value.
+
+    Only table facts count (narrative facts have table_index -1): the gold cells are table cells.
+    """
+    return (fact.table_index >= 0 and fact.page == cell.page and _norm(cell.table) in _norm(fact.table_title)
             and _same_row(cell, fact) and _same_column(cell, fact))
 
 
