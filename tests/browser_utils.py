@@ -123,3 +123,10 @@ def ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
     box = page.locator("#question textarea")
     box.fill(question)
     page.locator("#ask").click()
+
+
+def wait_text(page, selector: str, text: str, timeout: float = 120_000) -> str:  # type: ignore[no-untyped-def]
+    """Wait until the element's visible text contains `text` (Gradio keeps hidden copies of some cells)."""
+    page.wait_for_function("([sel, text]) => { const el = document.querySelector(sel);"
+                           " return !!el && el.innerText.includes(text); }", arg=[selector, text], timeout=timeout)
+    return page.locator(selector).inner_text()

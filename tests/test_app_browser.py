@@ -16,7 +16,7 @@ import pytest
 
 from budgetqa.settings import Settings
 from tests.browser_utils import (ARTIFACTS, CHROMIUM, CORPUS, REPO, AppServer, OfflineGuard, ask, launch_chromium,
-                                 new_page, open_tab, shot)
+                                 new_page, open_tab, shot, wait_text)
 
 SHANGHAI_PDFS = ["普陀区人民政府办公室2025年部门预算.pdf", "普陀区万里街道办事处2024年部门预算.pdf",
                  "普陀区司法局2026年部门预算.pdf"]
@@ -112,9 +112,7 @@ def _open(browser, guard: OfflineGuard, server: AppServer):  # type: ignore[no-u
 
 
 def _answer_text(page, must_contain: str) -> str:  # type: ignore[no-untyped-def]
-    answer = page.locator("#answer")
-    answer.get_by_text(must_contain, exact=False).first.wait_for(timeout=180_000)
-    return answer.inner_text()
+    return wait_text(page, "#answer", must_contain, timeout=180_000)
 
 
 @pytest.mark.browser
@@ -155,10 +153,9 @@ def test_corrupt_upload_is_reported_and_library_unchanged(browser, server: AppSe
     page.locator("#upload input[type=file]").set_input_files(str(corrupt))
     page.locator("#upload").get_by_text("损坏的预算.pdf").first.wait_for()
     page.locator("#ingest").click()
-    summary = page.locator("#ingest-summary")
-    summary.get_by_text("导入失败", exact=False).wait_for(timeout=180_000)
-    assert "损坏的预算.pdf" in summary.inner_text()
-    assert "0 个文件导入成功" in summary.inner_text()
+    summary = wait_text(page, "#ingest-summary", "导入失败", timeout=180_000)
+    assert "损坏的预算.pdf" in summary
+    assert "0 个文件导入成功" in summary
     assert "失败" in page.locator("#ingest-result").inner_text()
     page.wait_for_timeout(1500)  # the library table refreshes after the batch
     assert library.inner_text() == before
@@ -194,8 +191,7 @@ def test_table_explorer_shows_table_and_downloads_csv(browser, server: AppServer
     open_tab(page, "表格浏览")
     _choose(page, "#table-document", ZFB)
     _choose(page, "#table-select", "三公")
-    view = page.locator("#table-view")
-    view.get_by_text("867.50").first.wait_for()
+    wait_text(page, "#table-view", "867.50")
     shot(page, "07-table-explorer")
     with page.expect_download() as download_info:
         page.locator("#table-csv").click()
