@@ -11,6 +11,7 @@ the totals stated in the narrative agree with the tables after unit conversion.
 from __future__ import annotations
 
 from collections import defaultdict
+import re
 from decimal import Decimal
 
 from budgetqa.models import Finding, TableFact
@@ -101,9 +102,6 @@ def _part_columns(total_col: tuple[str, ...], columns: list[tuple[str, ...]]) ->
                 parts.append(col)
         elif len(col) == len(parent) + 2 and col[-1] in _TOTAL_WORDS:
             parts.append(col)
-    if not parent:
-        # top-level 合计 beside other top-level columns (Jiangsu 支出总表): only value siblings
-        parts = [c for c in parts if len(c) == 1]
     return parts
 
 
@@ -177,7 +175,8 @@ def check_narrative_totals(facts: list[TableFact]) -> list[Finding]:
     for f in facts:
         if f.table_kind != "narrative" or f.column_path != ("金额",) or f.unit not in UNIT_YUAN:
             continue
-        labels = next((v for k, v in _NARRATIVE_TOTALS.items() if f.row_label.endswith(k)), None)
+        subject = re.sub(r"^.*?(办公室|办公厅|办事处|局|中心|厅|院|部门)", "", f.row_label)
+        labels = _NARRATIVE_TOTALS.get(subject)
         table = next((table_totals[label] for label in labels or () if label in table_totals), None)
         if table is None or to_yuan(table) is None:
             continue

@@ -78,17 +78,24 @@ def is_number(text: str | None) -> bool:
 
 
 def normalize_code(parts: list[str]) -> str | None:
-    """Join code parts of either style into one code: ['201','03','01'] or ['2010301'] -> '2010301'."""
-    joined = "".join(p.strip() for p in parts if p and p.strip())
-    compact = re.sub(r"\s+", "", joined)
-    if compact and compact.isdigit() and len(compact) in (3, 5, 7):
-        return compact
-    return None
+    """Join code parts of either style into one code: ['201','03','01'] or ['2010301'] -> '2010301'.
+
+    A 款/项 part printed without its leading zero ('301 2', a quirk of some tables) is padded."""
+    pieces = [p for part in parts if part for p in part.split()]
+    if not pieces or not all(p.isdigit() for p in pieces):
+        return None
+    if len(pieces) == 1:
+        code = pieces[0]
+    elif len(pieces[0]) == 3 and all(len(p) <= 2 for p in pieces[1:]):
+        code = pieces[0] + "".join(p.zfill(2) for p in pieces[1:])
+    else:
+        code = "".join(pieces)
+    return code if len(code) in (3, 5, 7) else None
 
 
 def split_code_label(text: str) -> tuple[str | None, str]:
     """'201 03 01 行政运行' -> ('2010301', '行政运行'); '2040501行政运行' -> ('2040501', '行政运行')."""
-    match = re.match(r"^(\d{3}(?:\s?\d{2}){0,2})\s*(\D.*)$", text.strip())
+    match = re.match(r"^(\d{3}(?:\s?\d{2}|\s\d){0,2})\s*(\D.*)$", text.strip())
     if match:
         code = normalize_code([match.group(1)])
         if code:

@@ -26,7 +26,7 @@ _NOT_DEPT = re.compile(r"^(?:目录|本部门|部门|单位|本单位|编制|上
 
 def _compact(text: str) -> str:
     """Remove the spaces PDF text puts between digits and CJK ('2019 年度' -> '2019年度')."""
-    return re.sub(r"(?<=[\d\u4e00-\u9fa5])\s+(?=[\d\u4e00-\u9fa5])", "", text)
+    return re.sub(r"(?<=[\d\u4e00-\u9fa5])[ \t\u3000]+(?=[\d\u4e00-\u9fa5])", "", text)
 
 
 def detect_meta(doc: ParsedDocument) -> DocumentMeta:
@@ -57,14 +57,20 @@ def _department(text: str) -> str | None:
     )
     if candidates:
         best = max(candidates, key=lambda name: (candidates[name], len(name)))
-        return re.sub(r"^\d{4}年度?", "", best)
+        return re.sub(r"^(?:\d{4}年度?|第[一二三四五六七八九十]+部分)", "", best)
     return None
 
 
 def _fiscal_year(text: str) -> int | None:
-    years = [int(y) for y in re.findall(r"(20\d{2})\s*年度?\s*(?:区级|市级|省级)?(?:部门|单位)?(?:预算|决算)", text)]
-    if not years:
-        years = [int(y) for y in re.findall(r"(20\d{2})\s*年", text)]
+    """The year of the title statement (the first "20XX年(度)…部门预算"), not of comparisons such as
+    "比2024年预算减少" that follow it."""
+    for line in text.splitlines():
+        if re.search(r"比\s*20\d{2}|上年|截至", line):
+            continue
+        match = re.search(r"(20\d{2})\s*年度?\s*(?:区级|市级|省级|县级)?(?:部门|单位)?(?:预算|决算)", line)
+        if match:
+            return int(match.group(1))
+    years = [int(y) for y in re.findall(r"(20\d{2})\s*年", text)]
     return Counter(years).most_common(1)[0][0] if years else None
 
 

@@ -54,21 +54,33 @@ class _Block:
         return best[2] + (offset - best[0])
 
 
+_TOP_SECTIONS = re.compile(r"(主要职能|机构设置|预算单位构成|名词解释|编制说明|其他相关情况说明|情况说明|部门概况|"
+                           r"预算表|预算公开|主要工作任务)$")
+
+
 def heading_level(text: str, is_markdown: bool = False) -> int:
-    """0 when the line is body text; 1 or 2 for a section heading; 3 for a named sub-heading."""
+    """0 for body text; otherwise the heading's depth: 1 parts and named sections (主要职能,
+    名词解释, …说明, table titles), 2 for 一、, 3 for （一）, 4 for named sub-headings (项目概述 …)."""
     line = text.strip()
     if is_markdown and line.startswith("#"):
-        return min(line.count("#", 0, line.find(" ") if " " in line else len(line)), 3)
+        return min(len(line) - len(line.lstrip("#")), 4)
     if not line or len(line) > 40 or _TOC_LEADER.search(line):
         return 0
-    ends_like_sentence = line.endswith(("。", "；", "，", ",", "：", ":")) and not line.endswith("。 ")
-    if _LEVEL1.match(line) and len(line) <= 30 and not line.endswith("，"):
+    sentence_like = line.endswith(("。", "；", "，", ",", "：", ":")) or "，" in line
+    if sentence_like or re.search(r"\d[\d,]*\.?\d*\s*万?元", line):
+        return 0
+    if line.startswith("第") and _LEVEL1.match(line):
         return 1
-    if _LEVEL2.match(line) and len(line) <= 30 and not ends_like_sentence:
-        return 2
-    if not ends_like_sentence and len(line) <= 30 and any(w in line for w in _SECTION_WORDS):
-        if not _ITEM.match(line) and not re.search(r"\d[\d,]*\.?\d*万?元", line):
-            return 2 if len(line) > 6 else 3
+    if _LEVEL1.match(line):
+        return 2 if len(line) <= 32 else 0
+    if _LEVEL2.match(line):
+        return 3 if len(line) <= 24 else 0
+    if _ITEM.match(line):
+        return 0
+    if _TOP_SECTIONS.search(line) or re.search(r"20\d{2}\s*年.{0,30}表$", line):
+        return 1
+    if len(line) <= 16 and any(w in line for w in _SECTION_WORDS):
+        return 4
     return 0
 
 
@@ -82,6 +94,7 @@ def _blocks(doc: ParsedDocument) -> list[_Block]:
     path: list[tuple[int, str]] = []
     blocks: list[_Block] = []
     current: _Block | None = None
+    just_headed = False
     for index, line in enumerate(doc.lines):
         text = line.text.strip()
         if index in doc.table_line_ids or not text or _PAGE_NUMBER.match(text) or _TOC_LEADER.search(text):
@@ -89,7 +102,13 @@ def _blocks(doc: ParsedDocument) -> list[_Block]:
                 blocks.append(current)
                 current = None
             continue
+        if just_headed and len(text) <= 8 and not re.search(r"[。，；：:,\d]", text) and path:
+            level_, name = path[-1]
+            path[-1] = (level_, name + text)  # a heading wrapped onto a second line
+            just_headed = False
+            continue
         level = heading_level(text, is_md)
+        just_headed = bool(level) and not text.endswith(("说明", "职能", "解释", "设置", "概况", "表"))
         if level:
             if current is not None:
                 blocks.append(current)

@@ -1,0 +1,268 @@
+"""Find the table fact a question asks for, in the facts of the chosen documents.
+
+Two ways in: budget concepts that people name in their own words (三公, 公车, 人头经费, 一共多少钱 …)
+map to known columns and rows; anything else is matched by the printed row label or code. A match
+must be unambiguous enough: when nothing fits, nothing is returned (the chain then refuses).
+
+    resolver = ItemResolver(question_text)
+    match = resolver.best(facts)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from budgetqa.models import TableFact
+
+# Which table answers a plain row question first (function classification before economic).
+TABLE_PRIORITY = ["支出预算总表", "收支预算总表", "一般公共预算支出", "财政拨款支出", "收入预算总表",
+                  "财政拨款收支预算总表", "政府性基金预算支出", "国有资本经营预算支出", "一般公共预算基本支出",
+                  "财政拨款基本支出", "三公经费", "机关运行经费", "政府采购", "绩效目标", "其他"]
+TABLE_CUES = [  # words in a question that name a table
+    (r"财政拨款收支", "财政拨款收支预算总表"), (r"收支总表|财务收支", "收支预算总表"),
+    (r"收入预算|收入总表|收入来源", "收入预算总表"), (r"支出总表|支出预算总表", "支出预算总表"),
+    (r"一般公共预算.{0,4}基本支出|经济分类", "一般公共预算基本支出"), (r"财政拨款.{0,4}基本支出", "财政拨款基本支出"),
+    (r"一般公共预算", "一般公共预算支出"), (r"政府性基金", "政府性基金预算支出"),
+    (r"国有资本经营", "国有资本经营预算支出"), (r"财政拨款支出", "财政拨款支出"), (r"政府采购|采购", "政府采购"),
+]
+COLUMN_CUES = [  # words in a question that name a column, most specific first
+    (r"基本支出", "基本支出"), (r"项目支出", "项目支出"), (r"人员经费|人头经费|人员支出", "人员经费"),
+    (r"公用经费|办公经费", "公用经费"), (r"事业单位经营收入|经营收入", "经营收入"), (r"事业收入", "事业收入"),
+    (r"其他收入", "其他收入"), (r"财政拨款收入|财政拨款", "财政拨款"), (r"决算数", "决算"), (r"预算数", "预算"),
+    (r"单位预留机动经费|机动经费", "机动经费"), (r"结转", "结转"),
+]
+DEFAULT_COLUMNS = ["合计", "金额", "预算数", "小计", "总计", "本年预算", "预算", "决算数"]
+ROW_SYNONYMS = [  # how people ask -> how the documents print it
+    (r"养老保险", "机关事业单位基本养老保险缴费"), (r"职业年金", "职业年金缴费"), (r"公积金", "住房公积金"),
+    (r"医保|医疗保险", "行政单位医疗"), (r"退休费", "退休费"), (r"离退休", "离退休"),
+]
+_STRIP_LABEL = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、．]\s*|[（(][一二三四五六七八九十\d]+[）)]|其中[:：]?)")
+
+
+def clean_label(label: str) -> str:
+    text = _STRIP_LABEL.sub("", label.strip())
+    return re.sub(r"[\s“”\"'（）()]", "", text)
+
+
+@dataclass
+class Match:
+    """A fact chosen for a question, with why (the item name shown to the user)."""
+
+    fact: TableFact
+    item: str
+    score: float
+
+
+@dataclass
+class Concept:
+    """A budget concept people name in their own words, and how to find its cell."""
+
+    name: str
+    trigger: str  # regex on the question
+    pick: Callable[[list[TableFact]], list[TableFact]]
+    narrative: str | None = None  # regex on a narrative fact's subject, as a fallback
+
+
+def _col_has(fact: TableFact, *words: str) -> bool:
+    joined = "".join(fact.column_path)
+    return all(w in joined for w in words)
+
+
+def _leaf(fact: TableFact) -> str:
+    return re.sub(r"[\s“”]", "", fact.column_path[-1]) if fact.column_path else ""
+
+
+def _sangong(facts: list[TableFact]) -> list[TableFact]:
+    return [f for f in facts if f.table_kind == "三公经费" and f.value is not None or
+            f.table_kind == "三公经费" and f.text_value is None]
+
+
+def _sangong_total(facts: list[TableFact]) -> list[TableFact]:
+    table = [f for f in facts if f.table_kind == "三公经费"]
+    nested = [f for f in table if any("三公" in c for c in f.column_path[:-1]) and _leaf(f) in ("合计", "小计")
+              and not any(w in "".join(f.column_path) for w in ("公务用车", "出国", "接待"))]
+    if nested:
+        return sorted(nested, key=lambda f: len(f.column_path))
+    has_other = any(_col_has(f, "会议费") or _col_has(f, "培训费") for f in table)
+    return [f for f in table if _leaf(f) == "合计" and not has_other]
+
+
+def _sangong_part(*words: str, exclude: tuple[str, ...] = ()) -> Callable[[list[TableFact]], list[TableFact]]:
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        table = [f for f in facts if f.table_kind == "三公经费"]
+        found = [f for f in table if all(any(w in c for c in f.column_path) for w in words)
+                 and not any(x in _leaf(f) for x in exclude)]
+        # a column group (公务用车购置及运行费 > 小计/购置费/运行费) answers with its 小计
+        return sorted(found, key=lambda f: (_leaf(f) not in ("小计", "合计") and len(f.column_path) > 1,
+                                            len(f.column_path)))
+    return pick
+
+
+def _vehicle_part(word: str) -> Callable[[list[TableFact]], list[TableFact]]:
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        return [f for f in facts if f.table_kind == "三公经费" and any("公务用车" in c for c in f.column_path)
+                and word in _leaf(f) and "购置及" not in _leaf(f) and _leaf(f) not in ("小计", "合计")]
+    return pick
+
+
+def _column_anywhere(word: str, kinds: tuple[str, ...]) -> Callable[[list[TableFact]], list[TableFact]]:
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        in_columns = [f for f in facts if f.table_kind in kinds and any(word in c for c in f.column_path)]
+        if in_columns:
+            return in_columns
+        return [f for f in facts if f.table_kind in kinds and word in f.row_label]
+    return pick
+
+
+def _total_row(*labels: str, kinds: tuple[str, ...] = ("收支预算总表",)) -> Callable[[list[TableFact]], list[TableFact]]:
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        rows = [f for f in facts if f.table_kind in kinds and f.value is not None
+                and clean_label(f.row_label) in labels]
+        return sorted(rows, key=lambda f: labels.index(clean_label(f.row_label)))
+    return pick
+
+
+def _expense_column(word: str) -> Callable[[list[TableFact]], list[TableFact]]:
+    """基本支出 / 项目支出 of the whole department: the 合计 row of the 支出预算总表."""
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        return [f for f in facts if f.table_kind == "支出预算总表" and _leaf(f) == word
+                and clean_label(f.row_label) in ("合计", "总计", "支出预算总表", "")]
+    return pick
+
+
+def _basic_column(word: str) -> Callable[[list[TableFact]], list[TableFact]]:
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        return [f for f in facts if f.table_kind in ("一般公共预算基本支出", "财政拨款基本支出")
+                and word in _leaf(f) and clean_label(f.row_label) in ("合计", "总计")]
+    return pick
+
+
+CONCEPTS: list[Concept] = [
+    Concept("公务用车购置费", r"(公车|公务用车|车辆|用车).{0,6}购置|购置.{0,4}(公车|车辆)|购车|买车", _vehicle_part("购置"),
+            r"公务用车购置"),
+    Concept("公务用车运行费", r"(公车|公务用车|车辆|用车).{0,6}运行|运行维护费|车辆运行", _vehicle_part("运行"),
+            r"公务用车运行"),
+    Concept("公务用车购置及运行费", r"公车|公务用车|车辆费用|车辆经费|用车", _sangong_part("公务用车"),
+            r"公务用车购置及运行"),
+    Concept("因公出国（境）费", r"出国|出境|因公出", _sangong_part("出国"), r"因公出国"),
+    Concept("公务接待费", r"接待", _sangong_part("接待"), r"公务接待"),
+    Concept("会议费", r"会议费|开会", _column_anywhere("会议费", ("三公经费", "一般公共预算基本支出")), r"会议费"),
+    Concept("培训费", r"培训费|培训", _column_anywhere("培训费", ("三公经费", "一般公共预算基本支出")), r"培训费"),
+    Concept("“三公”经费", r"三公", _sangong_total, r"三公"),
+    Concept("机关运行经费", r"机关运行经费|运行经费|办公经费",
+            _column_anywhere("机关运行经费", ("三公经费", "机关运行经费")), r"机关运行经费"),
+    Concept("人员经费", r"人员经费|人头经费", _basic_column("人员经费"), r"人员经费"),
+    Concept("公用经费", r"公用经费", _basic_column("公用经费"), r"公用经费"),
+    Concept("基本支出", r"基本支出(?!.{0,3}(表|中|里))", _expense_column("基本支出"), r"^基本支出"),
+    Concept("项目支出", r"项目支出(?!.{0,3}(表|中|里))", _expense_column("项目支出"), r"^项目支出"),
+    Concept("财政拨款收入", r"财政拨款收入|财政拨款(一共|总共|总额|合计|是多少|多少)",
+            _total_row("财政拨款收入", "财政拨款"), r"财政拨款收入|财政拨款"),
+    Concept("支出总计", r"支出总(计|额)|总支出|支出合计|支出预算(总额|是多少|多少)",
+            _total_row("支出总计", "支出合计", "当年支出小计"), r"支出(预算)?总额|支出预算"),
+    Concept("收入总计", r"收入总(计|额)|总收入|收入合计|收入预算(总额|是多少|多少)|总预算|预算总额|一共多少钱|"
+            r"总共多少钱|多少钱|预算规模|盘子",
+            _total_row("收入总计", "收入合计", "当年收入小计", "支出总计"), r"收入预算|预算总额|支出(预算)?总额"),
+]
+
+
+class ItemResolver:
+    """Finds, in a document's facts, the cell a question names."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.expanded = text
+        for pattern, printed in ROW_SYNONYMS:
+            if re.search(pattern, text) and printed not in text:
+                self.expanded += printed
+        self.table_cue = next((kind for pattern, kind in TABLE_CUES if re.search(pattern, text)), None)
+        self.column_cue = next((col for pattern, col in COLUMN_CUES if re.search(pattern, text)), None)
+        self.concept = self._concept()
+
+    def _concept(self) -> Concept | None:
+        for concept in CONCEPTS:
+            if re.search(concept.trigger, self.text):
+                return concept
+        return None
+
+    def best(self, facts: list[TableFact]) -> Match | None:
+        """The single best fact for the question among one document's facts, or None."""
+        matches = self.candidates(facts)
+        return matches[0] if matches else None
+
+    def candidates(self, facts: list[TableFact]) -> list[Match]:
+        table_facts = [f for f in facts if f.table_kind != "narrative"]
+        if self.concept is not None:
+            picked = self.concept.pick(table_facts)
+            picked = [f for f in picked if f.value is not None] or picked
+            if picked:
+                return [Match(f, self.concept.name, 100 - i) for i, f in enumerate(picked)]
+            narrative = self.narrative(facts)
+            if narrative:
+                return narrative
+            if self.concept.name not in ("基本支出", "项目支出"):
+                return []
+        return self._by_label(table_facts)
+
+    def narrative(self, facts: list[TableFact]) -> list[Match]:
+        """A figure stated in the text about the concept (金额, not a change)."""
+        if self.concept is None or self.concept.narrative is None:
+            return []
+        pattern = self.concept.narrative
+        found = [f for f in facts if f.table_kind == "narrative" and f.column_path == ("金额",)
+                 and re.search(pattern, f.row_label)]
+        return [Match(f, self.concept.name, 50) for f in found[:1]]
+
+    def changes(self, facts: list[TableFact], item: str) -> list[TableFact]:
+        """Stated year-on-year changes ("比2024年预算减少2,389.52万元") about the item."""
+        pattern = self.concept.narrative if self.concept and self.concept.narrative else re.escape(clean_label(item))
+        return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2
+                and re.search(pattern, f.row_label)]
+
+    def _by_label(self, facts: list[TableFact]) -> list[Match]:
+        scored: list[tuple[float, TableFact, str]] = []
+        for fact in facts:
+            label = clean_label(fact.row_label)
+            score = _label_score(label, fact.row_code, self.expanded)
+            if score <= 0:
+                continue
+            score += self._table_score(fact) + self._column_score(fact)
+            scored.append((score, fact, label))
+        scored.sort(key=lambda s: -s[0])
+        return [Match(f, label, score) for score, f, label in scored]
+
+    def _table_score(self, fact: TableFact) -> float:
+        if self.table_cue and fact.table_kind == self.table_cue:
+            return 30
+        priority = TABLE_PRIORITY.index(fact.table_kind) if fact.table_kind in TABLE_PRIORITY else len(TABLE_PRIORITY)
+        return (len(TABLE_PRIORITY) - priority) * 0.5
+
+    def _column_score(self, fact: TableFact) -> float:
+        leaf = _leaf(fact)
+        joined = "".join(fact.column_path)
+        if self.column_cue:
+            return 20 if self.column_cue in leaf else (5 if self.column_cue in joined else -20)
+        if fact.text_value and fact.value is None and fact.unit is None:
+            return 1  # a target text (指标值)
+        for rank, name in enumerate(DEFAULT_COLUMNS):
+            if leaf == name or leaf.endswith(name):
+                return 10 - rank
+        return -5 if re.search(r"本年支出|支出$", joined) and "收入" in self.text else 0
+
+
+def _label_score(label: str, code: str | None, text: str) -> float:
+    if code and (code in text or _spaced(code) in text):
+        return 60 + len(code)
+    if len(label) < 2 or label in ("合计", "小计", "总计", "项目"):
+        return 1 if label and label in text and len(label) >= 2 else 0
+    if label in text:
+        return 20 + 2 * len(label)
+    short = re.sub(r"(支出|费用|经费|费)$", "", label)
+    if len(short) >= 3 and short in text:
+        return 10 + 2 * len(short)
+    return 0
+
+
+def _spaced(code: str) -> str:
+    return " ".join([code[:3]] + [code[i:i + 2] for i in range(3, len(code), 2)])

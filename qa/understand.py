@@ -1,0 +1,202 @@
+"""Question -> what is asked: which documents (department, year, kind), which item and column,
+which operation, and which route (table facts, passages, or both).
+
+Department names and their short forms are learned from the store's own document metadata
+(department, aliases, file names), never from a list of today's corpus.
+
+    catalog = Catalog(store.documents())
+    query = parse_question("区政府办2025年三公经费比去年少了多少？", catalog)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from budgetqa.models import StoredDocument
+
+CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+_NUMERIC_CUES = re.compile(
+    r"多少|几[个项家人辆]?|金额|数额|预算数|决算数|是多少|占比|比例|比重|百分之|增长率|增幅|降幅|"
+    r"多还是少|哪个.{0,6}(多|高|大|少|低)|最(多|少|高|低|大|小)|总额|总计|合计|一共|共计|加起来|差额|相差|"
+    r"安排了?(多少)?|花了?|预算(是|为)|排名|排序|前[一二三四五六七八九十\d]")
+_NARRATIVE_CUES = re.compile(
+    r"什么|哪些|为什么|原因|如何|怎样|怎么|做什么|干什么|职能|职责|内容|概述|介绍|说明了?|何时|什么时候|"
+    r"依据|目标|主体|包括|构成|机构设置|实施周期|实施方案|用途|用于|是否|有没有|哪里|谁")
+_ORG = re.compile(r"([\u4e00-\u9fa5]{2,10}?(?:局|办公室|办公厅|办|厅|法院|检察院|中心|街道|委员会|政府|学校|大学|医院))")
+_NOT_ORG = re.compile(r"^(?:部门|本部门|单位|财政局?|机关|政府办?|区政府|市政府|省政府|该部门)$")
+
+
+@dataclass
+class Catalog:
+    """The loaded documents and every name people may call their departments by."""
+
+    documents: list[StoredDocument]
+    names: dict[str, set[str]] = field(default_factory=dict)  # alias -> departments
+
+    def __post_init__(self) -> None:
+        for doc in self.documents:
+            if not doc.department:
+                continue
+            canonical = canonical_department(doc.department)
+            for name in {doc.department, canonical, *doc.aliases, _file_stem_name(doc.file_name)}:
+                if name and len(name) >= 2:
+                    self.names.setdefault(name, set()).add(canonical)
+
+    def departments(self) -> list[str]:
+        return sorted({canonical_department(d.department) for d in self.documents if d.department})
+
+    def years(self, department: str | None = None) -> list[int]:
+        return sorted({d.fiscal_year for d in self.documents if d.fiscal_year and
+                       (department is None or canonical_department(d.department or "") == department)})
+
+    def docs_for(self, department: str | None, year: int | None, kind: str | None = None) -> list[StoredDocument]:
+        return [d for d in self.documents
+                if (department is None or canonical_department(d.department or "") == department)
+                and (year is None or d.fiscal_year == year)
+                and (kind is None or (d.kind or "").endswith(kind[-2:]))]
+
+
+def canonical_department(name: str) -> str:
+    """One name per department: 中共江苏省委办公厅 and 江苏省委办公厅 are the same office."""
+    return re.sub(r"^中共", "", name.strip())
+
+
+def _file_stem_name(file_name: str) -> str:
+    """'省法院2017年度部门预算公开.pdf' -> '省法院' (how the publisher itself shortens the name)."""
+    match = re.match(r"^([\u4e00-\u9fa5]{2,20}?)(?:20\d{2})", file_name)
+    return match.group(1) if match else ""
+
+
+@dataclass
+class Query:
+    """What a question asks, resolved against the catalog."""
+
+    question: str
+    text: str  # normalized question text
+    departments: list[str]  # canonical names; several = ambiguous or a comparison
+    unknown_department: str | None  # an organisation named in the question that is not loaded
+    years: list[int]  # explicit or resolved years, in the order asked
+    relative_previous: bool  # 去年 / 上年 / 比上一年: compare with the year before
+    kind: str | None  # 预算 | 决算
+    operation: str  # value | difference | sum | share | growth | compare | rank | count
+    route: str  # table | passage | mixed
+    rank_n: int = 1
+    rank_desc: bool = True
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width for digits and letters, unify quotes and brackets, drop spaces."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF5A:
+            ch = chr(code - 0xFEE0)
+        out.append(ch)
+    text = "".join(out).replace("(", "（").replace(")", "）").replace("\"", "“")
+    return re.sub(r"\s+", "", text)
+
+
+def parse_question(question: str, catalog: Catalog, department: str | None = None,
+                   year: int | None = None, kind: str | None = None) -> Query:
+    text = normalize(question)
+    departments, unknown = _departments(text, catalog)
+    if department:
+        departments, unknown = _departments(normalize(department), catalog)
+        if not departments:
+            unknown = department
+    years, relative = _years(text, catalog, departments, year)
+    doc_kind = kind or ("决算" if "决算" in text else "预算" if "预算" in text else None)
+    operation, rank_n, rank_desc = _operation(text, years, departments)
+    return Query(question=question, text=text, departments=departments, unknown_department=unknown,
+                 years=years, relative_previous=relative, kind=doc_kind, operation=operation,
+                 route=_route(text, operation), rank_n=rank_n, rank_desc=rank_desc)
+
+
+def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None]:
+    """Departments named in the text (longest names win), and an unloaded one if named instead."""
+    hits: list[tuple[int, int, set[str]]] = []
+    for name, departments in catalog.names.items():
+        for match in re.finditer(re.escape(name), text):
+            hits.append((match.start(), match.end(), departments))
+    chosen: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for start, end, departments in sorted(hits, key=lambda h: -(h[1] - h[0])):
+        if any(start < e and s < end for s, e in spans):
+            continue  # a shorter name inside a longer one already matched
+        spans.append((start, end))
+        chosen += [dep for dep in sorted(departments) if dep not in chosen]
+    unknown = None
+    if not chosen:
+        for match in _ORG.finditer(text):
+            org = re.sub(r"^(?:\d{4}年度?|请问|我想知道|查询|查一下)", "", match.group(1))
+            if not _NOT_ORG.match(org) and not any(org in name or name in org for name in catalog.names):
+                unknown = org
+                break
+    return _mention_order(text, chosen, catalog), unknown
+
+
+def _mention_order(text: str, departments: list[str], catalog: Catalog) -> list[str]:
+    def first_mention(dep: str) -> int:
+        positions = [text.find(name) for name, deps in catalog.names.items() if dep in deps and name in text]
+        return min(positions) if positions else len(text)
+
+    return sorted(departments, key=first_mention)
+
+
+def _years(text: str, catalog: Catalog, departments: list[str], forced: int | None) -> tuple[list[int], bool]:
+    years = [int(y) for y in re.findall(r"(20\d{2})\s*年", text)]
+    years += [int(y) for y in re.findall(r"(?<!\d)(20\d{2})(?!\d|年)", text) if int(y) not in years]
+    relative = bool(re.search(r"去年|上年|上一年|前一年|比上年|较上年|同比", text))
+    if forced:
+        years = [forced] + [y for y in years if y != forced]
+    if not years:
+        department = departments[0] if len(departments) == 1 else None
+        loaded = catalog.years(department)
+        if re.search(r"今年|本年|本年度", text) and len(loaded) == 1:
+            years = loaded
+        elif len(loaded) == 1 and department:
+            years = loaded
+    if re.search(r"前年", text) and years:
+        years = [years[0], years[0] - 2]
+    elif relative and len(years) == 1:
+        years = [years[0], years[0] - 1]
+    return list(dict.fromkeys(years)), relative
+
+
+def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str, int, bool]:
+    rank = re.search(r"(最多|最大|最高|最少|最小|最低|排名|排序|前([一二三四五六七八九十\d]+)(名|个|项|位)?)", text)
+    if rank:
+        n_text = rank.group(2) or "1"
+        n = int(n_text) if n_text.isdigit() else CN_DIGITS.get(n_text, 1)
+        desc = not re.search(r"最少|最小|最低", text)
+        return "rank", n, desc
+    if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|增长(了)?百分之|下降(了)?百分之|变化率|增减率", text):
+        return "growth", 1, True
+    if re.search(r"占.{0,20}(比例|比重|多少|百分之|几成|%)|占比|比例是|百分比", text):
+        return "share", 1, True
+    if re.search(r"哪个.{0,8}(多|高|大|少|低)|谁.{0,4}(多|高|大|少)|更(多|高|大|少|低)|对比|比较", text):
+        if len(departments) > 1 or len(years) > 1:
+            return "compare", 1, True
+    if re.search(r"比.{0,16}(多|少|增加|减少|增长|下降|高|低|差)|相差|差额|差多少|差了|变化了?多少|增减", text):
+        return "difference", 1, True
+    if re.search(r"(和|与|及|加上|加).{1,20}(一共|合计|总共|加起来|之和|共计|总和)", text):
+        return "sum", 1, True
+    if re.search(r"几个|几项|几家|多少个|多少项|多少家|数量", text) and not re.search(r"多少(万)?元|金额", text):
+        return "count", 1, True
+    if len(departments) > 1 or len(years) > 1:
+        return "compare", 1, True
+    return "value", 1, True
+
+
+def _route(text: str, operation: str) -> str:
+    numeric = bool(_NUMERIC_CUES.search(text)) or operation != "value"
+    narrative = bool(_NARRATIVE_CUES.search(text))
+    if numeric and not narrative:
+        return "table"
+    if narrative and not numeric:
+        return "passage"
+    if re.search(r"为什么|原因|怎么回事", text):
+        return "passage"
+    return "mixed" if numeric and narrative else "table"
