@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -61,9 +62,8 @@ def page_texts(document: str) -> tuple[str, ...]:
 
 
 def normalise(text: str) -> str:
-    """Remove whitespace and map full-width ASCII forms to half-width."""
-    mapped = "".join(chr(ord(c) - 0xFEE0) if 0xFF01 <= ord(c) <= 0xFF5E else c for c in text)
-    return re.sub(r"\s+", "", mapped.replace("\u3000", " "))
+    """Remove whitespace and map full-width forms to half-width (NFKC, as the reference scorer)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 @lru_cache(maxsize=None)
