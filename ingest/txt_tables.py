@@ -29,7 +29,6 @@ TITLE_RE = re.compile(r"^\s*([^\s，。；：:]{4,60}(?:表|绩效目标))\s*$")
 NUMBER_RE = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 CODE_HEAD_RE = re.compile(r"^\s*\d{3}(?:\s+\d{2}){0,2}\s+[^\d\s,.]")
 CODE_PARTS_RE = re.compile(r"^\s*类(?:\s+款)?(?:\s+项)?\s*$")
-TOTAL_RE = re.compile(r"^\s*((?:-?[\d,.]+\s*)*)(合计|总计)\s*$|^\s*(合计|总计)((?:\s+-?[\d,.]+)*)\s*$")
 ENUM_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.．、]|[（(][一二三四五六七八九十\d]+[)）])")
 SUM_LABEL_RE = re.compile(r"(总计|合计)$")
 PERF_HEADER_RE = re.compile(r"^\s*一级指标\s+二级指标\s+三级指标\s+指标(目标)?值\s*$")
@@ -101,8 +100,20 @@ def _is_code_row(text: str) -> bool:
     return bool(CODE_HEAD_RE.match(text))
 
 
+def _total_row_parts(text: str) -> tuple[str, list[str]] | None:
+    """('合计', numbers) for "758,013,488 757,955,000 58,488合计" or "合计 1 2"; None otherwise."""
+    stripped = text.strip()
+    for label in ("合计", "总计"):
+        if stripped.endswith(label) or stripped.startswith(label):
+            rest = stripped.removesuffix(label) if stripped.endswith(label) else stripped.removeprefix(label)
+            numbers = rest.split()
+            if all(is_number(n) for n in numbers):
+                return label, numbers
+    return None
+
+
 def _is_total_row(text: str) -> bool:
-    return bool(TOTAL_RE.match(text))
+    return _total_row_parts(text) is not None
 
 
 def _is_narrative(text: str) -> bool:
@@ -195,11 +206,9 @@ def _parse_code_row(text: str, line_id: int, max_parts: int) -> _CodeRow:
 
 
 def _parse_total_row(text: str, line_id: int) -> _CodeRow:
-    match = TOTAL_RE.match(text)
-    assert match is not None
-    label = match.group(2) or match.group(3)
-    numbers = (match.group(1) or match.group(4) or "").split()
-    return _CodeRow(line_id, [], label, [n for n in numbers if is_number(n)], is_total=True)
+    parts = _total_row_parts(text)
+    assert parts is not None
+    return _CodeRow(line_id, [], parts[0], parts[1], is_total=True)
 
 
 def _code_columns(header_lines: list[str]) -> tuple[list[tuple[str, ...]], int, bool]:
@@ -440,7 +449,7 @@ def _perf_tables(texts: list[str], group: _Group, title: str, title_id: int | No
         text = texts[i].strip()
         name, _, value = text.partition(" ")
         if not value and indicators and _wraps(indicators[-1]):
-            _append_value(indicators, text)  # a target value printed over several lines
+            _append_value(indicators, text, i)  # a target value printed over several lines
             continue
         indicators.append([None, None, _cell(name, i), _cell(value.strip(), i)])
     perf_columns: list[tuple[str, ...]] = [tuple([t]) for t in texts[header_id].split()]
@@ -476,7 +485,8 @@ def _wraps(row: list[Cell | None]) -> bool:
     return value is not None and (value.text == "" or len(value.text) >= 15)
 
 
-def _append_value(rows: list[list[Cell | None]], text: str) -> None:
+def _append_value(rows: list[list[Cell | None]], text: str, line_id: int) -> None:
     value = rows[-1][3]
     assert value is not None
-    rows[-1][3] = Cell(value.text + text, value.page, value.bbox, value.line_no)
+    line_no = value.line_no if value.text else line_id + 1  # cite the line where the value starts
+    rows[-1][3] = Cell(value.text + text, value.page, value.bbox, line_no)
