@@ -141,8 +141,11 @@ class _Solver:
             return None
         return self._search(kids, options, target, 0, {}, [])
 
-    def _search(self, kids: list[Hashable], options: list[list[Placement]], target: dict[int, Decimal],
-                depth: int, sums: dict[int, Decimal], chosen: list[Placement]) -> dict[Hashable, Placement] | None:
+    def _search(
+        self, kids: list[Hashable], options: list[list[Placement]], target: dict[int, Decimal],
+        depth: int, sums: dict[int, Decimal], chosen: list[Placement],
+    ) -> dict[Hashable, Placement] | None:
+        """First combination of the kids' placements (in preference order) that adds up to target."""
         self.budget -= 1
         if self.budget < 0:
             return None

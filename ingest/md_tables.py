@@ -146,10 +146,10 @@ def header_columns(header_rows: list[list[str]]) -> list[tuple[str, ...]]:
         spans: list[tuple[int, str] | None] = []
         for j, text in enumerate(row):
             below = any(kept[k][j] for k in range(r + 1, len(kept)))
-            same_parent = r == 0 or labels[r - 1][j] == labels[r - 1][j - 1] if j else False
+            same_parent = j > 0 and (r == 0 or labels[r - 1][j] == labels[r - 1][j - 1])
             if text:
                 spans.append((r * width + j, text))
-            elif j and spans[j - 1] is not None and below and same_parent:
+            elif same_parent and below and spans[j - 1] is not None:
                 spans.append(spans[j - 1])
             else:
                 spans.append(None)
@@ -179,5 +179,6 @@ def _perf_tables(group: _MdGroup, rows: dict[int, list[str]], title: str) -> lis
     if overview:
         tables.append(ExtractedTable(title=title, unit=None, pages=[1], columns=[("项目",), ("内容",)],
                                      rows=overview, note="项目概况"))
-    tables.append(ExtractedTable(title=title, unit=group.unit, pages=[1], columns=columns, rows=indicators))
+    tables.append(ExtractedTable(title=title, unit=group.unit, pages=[1], columns=columns,
+                                 rows=indicators))
     return tables

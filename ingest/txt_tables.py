@@ -162,6 +162,8 @@ def read_txt_tables(texts: list[str]) -> tuple[list[ExtractedTable], set[int]]:
         title = texts[title_id].strip() if title_id is not None else "未命名表格"
         unit = _unit(texts[unit_id]) if unit_id is not None else None
         body = [i for i in group.line_ids if i not in (title_id, unit_id)]
+        if title_id is None and not any(_is_code_row(texts[i]) or _is_total_row(texts[i]) for i in body):
+            continue  # a 单位 line in running text, not a table
         if group.kind == "perf":
             tables.extend(_perf_tables(texts, group, title, title_id))
         elif "三公" in title:
@@ -211,22 +213,23 @@ def _parse_total_row(text: str, line_id: int) -> _CodeRow:
     return _CodeRow(line_id, [], parts[0], parts[1], is_total=True)
 
 
-def _code_columns(header_lines: list[str]) -> tuple[list[tuple[str, ...]], int, bool]:
-    """Columns of a code table from its header lines: (columns, number of code parts, has name)."""
+def _code_columns(header_lines: list[str]) -> tuple[list[tuple[str, ...]], int]:
+    """Columns of a code table from its header lines, and how many code parts (类/款/项) it has."""
     joined = " ".join(header_lines)
     parts_line = next((t for t in header_lines if CODE_PARTS_RE.match(t)), "类 款 项")
     parts = parts_line.split()
+    group_re = re.compile(r"^\s*项目\s+(\S+)\s*$")
     code_label = (re.search(r"\S*科目编码", joined) or re.search(r"\S*编码", joined))
     name_label = re.search(r"\S*科目名称", joined)
-    group = next((m.group(1) for t in header_lines if (m := re.match(r"^\s*项目\s+(\S+)\s*$", t))), None)
+    group = next((m.group(1) for t in header_lines if (m := group_re.match(t))), None)
     skip = {code_label.group() if code_label else "", name_label.group() if name_label else "", "项目"}
-    rest = [tok for t in header_lines if t is not parts_line and not re.match(r"^\s*项目\s+\S+\s*$", t)
+    rest = [tok for t in header_lines if t != parts_line and not group_re.match(t)
             for tok in t.split() if tok not in skip]
     leaves = _value_leaves("".join(rest)) or rest
     columns: list[tuple[str, ...]] = [(code_label.group() if code_label else "科目编码", p) for p in parts]
     columns.append((name_label.group(),) if name_label else ("科目名称",))
     columns += [(group, leaf) if group else (leaf,) for leaf in leaves]
-    return columns, len(parts), True
+    return columns, len(parts)
 
 
 def _value_leaves(glued: str) -> list[str]:
@@ -242,9 +245,9 @@ def _code_table(texts: list[str], body: list[int], title: str, unit: str | None,
                 known: KnownTotals) -> ExtractedTable:
     data_ids = [i for i in body if _is_code_row(texts[i]) or _is_total_row(texts[i])]
     header_lines = [texts[i].strip() for i in body if i not in data_ids]
-    columns, n_parts, _ = _code_columns(header_lines)
-    rows = [_parse_total_row(texts[i], i) if _is_total_row(texts[i]) else _parse_code_row(texts[i], i, n_parts)
-            for i in data_ids]
+    columns, n_parts = _code_columns(header_lines)
+    rows = [_parse_total_row(texts[i], i) if _is_total_row(texts[i])
+            else _parse_code_row(texts[i], i, n_parts) for i in data_ids]
     value_cols = list(range(n_parts + 1, len(columns)))
     widest = max((len(r.values) for r in rows), default=0)
     while len(value_cols) < widest:  # more values than header columns: keep them, unnamed
@@ -324,9 +327,7 @@ def _side_by_side_table(texts: list[str], body: list[int], title: str, unit: str
     tokens = texts[header_id].split()
     split = tokens.index("项目", 1)
     halves = [tokens[:split], tokens[split:]]
-    group_id = next((i for i in body if i != header_id and len(texts[i].split()) == 2
-                     and "项目" not in texts[i] and not _line_segments(texts[i])[0][1]
-                     and not ENUM_RE.match(texts[i].strip()) and not SUM_LABEL_RE.search(texts[i].strip())), None)
+    group_id = next((i for i in body if i != header_id and _is_group_line(texts[i])), None)
     groups = texts[group_id].split() if group_id is not None else ["", ""]
     columns = [(groups[side], leaf) if groups[side] else (leaf,) for side in (0, 1) for leaf in halves[side]]
     offsets = [0, len(halves[0])]
@@ -341,7 +342,7 @@ def _side_by_side_table(texts: list[str], body: list[int], title: str, unit: str
         problem = _problem(columns, value_cols, {})
         root = next((line for line, label, _ in sides[side] if SUM_LABEL_RE.search(label)), None)
         tree = [RowValues(line, [to_decimal(v) for v in values], None if line == root else root)
-                for line, _, values in sides[side]]
+                for line, _, values in sides[side]]  # items are children of the 总计 row
         placements = assign_rows(tree, problem)
         for line, label, values in sides[side]:
             grid[line][offsets[side]] = _cell(label, line)
@@ -350,6 +351,13 @@ def _side_by_side_table(texts: list[str], body: list[int], title: str, unit: str
             known[_bare_label(label)] = to_decimal(values[0]) if values else None
     rows = [grid[i] for i in data_ids if any(c is not None and c.text for c in grid[i])]
     return ExtractedTable(title=title, unit=unit, pages=[1], columns=columns, rows=rows)
+
+
+def _is_group_line(text: str) -> bool:
+    """'本年收入 本年支出': two group names over the two halves, no values, no item labels."""
+    words = text.split()
+    return (len(words) == 2 and "项目" not in words and not any(is_number(w) for w in words)
+            and not any(ENUM_RE.match(w) or SUM_LABEL_RE.search(w) for w in words))
 
 
 def _bare_label(label: str) -> str:
@@ -366,9 +374,11 @@ def _line_segments(text: str) -> list[tuple[str, list[str]]]:
         if is_number(word):
             values.append(word)
             continue
-        new_label = start is None or bool(values) or (
-            bool(ENUM_RE.match(word) or SUM_LABEL_RE.search(word)) and not ENUM_RE.fullmatch(text[start:end] or "")
-        )
+        # a new label starts after values, or at an enumerator ("三、…") unless the label so far
+        # is a bare enumerator ("一、 一般公共预算资金")
+        bare_enumerator = start is not None and bool(ENUM_RE.fullmatch(text[start:end]))
+        starts_item = bool(ENUM_RE.match(word) or SUM_LABEL_RE.search(word))
+        new_label = start is None or bool(values) or (starts_item and not bare_enumerator)
         if new_label:
             if start is not None:
                 segments.append((text[start:end], values))
