@@ -16,7 +16,8 @@ CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sha
 TXT = CORPUS / "上海市金融服务办公室2018年部门预算.txt"
 MD = CORPUS / "上海市大数据中心2020年部门预算.md"
 
-pytestmark = pytest.mark.skipif(not TXT.exists() or not MD.exists(), reason="shared corpus not beside the repo")
+pytestmark = pytest.mark.skipif(not TXT.exists() or not MD.exists(),
+                                reason="shared corpus not beside the repo")
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +130,8 @@ def test_txt_lines_and_offsets(txt_doc: ParsedDocument) -> None:
 
 def test_txt_header_paths(txt_doc: ParsedDocument) -> None:
     assert table(txt_doc, "收入预算总表").columns == [
-        ("功能分类科目编码", "类"), ("功能分类科目编码", "款"), ("功能分类科目编码", "项"), ("功能分类科目名称",),
-        ("收入预算", "合计"), ("收入预算", "财政拨款收入"), ("收入预算", "事业收入"),
+        ("功能分类科目编码", "类"), ("功能分类科目编码", "款"), ("功能分类科目编码", "项"),
+        ("功能分类科目名称",), ("收入预算", "合计"), ("收入预算", "财政拨款收入"), ("收入预算", "事业收入"),
         ("收入预算", "事业单位经营收入"), ("收入预算", "其他收入"),
     ]
     assert table(txt_doc, "财务收支").columns == [
@@ -138,11 +139,14 @@ def test_txt_header_paths(txt_doc: ParsedDocument) -> None:
     assert table(txt_doc, "经济分类").columns[:3] == [
         ("部门预算经济分类科目编码", "类"), ("部门预算经济分类科目编码", "款"), ("经济分类科目名称",)]
     assert table(txt_doc, "三公").columns[3] == (SG18, CAR, "小计")
-    assert table(txt_doc, "绩效目标").columns == [("一级指标",), ("二级指标",), ("三级指标",), ("指标目标值",)]
+    assert table(txt_doc, "绩效目标").columns == [
+        ("一级指标",), ("二级指标",), ("三级指标",), ("指标目标值",)]
 
 
 @pytest.mark.parametrize(("title", "key", "column", "expected"), TXT_CELLS)
-def test_txt_cells(txt_doc: ParsedDocument, title: str, key: str, column: tuple[str, ...], expected: str) -> None:
+def test_txt_cells(
+    txt_doc: ParsedDocument, title: str, key: str, column: tuple[str, ...], expected: str
+) -> None:
     assert cell(table(txt_doc, title), key, column) == expected
 
 
@@ -162,17 +166,19 @@ def _amount(c: Cell | None) -> Decimal:
     return Decimal(c.text.replace(",", "")) if c is not None and c.text else Decimal(0)
 
 
-@pytest.mark.parametrize("title", ["收入预算总表", "部门支出预算总表", "一般公共预算支出功能分类", "经济分类"])
+@pytest.mark.parametrize("title", ["收入预算总表", "部门支出预算总表", "一般公共预算支出功能分类",
+                                   "经济分类"])
 def test_txt_placement_satisfies_identities(txt_doc: ParsedDocument, title: str) -> None:
     """合计 = Σ other columns in every row; every parent row = Σ its children, column by column."""
     tab = table(txt_doc, title)
-    values = [i for i, path in enumerate(tab.columns) if path[0] in ("收入预算", "支出预算", "一般公共预算支出",
-                                                                    "一般公共预算基本支出")]
+    groups = ("收入预算", "支出预算", "一般公共预算支出", "一般公共预算基本支出")
+    values = [i for i, path in enumerate(tab.columns) if path[0] in groups]
     for row in tab.rows:
         assert _amount(row[values[0]]) == sum(_amount(row[i]) for i in values[1:])
     by_code = {code_of(tab, row): row for row in tab.rows if code_of(tab, row)}
     for code, parent in by_code.items():
-        kids = [r for c, r in by_code.items() if c.startswith(code + " ") and len(c.split()) == len(code.split()) + 1]
+        depth = len(code.split()) + 1
+        kids = [r for c, r in by_code.items() if c.startswith(code + " ") and len(c.split()) == depth]
         if kids:
             for i in values:
                 assert _amount(parent[i]) == sum(_amount(k[i]) for k in kids), (code, tab.columns[i])
@@ -253,14 +259,17 @@ def test_md_header_paths(md_doc: ParsedDocument) -> None:
 
 
 @pytest.mark.parametrize(("title", "key", "column", "expected"), MD_CELLS)
-def test_md_cells(md_doc: ParsedDocument, title: str, key: str, column: tuple[str, ...], expected: str) -> None:
+def test_md_cells(
+    md_doc: ParsedDocument, title: str, key: str, column: tuple[str, ...], expected: str
+) -> None:
     assert cell(table(md_doc, title), key, column) == expected
 
 
 def test_md_continuation_drops_repeated_header(md_doc: ParsedDocument) -> None:
     econ = table(md_doc, "经济分类")
     assert len(econ.rows) == 27  # 14 rows on the first page, 13 after the repeated header
-    assert not any(c is not None and c.text in ("项目", "类", "经济分类科目名称") for r in econ.rows for c in r)
+    header_words = ("项目", "类", "经济分类科目名称")
+    assert not any(c is not None and c.text in header_words for r in econ.rows for c in r)
     assert find_row(econ, "302 11")[0].line_no == 200  # type: ignore[union-attr]
 
 
@@ -297,8 +306,10 @@ def test_generated_markdown(tmp_path: Path) -> None:
     assert len(doc.tables) == 1
     tab = doc.tables[0]
     assert (tab.title, tab.unit, tab.pages) == ("2024年部门支出预算总表", "万元", [1])
-    assert tab.columns == [("功能分类科目编码", "类"), ("功能分类科目编码", "款"), ("功能分类科目编码", "项"),
-                           ("功能分类科目名称",), ("支出预算", "合计"), ("支出预算", "基本支出"), ("支出预算", "项目支出")]
+    assert tab.columns == [
+        ("功能分类科目编码", "类"), ("功能分类科目编码", "款"), ("功能分类科目编码", "项"), ("功能分类科目名称",),
+        ("支出预算", "合计"), ("支出预算", "基本支出"), ("支出预算", "项目支出"),
+    ]
     assert [code_of(tab, r) for r in tab.rows] == ["201", "201 03 01", "201 03 02", ""]
     assert cell(tab, "201 03 02", ("支出预算", "基本支出")) == ""
     assert cell(tab, "201 03 02", ("支出预算", "项目支出")) == "20.50"
@@ -308,8 +319,10 @@ def test_generated_markdown(tmp_path: Path) -> None:
 
 def test_gb18030_text_is_decoded(tmp_path: Path) -> None:
     path = tmp_path / "gbk.txt"
-    path.write_bytes("单位：元\n\n208 社会保障和就业支出 1,000 1,000\n\n1,000 1,000合计\n\n2018年部门支出预算总表\n\n"
-                     "项目 支出预算\n\n功能分类科目编码\n功能分类科目名称 合计 基本支出 项目支出\n".encode("gb18030"))
+    text = ("单位：元\n\n208 社会保障和就业支出 1,000 1,000\n\n1,000 1,000合计\n\n"
+            "2018年部门支出预算总表\n\n项目 支出预算\n\n功能分类科目编码\n"
+            "功能分类科目名称 合计 基本支出 项目支出\n")
+    path.write_bytes(text.encode("gb18030"))
     doc = read_text(path)
     assert doc.tables[0].title == "2018年部门支出预算总表"
     assert cell(doc.tables[0], "208", ("支出预算", "基本支出")) == "1,000"  # tie: the leftmost column
@@ -341,7 +354,8 @@ def test_assignment_uses_children_sums() -> None:
 
 
 def test_assignment_prefers_known_totals_then_common_columns() -> None:
-    problem = AssignmentProblem(value_columns=[0, 1, 2, 3], identities=[Identity(0, (1, 2, 3))], rare_columns={2})
+    problem = AssignmentProblem(value_columns=[0, 1, 2, 3], identities=[Identity(0, (1, 2, 3))],
+                                rare_columns={2})
     rows = [RowValues("total", [Decimal(5), Decimal(5)])]
     assert assign_rows(rows, problem) == {"total": (0, 1)}
     problem.rare_columns = {1}
