@@ -451,9 +451,11 @@ def _perf_tables(texts: list[str], group: _Group, title: str, title_id: int | No
         for key_id, para in zip(keys, paragraphs):
             text = "".join(texts[i].strip() for i in para)
             overview.append([_cell(texts[key_id].strip(), key_id), _cell(text, para[0])])
-    indicator_ids = [i for i in ids if i > header_id and i != title_id and i not in keys
-                     and not (title_id is not None and title_id < i <= _overview_end(texts, ids, title_id))
-                     and not PERF_CATEGORY_RE.match(texts[i]) and not YEAR_LINE_RE.match(texts[i])]
+    # the overview (title, year, project name, goal paragraphs) sits between the title and the
+    # first 目标 category line; indicator rows are everything else after the 一级指标 header
+    overview_span = range(title_id, _overview_end(texts, ids, title_id) + 1) if title_id is not None else range(0)
+    indicator_ids = [i for i in ids if i > header_id and i not in keys and i not in overview_span
+                     and not PERF_CATEGORY_RE.match(texts[i])]
     indicators: list[list[Cell | None]] = []
     for i in indicator_ids:
         text = texts[i].strip()
