@@ -108,13 +108,10 @@ def discard_upload(path: str | Path, settings: Settings) -> None:
 # ---- the app's connection to the library ---------------------------------------------------------
 @dataclass
 class BudgetApp:
-    """What every session shares: the settings, the library and one answerer (rebuilt after changes)."""
+    """What every session shares: the settings, the library and the answerer."""
 
     settings: Settings
     library: Library = field(init=False)
-    _answerer: Any = field(default=None, init=False)
-    _answerer_generation: int = field(default=-1, init=False)
-    _generation: int = field(default=0, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
@@ -128,18 +125,11 @@ class BudgetApp:
         return self.library.documents()
 
     def answerer(self):  # type: ignore[no-untyped-def]
-        """The shared answerer; rebuilt once after the library changed so it sees the new documents."""
-        with self._lock:
-            if self._answerer is None or self._answerer_generation != self._generation:
-                from qa.chain import build_answerer
+        """The process-wide answerer of this store; it reads the document list on every question."""
+        from qa.chain import build_answerer
 
-                self._answerer = build_answerer(self.settings)
-                self._answerer_generation = self._generation
-            return self._answerer
-
-    def changed(self) -> None:
-        with self._lock:
-            self._generation += 1
+        with self._lock:  # build once even when two sessions ask the first question together
+            return build_answerer(self.settings)
 
     def ask(self, question: str, department: str | None, year: int | None, kind: str | None) -> Answer:
         return self.answerer().ask(question, department=department, year=year, kind=kind)
@@ -156,8 +146,6 @@ class BudgetApp:
         except Exception as error:  # the library reports failures itself; this is the last safety net
             result = FileResult(stored, "failed", error=f"{stored.name}：导入出错（{type(error).__name__}: {error}）")
         self._tidy_uploads(result, stored, old)
-        if result.status in ("added", "replaced"):
-            self.changed()
         return result
 
     def _tidy_uploads(self, result: FileResult, stored: Path, old: dict[str, str]) -> None:
@@ -176,7 +164,6 @@ class BudgetApp:
             return None
         self.library.remove(doc.document_id)
         discard_upload(doc.path, self.settings)
-        self.changed()
         return doc
 
 
