@@ -103,5 +103,13 @@ def build_document(path: Path, settings: Settings | None = None) -> IngestedDocu
 
 
 def _looks_like_budget(parsed: ParsedDocument, fiscal_year: int | None) -> bool:
-    text = parsed.text[:20000]
-    return bool(parsed.tables or fiscal_year) and len(_BUDGET_WORDS.findall(text)) >= 3
+    """A disclosure has a fiscal year and either standard budget tables or the standard narrative
+    sections (主要职能 with a 预算 explanation); a README that merely talks about budgets has neither."""
+    from ingest.facts import table_kind
+
+    if not fiscal_year or len(_BUDGET_WORDS.findall(parsed.text[:50000])) < 3:
+        return False
+    if any(table_kind(t.title) != "其他" for t in parsed.tables):
+        return True
+    text = parsed.text[:50000]
+    return "主要职能" in text and bool(re.search(r"(编制|情况|安排)说明|“三公”经费", text))

@@ -1,0 +1,69 @@
+"""Narrative answers: retrieve passages of the asked documents (hybrid BM25 + dense), check that
+the best one really speaks about the question, and quote it (extractive, cited).
+
+    answer = answer_from_passages(answerer, query, catalog, departments)
+"""
+
+from __future__ import annotations
+
+import re
+
+from budgetqa.models import Answer, Citation
+from qa.understand import Catalog, Query
+
+_QUESTION_WORDS = re.compile(
+    r"(请问|我想知道|是什么|是多少|有哪些|哪些|什么|为什么|怎么|如何|怎样|是否|多少|多久|多大|几个|几层|哪里|哪个|"
+    r"做什么|干什么|的|了|吗|呢|？|\?|。|，|、|“|”|年度|年|这个|该|项目的?|主要|一下|介绍|情况|说明)")
+STOP_TOKENS = {"部门", "单位", "预算", "2017", "2018", "2019", "2020", "2024", "2025", "2026"}
+
+
+def content_terms(query: Query, catalog: Catalog) -> list[str]:
+    """Words of the question that must appear in an answering passage (names and years removed)."""
+    text = query.text
+    for name in sorted(catalog.names, key=len, reverse=True):
+        text = text.replace(name, " ")
+    text = re.sub(r"20\d{2}", " ", text)
+    text = _QUESTION_WORDS.sub(" ", text)
+    from index.lexical import tokenize
+
+    terms = [t for t in tokenize(text) if len(t) >= 2 and t not in STOP_TOKENS]
+    return list(dict.fromkeys(terms))
+
+
+def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer:  # type: ignore[no-untyped-def]
+    from qa.chain import refuse
+
+    year = query.years[0] if query.years else None
+    docs = [d for dep in departments for d in catalog.docs_for(dep, year, None)]
+    if not docs and year is not None:
+        docs_any = [d for dep in departments for d in catalog.docs_for(dep, None, None)]
+        if docs_any:
+            return refuse(query.question, f"没有加载{year}年的相关文档。")
+    if not docs:
+        return refuse(query.question, "没有找到相关的文档。")
+    filters = {"document_id": [d.document_id for d in docs], "passage_kind": "narrative"}
+    hits = answerer.passage_index.search(query.question, k=5, filters=filters)
+    terms = content_terms(query, catalog)
+    scored = []
+    for rank, hit in enumerate(hits):
+        haystack = hit.text + "".join(hit.section_path)
+        covered = [t for t in terms if t in haystack]
+        coverage = len(covered) / len(terms) if terms else 0.0
+        scored.append((coverage - rank * 0.05, coverage, hit))
+    scored.sort(key=lambda s: -s[0])
+    if not scored or scored[0][1] < 0.34:
+        searched = "、".join(sorted({d.file_name for d in docs}))
+        return refuse(query.question, f"在{searched}的正文中没有找到与“{'、'.join(terms) or query.question}”"
+                                      "相关的内容。")
+    best = scored[0][2]
+    chosen = [best]
+    for _, coverage, hit in scored[1:3]:
+        if hit.document_id == best.document_id and hit.section_path == best.section_path and coverage >= scored[0][1] * 0.6:
+            chosen.append(hit)
+    names = {d.document_id: d.file_name for d in docs}
+    text = "\n".join(hit.text for hit in chosen)
+    section = " > ".join(best.section_path)
+    citations = [Citation(document=names.get(h.document_id, h.file_name or ""), page=h.page_start,
+                          document_id=h.document_id, snippet=h.text[:120]) for h in chosen]
+    return Answer(question=query.question, answer=(f"【{section}】\n" if section else "") + text, found=True,
+                  route="passage", citations=citations)
