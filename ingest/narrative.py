@@ -201,9 +201,9 @@ def _extend_section(sections: dict[tuple[str, ...], Section], block: _Block) -> 
         section.page_end = max(section.page_end, last)
 
 
-_FIGURE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元)")
+_FIGURE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元|%|个|辆|家|项|人|名|台（套）|台|套|平方米|层|个工作日)")
 _CHANGE = re.compile(
-    r"比(\d{4})\s*年(?:度)?(?:预算(?:数)?|决算(?:数)?)?(?:相比)?(增加|减少|增长|下降|持平)(?:了)?"
+    r"(?:比|与|较|同)(\d{4})\s*年(?:度)?(?:预算(?:数)?|决算(?:数)?)?(?:相比)?(增加|减少|增长|下降|持平)(?:了)?"
     r"\s*(?:(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元))?"
 )
 
@@ -227,16 +227,17 @@ def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact
 
 def _subject(text_before: str) -> str:
     """The phrase a figure is about: the words between the last clause break and the number."""
-    clause = re.split(r"[，,；;：:。（(]", text_before)[-1]
+    clause = re.split(r"[，,；;：:。（(、]", text_before)[-1]
     clause = re.sub(r"(预算数|预算|支出|安排|合计|共计|总额)?(为|是|达|计)?$", lambda m: m.group(1) or "", clause)
-    clause = re.sub(r"^(其中|主要用于|包括|\d+[.、．])", "", clause.strip())
-    return clause.strip("“” ")
+    clause = re.sub(r"^(其中|主要用于|包括|\d+[.、．]|[一二三四五六七八九十]+[）)、])", "", clause.strip())
+    return clause.strip("“”\" ")
 
 
 def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_index: int) -> list[TableFact]:
     facts: list[TableFact] = []
     changes = {m.start(3) if m.group(3) else -1: m for m in _CHANGE.finditer(sentence)}
     last_subject = ""
+    previous_end = 0
     for match in _FIGURE.finditer(sentence):
         amount = Decimal(match.group(1).replace(",", ""))
         change = changes.get(match.start(1))
@@ -244,9 +245,16 @@ def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_ind
             column: tuple[str, ...] = (f"比{change.group(1)}年", change.group(2))
             subject = last_subject
         else:
-            subject = _subject(sentence[: match.start()]) or last_subject
-            last_subject = subject
-            column = ("金额",)
+            subject = _subject(sentence[previous_end: match.start()]) or last_subject
+            moved = re.match(r"^(.*?)(增加|减少|增长|下降)(了)?(.*)$", subject)
+            if moved and match.group(2) in ("万元", "亿元", "元", "%"):
+                # "基本支出增加人员经费1408.29万元": a change, not an amount
+                subject = moved.group(4) or moved.group(1)
+                column = ("比上年", moved.group(2))
+            else:
+                last_subject = subject
+                column = ("金额",)
+        previous_end = match.end()
         facts.append(_narrative_fact(document_id, passage, sentence, subject, column, amount,
                                      match.group(2), match.group(0), start_index + len(facts)))
     for change in _CHANGE.finditer(sentence):

@@ -21,7 +21,7 @@ from budgetqa.models import Answer, Citation, StoredDocument, TableFact
 from budgetqa.settings import Settings
 from index.store import Store
 from qa.lookup import ItemResolver, Match, clean_label
-from qa.understand import Catalog, Query, normalize, parse_question
+from qa.understand import Catalog, Query, item_text, normalize, parse_question
 
 UNIT_YUAN = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
 TWO = Decimal("0.01")
@@ -31,7 +31,7 @@ TWO = Decimal("0.01")
 class Evidence:
     """A value for one (department, year) with the facts it was read or derived from."""
 
-    value: Decimal
+    value: Decimal | None  # None for a target text (指标值)
     unit: str | None
     item: str
     facts: list[TableFact]
@@ -102,7 +102,8 @@ class Answerer:
         if query.route == "passage":
             return self._passage_answer(query, catalog, departments)
         answer = self._table_answer(query, catalog, departments)
-        if answer.found or query.route == "table" or answer.route == "none-final":
+        about_money = re.search(r"元|预算|经费|支出|收入|费|资金|拨款|金额|钱|采购|占|比例", query.item_text)
+        if answer.found or (query.route == "table" and about_money) or answer.route == "none-final":
             answer.route = "none" if answer.route == "none-final" else answer.route
             return answer
         passage = self._passage_answer(query, catalog, departments)
@@ -132,7 +133,7 @@ class Answerer:
         docs = catalog.docs_for(dep, year, query.kind)
         if docs:
             match = resolver.best(self.facts(docs))
-            if match is not None and match.fact.value is not None:
+            if match is not None and (match.fact.value is not None or match.fact.text_value):
                 doc = next(d for d in docs if d.document_id == match.fact.document_id)
                 return Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], doc)
             return None
@@ -179,7 +180,7 @@ class Answerer:
             return self._sum(query, catalog, departments)
         if query.operation == "rank":
             return self._rank(query, catalog, departments)
-        resolver = ItemResolver(text)
+        resolver = ItemResolver(query.item_text, counting=query.counting)
         if query.operation in ("difference", "growth", "compare"):
             return self._difference(query, catalog, departments, resolver)
         targets = self._targets(query, catalog, departments)
@@ -201,6 +202,10 @@ class Answerer:
     def _value_answer(self, query: Query, ev: Evidence, year: int | None) -> Answer:
         fact = ev.facts[0]
         unit = ev.unit
+        if ev.value is None:  # a target text such as "≥3000万条/小时"
+            where = " > ".join(x for x in (*fact.row_path, fact.row_label) if x)
+            return Answer(question=query.question, answer=f"{where}：{fact.text_value}", found=True, route="table",
+                          citations=[cite(fact, ev.doc)])
         other = ""
         if unit == "元":
             other = f"（约{fmt(round2(ev.value / 10000))}万元）"
@@ -227,6 +232,9 @@ class Answerer:
                       chart=chart)
 
     def _difference(self, query: Query, catalog: Catalog, departments: list[str], resolver: ItemResolver) -> Answer:
+        by_items = self._item_difference(query, catalog, departments)
+        if by_items is not None:
+            return by_items
         pairs = self._pair(query, catalog, departments)
         if pairs is None:
             return refuse(query.question, "需要两个年度或两个部门才能比较，问题里只找到一个。")
@@ -281,18 +289,50 @@ class Answerer:
         return Answer(query.question, text, True, "table", abs(delta), fact.unit or a.unit, [cite(fact, doc)])
 
     def _pair(self, query: Query, catalog: Catalog, departments: list[str]) -> tuple | None:  # type: ignore[type-arg]
-        if len(departments) >= 2 and len(query.departments) >= 2:
-            year = query.years[0] if query.years else None
-            years = [year or (catalog.years(d)[-1] if catalog.years(d) else None) for d in departments[:2]]
-            return (departments[0], years[0]), (departments[1], years[1])
+        """The two (department, year) sides of a comparison, in the order they were named."""
+        if len(query.departments) >= 2:
+            years = query.years
+            if len(years) >= 2:
+                return (departments[0], years[0]), (departments[1], years[1])
+            year = years[0] if years else None
+            return (departments[0], year or _latest(catalog, departments[0])), \
+                   (departments[1], year or _latest(catalog, departments[1]))
         if len(query.years) >= 2 and departments:
             return (departments[0], query.years[0]), (departments[0], query.years[1])
         if len(query.years) == 1 and departments and query.operation in ("difference", "growth", "compare"):
             return (departments[0], query.years[0]), (departments[0], query.years[0] - 1)
         return None
 
+    def _item_difference(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:
+        """'人员经费比公用经费多多少': two items of one document-year."""
+        match = re.match(r"^(.*?)比(.*?)(多|少|高|低|增加|减少|差)", query.item_text)
+        if not match or len(query.departments) > 1 or len(query.years) > 1:
+            return None
+        left, right = (re.sub(r"[＃的]", "", g) for g in match.group(1, 2))
+        if len(left) < 2 or len(right) < 2 or re.search(r"去年|上年|上一年|前年|预算$", right):
+            return None
+        targets = self._targets(query, catalog, departments)
+        if len(targets) != 1:
+            return None
+        dep, year = targets[0]
+        a = self.evidence(query, catalog, dep, year, ItemResolver(left))
+        b = self.evidence(query, catalog, dep, year, ItemResolver(right))
+        if a is None or b is None or a.value is None or b.value is None or a.facts[0] is b.facts[0]:
+            return None
+        unit = a.unit if a.unit == b.unit else "万元"
+        if "万元" in query.text:
+            unit = "万元"
+        va, vb = convert(a.value, a.unit, unit), convert(b.value, b.unit, unit)
+        delta = va - vb
+        shown = round2(abs(delta)) if unit != "元" else abs(delta)
+        more = "多" if delta > 0 else "少" if delta < 0 else "持平"
+        text = f"{dep}{year}年{a.item}{fmt(va, unit)}，{b.item}{fmt(vb, unit)}，{a.item}比{b.item}{more}{fmt(shown, unit)}。"
+        return Answer(query.question, text, True, "compute", shown, unit,
+                      [cite(f, a.doc) for f in a.facts] + [cite(f, b.doc) for f in b.facts],
+                      computation=f"{fmt(va)} − {fmt(vb)} = {fmt(delta)}{unit}")
+
     def _share(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
-        text = query.text
+        text = query.item_text
         split = re.search(r"占(?:到)?(.{0,30}?)(?:的)?(?:比例|比重|百分之|多少|几成|%|$)", text)
         part_text = text[: split.start()] if split else text
         whole_text = split.group(1) if split else ""
@@ -321,7 +361,7 @@ class Answerer:
         return self.evidence(query, catalog, dep, year, ItemResolver("支出总计"))
 
     def _sum(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
-        body = re.split(r"一共|合计|总共|加起来|之和|共计|总和", query.text)[0]
+        body = re.split(r"一共|合计|总共|加起来|之和|共计|总和", query.item_text)[0]
         parts = [p for p in re.split(r"和|与|及|加上|、|加", body) if p]
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1 or len(parts) < 2:
@@ -352,7 +392,7 @@ class Answerer:
         docs = catalog.docs_for(dep, year, query.kind)
         facts = self.facts(docs)
         level = 7 if re.search(r"项级|项目级|“项”", text) else 5 if re.search(r"款级|“款”", text) else 3
-        resolver = ItemResolver(text)
+        resolver = ItemResolver(query.item_text)
         kind = resolver.table_cue or ("一般公共预算基本支出" if "经济分类" in text else None)
         if "三公" in text:
             rows = [f for f in facts if f.table_kind == "三公经费" and f.value is not None and
@@ -379,7 +419,7 @@ class Answerer:
                       chart=[{"label": label(f), "value": float(f.value), "unit": f.unit} for f in ranked])  # type: ignore[arg-type]
 
     def _rank_departments(self, query: Query, catalog: Catalog) -> Answer:
-        resolver = ItemResolver(query.text)
+        resolver = ItemResolver(query.item_text)
         found = []
         for dep in catalog.departments():
             for year in (query.years[:1] or catalog.years(dep)):
@@ -402,6 +442,11 @@ class Answerer:
         from qa.passages import answer_from_passages
 
         return answer_from_passages(self, query, catalog, departments)
+
+
+def _latest(catalog: Catalog, department: str) -> int | None:
+    years = catalog.years(department)
+    return years[-1] if years else None
 
 
 def _who(dep: str, year: int | None, with_department: bool) -> str:

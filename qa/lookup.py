@@ -74,11 +74,6 @@ def _leaf(fact: TableFact) -> str:
     return re.sub(r"[\s“”]", "", fact.column_path[-1]) if fact.column_path else ""
 
 
-def _sangong(facts: list[TableFact]) -> list[TableFact]:
-    return [f for f in facts if f.table_kind == "三公经费" and f.value is not None or
-            f.table_kind == "三公经费" and f.text_value is None]
-
-
 def _sangong_total(facts: list[TableFact]) -> list[TableFact]:
     table = [f for f in facts if f.table_kind == "三公经费"]
     nested = [f for f in table if any("三公" in c for c in f.column_path[:-1]) and _leaf(f) in ("合计", "小计")
@@ -147,7 +142,7 @@ CONCEPTS: list[Concept] = [
     Concept("公务用车购置及运行费", r"公车|公务用车|车辆费用|车辆经费|用车", _sangong_part("公务用车"),
             r"公务用车购置及运行"),
     Concept("因公出国（境）费", r"出国|出境|因公出", _sangong_part("出国"), r"因公出国"),
-    Concept("公务接待费", r"接待", _sangong_part("接待"), r"公务接待"),
+    Concept("公务接待费", r"接待|招待", _sangong_part("接待"), r"公务接待"),
     Concept("会议费", r"会议费|开会", _column_anywhere("会议费", ("三公经费", "一般公共预算基本支出")), r"会议费"),
     Concept("培训费", r"培训费|培训", _column_anywhere("培训费", ("三公经费", "一般公共预算基本支出")), r"培训费"),
     Concept("“三公”经费", r"三公", _sangong_total, r"三公"),
@@ -157,20 +152,33 @@ CONCEPTS: list[Concept] = [
     Concept("公用经费", r"公用经费", _basic_column("公用经费"), r"公用经费"),
     Concept("基本支出", r"基本支出(?!.{0,3}(表|中|里))", _expense_column("基本支出"), r"^基本支出"),
     Concept("项目支出", r"项目支出(?!.{0,3}(表|中|里))", _expense_column("项目支出"), r"^项目支出"),
-    Concept("财政拨款收入", r"财政拨款收入|财政拨款(一共|总共|总额|合计|是多少|多少)",
+    Concept("政府采购预算", r"政府采购(预算)?(总额|总计|合计|是多少|多少|有多少|预算)(?!.{0,6}(货物|工程|服务|中小|小微|预留))",
+            lambda facts: [f for f in facts if f.table_kind == "政府采购" and clean_label(f.row_label) in ("合计", "总计")
+                           and _leaf(f) in ("合计", "总计", "金额", "预算金额")],
+            r"政府采购预算$|政府采购预算总额"),
+    Concept("财政拨款收入", r"财政拨款收入|财政拨款(?!支出|基本|项目)",
             _total_row("财政拨款收入", "财政拨款"), r"财政拨款收入|财政拨款"),
     Concept("支出总计", r"支出总(计|额)|总支出|支出合计|支出预算(总额|是多少|多少)",
             _total_row("支出总计", "支出合计", "当年支出小计"), r"支出(预算)?总额|支出预算"),
     Concept("收入总计", r"收入总(计|额)|总收入|收入合计|收入预算(总额|是多少|多少)|总预算|预算总额|一共多少钱|"
-            r"总共多少钱|多少钱|预算规模|盘子",
+            r"总共多少钱|多少钱|预算规模|盘子|预算总计|部门预算(是|有)?多少|收支(预算)?总计|预算(是|有)多少",
             _total_row("收入总计", "收入合计", "当年收入小计", "支出总计"), r"收入预算|预算总额|支出(预算)?总额"),
 ]
 
 
-class ItemResolver:
-    """Finds, in a document's facts, the cell a question names."""
+_SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和]?培训费(支出)?(预算)?(表|合计)(口径)?")
+_COUNT_UNITS = {"个", "辆", "家", "项", "人", "名", "层", "台", "套", "台（套）", "个工作日"}
 
-    def __init__(self, text: str) -> None:
+
+class ItemResolver:
+    """Finds, in a document's facts, the cell a question names.
+
+    `text` is the question without department names and years (Query.item_text)."""
+
+    def __init__(self, text: str, counting: bool = False) -> None:
+        self.counting = counting
+        self.whole_sangong_table = bool(_SANGONG_TABLE.search(text)) and bool(re.search(r"表的?合计|合计(数|是)|表合计", text))
+        text = _SANGONG_TABLE.sub("三公表", text)
         self.text = text
         self.expanded = text
         for pattern, printed in ROW_SYNONYMS:
@@ -181,6 +189,14 @@ class ItemResolver:
         self.concept = self._concept()
 
     def _concept(self) -> Concept | None:
+        if self.counting or re.search(r"(?<!\d)\d{3}(\s?\d{2}){1,2}(?!\d)", self.text):
+            return None  # a count, or a classification code named: read the row, not a concept
+        if self.table_cue in ("一般公共预算基本支出", "财政拨款基本支出") and not re.search(r"人员经费|公用经费|人头", self.text):
+            return None
+        if self.whole_sangong_table:
+            return Concept("“三公”经费、会议费、培训费合计", "", lambda facts: [
+                f for f in facts if f.table_kind == "三公经费" and f.column_path and _leaf(f) == "合计"
+                and len(f.column_path) == 1])
         for concept in CONCEPTS:
             if re.search(concept.trigger, self.text):
                 return concept
@@ -193,6 +209,8 @@ class ItemResolver:
 
     def candidates(self, facts: list[TableFact]) -> list[Match]:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
+        if self.counting:
+            return self._narrative_by_subject(facts, counts=True)
         if self.concept is not None:
             picked = self.concept.pick(table_facts)
             picked = [f for f in picked if f.value is not None] or picked
@@ -203,7 +221,32 @@ class ItemResolver:
                 return narrative
             if self.concept.name not in ("基本支出", "项目支出"):
                 return []
-        return self._by_label(table_facts)
+        by_label = self._by_label(table_facts)
+        if by_label and by_label[0].score >= 30:
+            return by_label
+        stated = self._narrative_by_subject(facts, counts=False)
+        if stated and (not by_label or stated[0].score > by_label[0].score):
+            return stated + by_label
+        return by_label
+
+    def _narrative_by_subject(self, facts: list[TableFact], counts: bool) -> list[Match]:
+        """Figures stated in sentences whose subject (and section) the question names."""
+        scored = []
+        for fact in facts:
+            if fact.table_kind != "narrative" or fact.column_path != ("金额",):
+                continue
+            if counts != (fact.unit in _COUNT_UNITS):
+                continue
+            subject = re.sub(r"^(\d{4}年度?|本部门|本单位|其中|部门)+", "", clean_label(fact.row_label))
+            overlap = _common_length(subject, self.text)
+            if overlap < 3 or overlap < 0.5 * len(subject):
+                continue
+            section = "".join(fact.row_path)
+            context = _common_length(section, self.text) if section else 0
+            score = overlap * 2 + (context if context >= 4 else 0) + overlap / max(len(subject), 1)
+            scored.append(Match(fact, subject, score))
+        scored.sort(key=lambda m: -m.score)
+        return scored
 
     def narrative(self, facts: list[TableFact]) -> list[Match]:
         """A figure stated in the text about the concept (金额, not a change)."""
@@ -251,8 +294,22 @@ class ItemResolver:
         return -5 if re.search(r"本年支出|支出$", joined) and "收入" in self.text else 0
 
 
+def _common_length(a: str, b: str) -> int:
+    """Length of the longest common substring of a and b."""
+    best = 0
+    previous = [0] * (len(b) + 1)
+    for ch in a:
+        current = [0] * (len(b) + 1)
+        for j, other in enumerate(b, start=1):
+            if ch == other:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
+
+
 def _label_score(label: str, code: str | None, text: str) -> float:
-    if code and (code in text or _spaced(code) in text):
+    if code and re.search(rf"(?<!\d){code}(?!\d)", re.sub(r"(?<=\d)\s+(?=\d)", "", text)):
         return 60 + len(code)
     if len(label) < 2 or label in ("合计", "小计", "总计", "项目"):
         return 1 if label and label in text and len(label) >= 2 else 0
@@ -264,5 +321,3 @@ def _label_score(label: str, code: str | None, text: str) -> float:
     return 0
 
 
-def _spaced(code: str) -> str:
-    return " ".join([code[:3]] + [code[i:i + 2] for i in range(3, len(code), 2)])

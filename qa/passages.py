@@ -51,7 +51,7 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
         coverage = len(covered) / len(terms) if terms else 0.0
         scored.append((coverage - rank * 0.05, coverage, hit))
     scored.sort(key=lambda s: -s[0])
-    if not scored or scored[0][1] < 0.34:
+    if not scored or scored[0][1] < 0.25:
         searched = "、".join(sorted({d.file_name for d in docs}))
         return refuse(query.question, f"在{searched}的正文中没有找到与“{'、'.join(terms) or query.question}”"
                                       "相关的内容。")

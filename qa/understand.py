@@ -84,6 +84,8 @@ class Query:
     route: str  # table | passage | mixed
     rank_n: int = 1
     rank_desc: bool = True
+    item_text: str = ""  # the question without department names, years and dates: what is asked about
+    counting: bool = False  # asks for a count (几个, 多少辆 …), not money
 
 
 def normalize(text: str) -> str:
@@ -109,9 +111,21 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
     years, relative = _years(text, catalog, departments, year)
     doc_kind = kind or ("决算" if "决算" in text else "预算" if "预算" in text else None)
     operation, rank_n, rank_desc = _operation(text, years, departments)
+    counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台)|多少(个|辆|家|项|人|名|层|台|套)|数量", text)) and not \
+        re.search(r"多少(万)?元|金额|经费|预算(是|为)?多少", text)
     return Query(question=question, text=text, departments=departments, unknown_department=unknown,
                  years=years, relative_previous=relative, kind=doc_kind, operation=operation,
-                 route=_route(text, operation), rank_n=rank_n, rank_desc=rank_desc)
+                 route=_route(text, operation), rank_n=rank_n, rank_desc=rank_desc,
+                 item_text=item_text(text, catalog), counting=counting)
+
+
+def item_text(text: str, catalog: Catalog) -> str:
+    """The question with department names, years and dates removed, so that '司法局' or '2019'
+    are not mistaken for the row 司法 or the code 201."""
+    for name in sorted(catalog.names, key=len, reverse=True):
+        text = text.replace(name, "＃")
+    text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?", "＃", text)
+    return re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
 
 
 def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None]:
@@ -146,7 +160,7 @@ def _mention_order(text: str, departments: list[str], catalog: Catalog) -> list[
 
 
 def _years(text: str, catalog: Catalog, departments: list[str], forced: int | None) -> tuple[list[int], bool]:
-    years = [int(y) for y in re.findall(r"(20\d{2})\s*年", text)]
+    years = [int(y) for y in re.findall(r"(?<!截至)(?<!截止)(20\d{2})\s*年(?!\d{1,2}月)", text)]
     years += [int(y) for y in re.findall(r"(?<!\d)(20\d{2})(?!\d|年)", text) if int(y) not in years]
     relative = bool(re.search(r"去年|上年|上一年|前一年|比上年|较上年|同比", text))
     if forced:
