@@ -39,7 +39,7 @@ def validate_file(path: Path, settings: Settings) -> str:
     if size == 0:
         raise ReadError(path, "the file is empty (0 bytes)", "re-download or re-export the document")
     if size > settings.max_file_mb * 1024 * 1024:
-        raise ReadError(path, f"the file is {size / 1048576:.0f} MB, over the {settings.max_file_mb:.0f} MB limit",
+        raise ReadError(path, f"the file is {size / 1048576:.1f} MB, over the {settings.max_file_mb:g} MB limit",
                         "split it, or raise BUDGETQA_MAX_FILE_MB")
     file_format = SUPPORTED.get(path.suffix.lower())
     if file_format is None:

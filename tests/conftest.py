@@ -1,0 +1,40 @@
+"""Shared fixtures: where the real corpus lies, and one store with the whole corpus ingested
+(built once per test session in a tmp folder, with the real SQLite store and Chroma index)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS_DIRS = [CORPUS / "shanghai", CORPUS / "jiangsu"]
+
+
+def corpus_file(name: str) -> Path:
+    """A corpus file by name, wherever it lies under ../shared/corpus."""
+    matches = sorted(CORPUS.rglob(name))
+    if not matches:
+        raise FileNotFoundError(f"{name} not found under {CORPUS} (CI must have ../shared beside the clone)")
+    return matches[0]
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Settings of a data directory holding the whole corpus, ingested through the real library."""
+    from budgetqa.library import Library
+    from budgetqa.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("corpus-store"))
+    results = Library(settings).ingest(CORPUS_DIRS)
+    failed = [r.error for r in results if not r.ok]
+    assert not failed, failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def answerer(corpus_settings):  # type: ignore[no-untyped-def]
+    from qa.chain import build_answerer
+
+    return build_answerer(corpus_settings)
