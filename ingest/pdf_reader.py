@@ -45,6 +45,8 @@ _NUMBERED_TABLE = re.compile(r"^公开\s*(\d+)\s*表$")
 _TITLE_HINT = re.compile(r"表(（[^）]*）)?$")
 _NOTE = re.compile(r"^注\s*[:：]?")
 _AMOUNT_HEADS = ("金额", "预算数", "决算数")
+_INDICATOR_HEAD = re.compile(r"指标值|目标值|三级指标$")
+_PROJECT_LINE = re.compile(r"项目(经费)?情况说明$|项目绩效目标表?$")
 _TOC = re.compile(r"目\s*录|…{3,}|\.{6,}")
 
 
@@ -84,8 +86,10 @@ class _Fragment:
     xs: list[float]  # fine column boundaries
     n_rows: int
     cells: list[_GridCell]
-    title: str | None = None
+    title: str | None = None  # a line above naming a table (…表); None on continuation pages
     title_bbox: BBox | None = None
+    heading: str | None = None  # else the nearest heading-like line above ('七、绩效目标')
+    project: str | None = None  # the 项目经费情况说明 the table is printed under, if any
     unit: str | None = None
     note: str | None = None
     is_toc: bool = False
@@ -533,6 +537,8 @@ def _header_row_count(cells: list[_GridCell], n_rows: int) -> int:
         if not _is_header_band(texts, multi_row=end > start):
             break
         count = end + 1
+        if any(_INDICATOR_HEAD.search(text) for text in texts):
+            break  # 绩效目标 tables: rows under 一级/二级/三级指标 | 指标值 are text data, not headers
     return count
 
 
@@ -573,6 +579,7 @@ def _label_fragments(result: _PageResult) -> None:
         next_top = result.fragments[position + 1].bbox[1] if position + 1 < len(result.fragments) else 1e9
         below = [ln for ln in result.lines if bottom + 1 < _line_mid(ln) < next_top]
         fragment.title, fragment.title_bbox = _title(above)
+        fragment.heading = _heading(above)
         fragment.unit = _unit(above)
         fragment.note = _note(below)
         fragment.is_toc = any(_TOC.search(ln.text) for ln in above[-3:]) or _looks_like_toc(fragment)
@@ -603,6 +610,18 @@ def _title(above: list[_PageLine]) -> tuple[str | None, BBox | None]:
             text = f"公开{number.group(1)}表 {text}"
         return text, bbox
     return None, None
+
+
+def _heading(above: list[_PageLine]) -> str | None:
+    """The nearest short heading-like line above a table that has no …表 title."""
+    for line in reversed(above):
+        text = line.text.strip()
+        if _META_LINE.search(text) or _PAGE_NUMBER.match(text):
+            continue
+        if len(text) <= 40 and not re.search(r"[。；;，,]$", text):
+            return _CJK_GAP.sub("", text)
+        return None
+    return None
 
 
 def _unit(above: list[_PageLine]) -> str | None:
@@ -654,8 +673,10 @@ def _assemble(path: Path, pages: list[_PageResult]) -> ParsedDocument:
     table_line_ids: set[int] = set()
     offset = 0
     builder = _Builder()
+    project: str | None = None
     for number, result in enumerate(pages, start=1):
         _label_fragments(result)
+        project = _track_project(result, project)
         for page_line in result.lines:
             if any(_inside(page_line, f) for f in result.fragments if not f.is_toc):
                 table_line_ids.add(len(lines))
@@ -673,6 +694,20 @@ def _assemble(path: Path, pages: list[_PageResult]) -> ParsedDocument:
         tables=builder.tables,
         table_line_ids=table_line_ids,
     )
+
+
+def _track_project(result: _PageResult, project: str | None) -> str | None:
+    """Give each fragment the project heading (…项目经费情况说明) printed before it; returns the
+    heading still current at the end of the page."""
+    for line in result.lines:
+        for fragment in result.fragments:
+            if fragment.project is None and line.bbox[1] >= fragment.bbox[1]:
+                fragment.project = project
+        if _PROJECT_LINE.search(line.text.strip()):
+            project = _CJK_GAP.sub("", line.text.strip())
+    for fragment in result.fragments:
+        fragment.project = fragment.project or project
+    return project
 
 
 def _inside(line: _PageLine, fragment: _Fragment) -> bool:
@@ -694,7 +729,7 @@ def _add_fragment(builder: _Builder, fragment: _Fragment) -> None:
     if not shape.rows and note is None:
         note = "本表无数据行"
     builder.tables.append(ExtractedTable(
-        title=fragment.title or "",
+        title=_full_title(fragment, shape),
         unit=fragment.unit,
         pages=[fragment.page],
         columns=shape.columns,
@@ -704,6 +739,15 @@ def _add_fragment(builder: _Builder, fragment: _Fragment) -> None:
     ))
     builder.col_x.append(shape.col_x)
     builder.filled |= shape.filled
+
+
+def _full_title(fragment: _Fragment, shape: _Shape) -> str:
+    """The printed title, else the heading above; 绩效目标 tables are named after their project."""
+    title = fragment.title or fragment.heading or ""
+    indicators = any(_INDICATOR_HEAD.search(part) for path in shape.columns for part in path)
+    if (indicators or "绩效" in title) and fragment.project and fragment.project not in title:
+        title = f"{fragment.project} {title or '绩效目标'}"
+    return title
 
 
 def _continue_table(builder: _Builder, fragment: _Fragment, shape: _Shape) -> bool:
