@@ -484,3 +484,43 @@ def test_small_text_pdf_reads(tmp_path: Path) -> None:
                                                     "Total expenditure 9,101.68"]
     assert parsed.tables == [] and parsed.page_count == 1 and parsed.file_name == "plain.pdf"
     assert re.fullmatch(r"Department budget 2025\nTotal income 9,101.68\nTotal expenditure 9,101.68", parsed.text)
+
+
+# ---------------------------------------------------------------- a generated 绩效目标 table
+
+
+def _write_indicator_pdf(path: Path, n_rows: int) -> None:
+    """A 项目经费情况说明 with a 绩效目标 table long enough to continue on the next page (header repeated)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=11, leading=17, wordWrap="CJK")
+    rows = [["一级指标", "二级指标", "三级指标", "指标值"]]
+    rows += [["产出指标", "数量指标", f"处理能力{i}", f"≥{3000 + i}万条/小时"] for i in range(n_rows)]
+    style = TableStyle([("FONTNAME", (0, 0), (-1, -1), "STSong-Light"), ("FONTSIZE", (0, 0), (-1, -1), 9),
+                        ("GRID", (0, 0), (-1, -1), 0.5, colors.black)])
+    story = [Paragraph("数据中台运维项目经费情况说明", body), Paragraph("一、项目概述", body),
+             Paragraph("本项目用于数据中台的日常运维。", body), Paragraph("七、绩效目标", body),
+             Table(rows, style=style, repeatRows=1)]
+    SimpleDocTemplate(str(path), pagesize=A4).build(story)
+
+
+def test_indicator_table_named_after_its_project_and_merged_over_pages(tmp_path: Path) -> None:
+    path = tmp_path / "绩效.pdf"
+    _write_indicator_pdf(path, 60)
+    parsed = read_pdf(path)
+    assert len(parsed.tables) == 1
+    t = parsed.tables[0]
+    assert t.title == "数据中台运维项目经费情况说明 七、绩效目标" and t.unit is None
+    assert t.columns == [("一级指标",), ("二级指标",), ("三级指标",), ("指标值",)]
+    assert t.pages == [1, 2] and len(t.rows) == 60  # the repeated header on page 2 is not a row
+    assert [text_of(c) for c in t.rows[0]] == ["产出指标", "数量指标", "处理能力0", "≥3000万条/小时"]
+    assert [text_of(c) for c in t.rows[-1]] == ["产出指标", "数量指标", "处理能力59", "≥3059万条/小时"]
+    assert t.rows[-1][3].page == 2  # type: ignore[union-attr]
+    marked = {parsed.lines[i].text for i in parsed.table_line_ids}
+    assert "七、绩效目标" not in marked and "本项目用于数据中台的日常运维。" not in marked
