@@ -13,6 +13,7 @@ another model raises `ModelMismatchError`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ META_KEYS = ("department", "region", "fiscal_year", "kind", "file_name")
 FILTER_KEYS = ("department", "region", "fiscal_year", "kind", "file_name", "document_id", "passage_kind",
                "section_path")
 Mode = Literal["hybrid", "bm25", "dense"]
+_SPACES = re.compile(r"\s+")
 
 
 class ModelMismatchError(RuntimeError):
@@ -154,6 +156,41 @@ def chroma_where(filters: dict[str, Any] | None) -> dict[str, Any] | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def strip_scope(query: str, filters: dict[str, Any] | None) -> str:
+    """The question without the department and year that `filters` already pin down.
+
+    Under a department filter every candidate passage belongs to that department, so its name only
+    rewards passages that repeat it (captions, the 机构设置 paragraph); likewise the fiscal year.
+    Removed: the leftmost run of 2+ characters that occurs in a filtered department name and any
+    other such run of 4+ characters, and "<year>年" / "<year>" of a filtered fiscal year.
+    """
+    text = normalize(query)
+    departments = [normalize(d) for d in _as_list((filters or {}).get("department")) if d]
+    if departments:
+        text = _drop_name_runs(text, departments)
+    for year in _as_list((filters or {}).get("fiscal_year")):
+        if year:
+            text = re.sub(rf"{year}\s*年?(度)?", " ", text, count=1)
+    return _SPACES.sub(" ", text).strip() or normalize(query)
+
+
+def _drop_name_runs(text: str, names: list[str]) -> str:
+    out, i, first = [], 0, True
+    while i < len(text):
+        j = i + 1
+        while j <= len(text) and any(text[i:j] in name for name in names):
+            j += 1
+        run = j - 1 - i  # longest run starting at i that is inside a name
+        if run >= 4 or (run >= 2 and first):
+            first = False
+            out.append(" ")
+            i += run
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def metadata_matches(md: dict[str, Any], filters: dict[str, Any] | None) -> bool:
@@ -303,7 +340,8 @@ class PassageIndex:
     def _bm25(self, query: str, depth: int, filters: dict[str, Any] | None) -> list[dict[str, Any]]:
         chroma_where(filters)  # validates the filter keys the same way for both retrievers
         accept = (lambda md: metadata_matches(md, filters)) if filters else None
-        return [entry.metadata for entry, _score in self._lexical.search(tokenize_query(query), depth, accept)]
+        tokens = tokenize_query(strip_scope(query, filters))
+        return [entry.metadata for entry, _score in self._lexical.search(tokens, depth, accept)]
 
     def _fuse(self, dense: list[dict[str, Any]], lexical: list[dict[str, Any]], mode: Mode) -> list[SearchHit]:
         w = self.weights
