@@ -175,7 +175,7 @@ def citation_label(number: int, citation: Citation) -> str:
 
 def answer_markdown(answer: Answer, settings: Settings) -> str:
     """The answer as shown: text, the value in large type, the computation, numbered sources, the model."""
-    parts = [f"### 回答\n\n{answer.answer}"]
+    parts = ["### 回答\n\n" + answer.answer.replace("\n", "  \n")]
     if answer.value is not None:
         parts.append(f'<div class="value">{format(answer.value, ",f")} {answer.unit or ""}</div>')
     if answer.computation:
@@ -324,23 +324,36 @@ def write_csv(frame: pd.DataFrame, name: str) -> str:
     return str(path)
 
 
+EXAMPLE_TEMPLATES = (
+    "{department}{year}年“三公”经费预算是多少？",
+    "{department}{year}年财政拨款收入比上年少了多少？",
+    "{department}的主要职能有哪些？",
+    "{department}{year}年预算一共多少钱？",
+    "{department}{year}年机关运行经费预算是多少？",
+)
+
+
 def example_questions(documents: list[StoredDocument], limit: int = 6) -> list[str]:
-    """Questions that the loaded documents can answer: lookups per document, a comparison across years."""
-    questions: list[str] = []
-    by_department: dict[str, list[int]] = {}
+    """Questions the loaded documents can answer: a lookup, a comparison with the year before, a
+    narrative question…, each kind about another department so that the examples show the range."""
+    latest: dict[str, list[int]] = {}
     for d in documents:
         if d.department and d.fiscal_year:
-            by_department.setdefault(d.department, []).append(d.fiscal_year)
-    for department, years in by_department.items():
-        name = department
-        latest = max(years)
-        questions.append(f"{name}{latest}年“三公”经费预算是多少？")
-        if len(set(years)) > 1:
-            earlier = max(y for y in years if y != latest)
-            questions.append(f"{name}{latest}年三公经费比{earlier}年增加了多少？")
-    for department, years in by_department.items():
-        questions.append(f"{department}{max(years)}年预算一共多少钱？")
-        questions.append(f"{department}{max(years)}年机关运行经费预算是多少？")
+            latest.setdefault(d.department, []).append(d.fiscal_year)
+    departments = sorted(latest)
+    questions: list[str] = []
+    for department, years in latest.items():
+        if len(set(years)) > 1:  # two years of one department: the chart-worthy comparison
+            newest, earlier = sorted(set(years))[-1], sorted(set(years))[-2]
+            questions.append(f"{department}{newest}年“三公”经费比{earlier}年增加了多少？")
+    if len(departments) > 1:  # several departments: a ranking, shown with a bar chart
+        questions.append("哪个部门的“三公”经费最多？")
+    for round_ in range(len(EXAMPLE_TEMPLATES)):
+        for offset, template in enumerate(EXAMPLE_TEMPLATES):
+            if not departments:
+                break
+            department = departments[(offset + round_) % len(departments)]
+            questions.append(template.format(department=department, year=max(latest[department])))
     return list(dict.fromkeys(questions))[:limit]
 
 
@@ -448,7 +461,8 @@ def _ask(app: BudgetApp, question: str, department: str | None, year: str | None
         return [f"回答时出错：{type(error).__name__}: {error}", gr.update(visible=False),
                 gr.update(choices=[], value=None), [], *hide]
     frame = chart_frame(answer.chart)
-    chart = (gr.update(value=frame, visible=True, y_title=chart_unit(answer.chart)) if frame is not None
+    chart = (gr.update(value=frame, visible=True, y_title=chart_unit(answer.chart), sort=list(dict.fromkeys(frame["项目"])))
+             if frame is not None
              else gr.update(value=None, visible=False))
     labels = [citation_label(n, c) for n, c in enumerate(answer.citations, start=1)]
     cites = [c.__dict__ for c in answer.citations]

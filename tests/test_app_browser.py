@@ -203,6 +203,33 @@ def test_table_explorer_shows_table_and_downloads_csv(browser, server: AppServer
     assert guard.blocked == []
 
 
+@pytest.mark.browser
+def test_ranking_question_shows_a_bar_chart(browser, server: AppServer, guard: OfflineGuard) -> None:
+    page = _open(browser, guard, server)
+    page.locator("#examples").get_by_text("哪个部门的“三公”经费最多？").click()  # the example fills the box
+    page.wait_for_function("document.querySelector('#question textarea').value === '哪个部门的“三公”经费最多？'")
+    page.locator("#ask").click()
+    text = _answer_text(page, "867.50")
+    assert "上海市普陀区人民政府办公室2025" in text
+    chart = page.locator("#chart")
+    chart.wait_for(state="visible")
+    chart.locator("canvas, svg").first.wait_for(state="visible")
+    shot(page, "08-ranking-chart")
+    assert guard.blocked == []
+
+
+def test_example_questions_are_answered_from_the_loaded_documents(data_dir: Path) -> None:
+    from app import BudgetApp, example_questions
+
+    app = BudgetApp(Settings(data_dir=data_dir))
+    questions = example_questions(app.documents())
+    assert len(questions) == 6 and "哪个部门的“三公”经费最多？" in questions
+    for question in questions:
+        answer = app.ask(question, None, None, None)
+        assert answer.found and answer.citations, (question, answer.answer)
+        assert {c.document for c in answer.citations} <= set(SHANGHAI_PDFS)
+
+
 def _choose(page, selector: str, text: str) -> None:  # type: ignore[no-untyped-def]
     page.locator(f"{selector} input").click()
     page.get_by_role("option", name=text, exact=False).first.click()
