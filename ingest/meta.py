@@ -113,7 +113,8 @@ def department_aliases(department: str) -> list[str]:
     if "高级人民法院" in base:
 
         province = base.split("高级人民法院")[0]
-        names.update({province[:1] + "高院", "省法院", "省高院", province + "法院"})
+        names.update({province[:1] + "高院", "省法院", "省高院", province + "法院",
+                      re.sub(r"省$", "", province) + "高院"})
     if core.startswith(("区", "市", "县")) is False and region:
         level = region[-1]
         names.add(level + core.replace("人民政府", "政府"))

@@ -254,6 +254,10 @@ def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_ind
             else:
                 last_subject = subject
                 column = ("金额",)
+                if match.group(2) not in ("万元", "亿元", "元", "%"):
+                    # counts name their noun after the number too: "共6个项目实行绩效目标管理"
+                    after = re.split(r"[，,；;。、（(]", sentence[match.end():])[0][:20]
+                    subject = f"{subject}…{after}" if after else subject
         previous_end = match.end()
         facts.append(_narrative_fact(document_id, passage, sentence, subject, column, amount,
                                      match.group(2), match.group(0), start_index + len(facts)))

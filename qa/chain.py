@@ -37,6 +37,7 @@ class Evidence:
     facts: list[TableFact]
     doc: StoredDocument
     note: str | None = None  # how it was derived when not read directly
+    score: float = 0.0  # how specifically the question named the item
 
 
 def fmt(value: Decimal, unit: str | None = None) -> str:
@@ -101,9 +102,12 @@ class Answerer:
         departments = query.departments or catalog.departments()
         if query.route == "passage":
             return self._passage_answer(query, catalog, departments)
+        if re.search(r"人均|平均每(人|个人)|每人平均", query.text):
+            return refuse(question, "预算公开文件没有公布人数，无法计算人均数。")
+        if re.search(r"全区|全市|全省|全县", query.text) and not query.departments:
+            return refuse(question, "已加载的是部门预算，不包含全区（全市）的总预算。")
         answer = self._table_answer(query, catalog, departments)
-        about_money = re.search(r"元|预算|经费|支出|收入|费|资金|拨款|金额|钱|采购|占|比例", query.item_text)
-        if answer.found or (query.route == "table" and about_money) or answer.route == "none-final":
+        if answer.found or query.route == "table" or answer.route == "none-final":
             answer.route = "none" if answer.route == "none-final" else answer.route
             return answer
         passage = self._passage_answer(query, catalog, departments)
@@ -135,7 +139,7 @@ class Answerer:
             match = resolver.best(self.facts(docs))
             if match is not None and (match.fact.value is not None or match.fact.text_value):
                 doc = next(d for d in docs if d.document_id == match.fact.document_id)
-                return Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], doc)
+                return Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], doc, score=match.score)
             return None
         if year is None:
             return None
@@ -194,6 +198,14 @@ class Answerer:
                 return refuse(query.question, f"没有加载{dep}{year or ''}年的文档（已加载：{loaded}）。", final=True)
             return refuse(query.question, "在已加载文档的表格中没有找到问题所问的项目。"
                                           f"查找范围：{'、'.join(sorted({t[0] for t in targets}))}。")
+        if len(found) > 1 and not query.departments:
+            # no department named: the item itself may single one out (a project, a named row) …
+            strong = [(t, e) for t, e in found if e.score >= 30 and e.facts[0].table_kind not in ("收支预算总表",)]
+            if len(strong) == 1:
+                found = strong
+            else:  # … otherwise ask instead of picking silently
+                names = "、".join(sorted({dep for (dep, _), _ in found}))
+                return refuse(query.question, f"问题没有指明部门，已加载的文档中有多个部门：{names}。请说明是哪个部门。")
         if len(found) > 1:
             return self._several(query, found)
         (_, year), ev = found[0]
@@ -213,6 +225,8 @@ class Answerer:
             other = f"（{fmt(round2(ev.value * 10000))}元）"
         label = ev.item if ev.item else fact.row_label
         text = f"{ev.doc.department}{year or ''}年{label}：{fmt(ev.value, unit)}{other}。"
+        if fact.table_kind == "narrative" and fact.sentence:
+            text = f"{ev.doc.department}{year or ''}年：{fmt(ev.value, unit)}。原文：“{fact.sentence}”"
         if ev.note:
             text = f"{ev.doc.department}{year or ''}年{label}（推算）：{fmt(ev.value, unit)}。"
         return Answer(question=query.question, answer=text, found=True, route="table" if not ev.note else "compute",

@@ -63,6 +63,7 @@ class Concept:
     trigger: str  # regex on the question
     pick: Callable[[list[TableFact]], list[TableFact]]
     narrative: str | None = None  # regex on a narrative fact's subject, as a fallback
+    weak: bool = False  # a generic total: used only when the question names no row of its own
 
 
 def _col_has(fact: TableFact, *words: str) -> bool:
@@ -135,9 +136,9 @@ def _basic_column(word: str) -> Callable[[list[TableFact]], list[TableFact]]:
 
 
 CONCEPTS: list[Concept] = [
-    Concept("公务用车购置费", r"(公车|公务用车|车辆|用车).{0,6}购置|购置.{0,4}(公车|车辆)|购车|买车", _vehicle_part("购置"),
+    Concept("公务用车购置费", r"(公车|公务用车|车辆|用车).{0,6}购置(?!及)|购置.{0,4}(公车|车辆)|购车|买车", _vehicle_part("购置"),
             r"公务用车购置"),
-    Concept("公务用车运行费", r"(公车|公务用车|车辆|用车).{0,6}运行|运行维护费|车辆运行", _vehicle_part("运行"),
+    Concept("公务用车运行费", r"(公车|公务用车|车辆|用车).{0,6}(?<!及)运行|(?<!及)运行维护费|车辆运行", _vehicle_part("运行"),
             r"公务用车运行"),
     Concept("公务用车购置及运行费", r"公车|公务用车|车辆费用|车辆经费|用车", _sangong_part("公务用车"),
             r"公务用车购置及运行"),
@@ -159,10 +160,11 @@ CONCEPTS: list[Concept] = [
     Concept("财政拨款收入", r"财政拨款收入|财政拨款(?!支出|基本|项目)",
             _total_row("财政拨款收入", "财政拨款"), r"财政拨款收入|财政拨款"),
     Concept("支出总计", r"支出总(计|额)|总支出|支出合计|支出预算(总额|是多少|多少)",
-            _total_row("支出总计", "支出合计", "当年支出小计"), r"支出(预算)?总额|支出预算"),
+            _total_row("支出总计", "支出合计", "当年支出小计"), r"支出(预算)?总额|支出预算", weak=True),
     Concept("收入总计", r"收入总(计|额)|总收入|收入合计|收入预算(总额|是多少|多少)|总预算|预算总额|一共多少钱|"
             r"总共多少钱|多少钱|预算规模|盘子|预算总计|部门预算(是|有)?多少|收支(预算)?总计|预算(是|有)多少",
-            _total_row("收入总计", "收入合计", "当年收入小计", "支出总计"), r"收入预算|预算总额|支出(预算)?总额"),
+            _total_row("收入总计", "收入合计", "当年收入小计", "支出总计"), r"收入预算|预算总额|支出(预算)?总额",
+            weak=True),
 ]
 
 
@@ -177,6 +179,8 @@ class ItemResolver:
 
     def __init__(self, text: str, counting: bool = False) -> None:
         self.counting = counting
+        if counting:
+            text = text + rewrite_counts(text)
         self.whole_sangong_table = bool(_SANGONG_TABLE.search(text)) and bool(re.search(r"表的?合计|合计(数|是)|表合计", text))
         text = _SANGONG_TABLE.sub("三公表", text)
         self.text = text
@@ -211,6 +215,13 @@ class ItemResolver:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
         if self.counting:
             return self._narrative_by_subject(facts, counts=True)
+        if self.concept is not None and self.concept.weak:
+            specific = self._by_label(table_facts)
+            if specific and specific[0].score >= 30:
+                return specific
+            stated = self._narrative_by_subject(facts, counts=False)
+            if stated and stated[0].score >= 10:
+                return stated
         if self.concept is not None:
             picked = self.concept.pick(table_facts)
             picked = [f for f in picked if f.value is not None] or picked
@@ -237,13 +248,13 @@ class ItemResolver:
                 continue
             if counts != (fact.unit in _COUNT_UNITS):
                 continue
-            subject = re.sub(r"^(\d{4}年度?|本部门|本单位|其中|部门)+", "", clean_label(fact.row_label))
-            overlap = _common_length(subject, self.text)
-            if overlap < 3 or overlap < 0.5 * len(subject):
+            subject = _subject_core(fact.row_label)
+            overlap = max(_common_length(part, self.text) for part in subject.split("…"))
+            if overlap < 2 or overlap < 0.4 * max(len(p) for p in subject.split("…")):
                 continue
             section = "".join(fact.row_path)
             context = _common_length(section, self.text) if section else 0
-            score = overlap * 2 + (context if context >= 4 else 0) + overlap / max(len(subject), 1)
+            score = overlap * 2 + (context * 1.5 if context >= 4 else 0) + overlap / max(len(subject), 1)
             scored.append(Match(fact, subject, score))
         scored.sort(key=lambda m: -m.score)
         return scored
@@ -292,6 +303,22 @@ class ItemResolver:
             if leaf == name or leaf.endswith(name):
                 return 10 - rank
         return -5 if re.search(r"本年支出|支出$", joined) and "收入" in self.text else 0
+
+
+_COUNT_WORDS = [(r"(几|多少)辆(公务)?车|车辆数|多少车|几台车", "车辆"), (r"(几|多少)个项目", "项目"),
+                (r"多少(名|个)?(员工|人员|工作人员)", "人员")]
+
+
+def _subject_core(label: str) -> str:
+    """A stated figure's subject without year, 本部门 and the department's own name."""
+    subject = re.sub(r"^(\d{4}年度?|截至.*?日|本部门|本单位|其中|部门|下属)+", "", clean_label(label))
+    return re.sub(r"^.{2,20}?(办公室|办公厅|办事处|法院|局|中心)(?=.{2,})", "", subject)
+
+
+def rewrite_counts(text: str) -> str:
+    for pattern, word in _COUNT_WORDS:
+        text = re.sub(pattern, word, text)
+    return text
 
 
 def _common_length(a: str, b: str) -> int:

@@ -14,6 +14,19 @@ from qa.understand import Catalog, Query
 _QUESTION_WORDS = re.compile(
     r"(请问|我想知道|是什么|是多少|有哪些|哪些|什么|为什么|怎么|如何|怎样|是否|多少|多久|多大|几个|几层|哪里|哪个|"
     r"做什么|干什么|的|了|吗|呢|？|\?|。|，|、|“|”|年度|年|这个|该|项目的?|主要|一下|介绍|情况|说明)")
+# what kind of sentence answers a kind of question
+ANSWER_CUES = [
+    (r"哪里|在哪|地点|位置|位于", r"位于|路|地址|坐落|建在"),
+    (r"多大|面积", r"面积|平方米"),
+    (r"几层|多少层", r"层"),
+    (r"什么时候|何时|哪一年|多久|周期|时间", r"\d{4}年|\d+月|全年|周期|期间|阶段|工作日"),
+    (r"为什么|原因|为何", r"原因|由于|因为|主要是"),
+    (r"依据|根据什么", r"依据|根据|批复|文件|《"),
+    (r"做什么|干什么|用途|用来|用于|作用|是什么单位|什么性质|是个什么", r"用于|作为|主要|负责|是.{0,20}(机关|单位|机构|部门)"),
+    (r"包括哪些|有哪些单位|下属|构成", r"包括|具体包括|下属|本部"),
+]
+SECTION_CUES = ["主要职能", "机构设置", "名词解释", "项目概述", "项目概况", "立项依据", "实施主体", "实施方案",
+                "实施周期", "年度预算安排", "绩效目标", "三公", "机关运行经费", "政府采购", "国有资产", "工作任务"]
 STOP_TOKENS = {"部门", "单位", "预算", "2017", "2018", "2019", "2020", "2024", "2025", "2026"}
 
 
@@ -42,14 +55,19 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
     if not docs:
         return refuse(query.question, "没有找到相关的文档。")
     filters = {"document_id": [d.document_id for d in docs], "passage_kind": "narrative"}
-    hits = answerer.passage_index.search(query.question, k=5, filters=filters)
+    hits = answerer.passage_index.search(query.question, k=8, filters=filters)
     terms = content_terms(query, catalog)
+    cues = [answer for asked, answer in ANSWER_CUES if re.search(asked, query.text)]
+    sections = [word for word in SECTION_CUES if word in query.text]
     scored = []
     for rank, hit in enumerate(hits):
-        haystack = hit.text + "".join(hit.section_path)
+        section = "".join(hit.section_path)
+        haystack = hit.text + section
         covered = [t for t in terms if t in haystack]
         coverage = len(covered) / len(terms) if terms else 0.0
-        scored.append((coverage - rank * 0.05, coverage, hit))
+        bonus = 0.25 * sum(bool(re.search(cue, hit.text)) for cue in cues)
+        bonus += 0.3 * sum(word in section for word in sections)
+        scored.append((coverage + bonus - rank * 0.03, coverage, hit))
     scored.sort(key=lambda s: -s[0])
     if not scored or scored[0][1] < 0.25:
         searched = "、".join(sorted({d.file_name for d in docs}))
