@@ -201,7 +201,7 @@ def _page_rules(page: Any) -> list[_Rule]:
     rules: list[_Rule] = []
     for rect in page.rects:
         width, height = rect["x1"] - rect["x0"], rect["bottom"] - rect["top"]
-        if min(width, height) < THIN:
+        if min(width, height) < THIN and not _is_white(rect.get("non_stroking_color")):
             rules.append(_segment(rect["x0"], rect["top"], rect["x1"], rect["bottom"]))
         elif rect.get("stroke") and not rect.get("fill"):
             x0, top, x1, bottom = rect["x0"], rect["top"], rect["x1"], rect["bottom"]
@@ -210,6 +210,15 @@ def _page_rules(page: Any) -> list[_Rule]:
     for line in page.lines:
         rules.append(_segment(line["x0"], line["top"], line["x1"], line["bottom"]))
     return rules
+
+
+def _is_white(color: Any) -> bool:
+    """White fills are padding or erasures, not visible rules."""
+    if isinstance(color, (int, float)):
+        return color >= 0.99
+    if isinstance(color, (tuple, list)) and len(color) in (1, 3):
+        return all(isinstance(v, (int, float)) and v >= 0.99 for v in color)
+    return False
 
 
 def _segment(x0: float, top: float, x1: float, bottom: float) -> _Rule:
