@@ -524,3 +524,23 @@ def test_indicator_table_named_after_its_project_and_merged_over_pages(tmp_path:
     assert t.rows[-1][3].page == 2  # type: ignore[union-attr]
     marked = {parsed.lines[i].text for i in parsed.table_line_ids}
     assert "七、绩效目标" not in marked and "本项目用于数据中台的日常运维。" not in marked
+
+
+def test_ruled_table_of_contents_is_not_a_table(tmp_path: Path) -> None:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=11, leading=17)
+    entries = [["一、部门主要职能 ……………………", "3"], ["二、部门机构设置 ……………………", "4"],
+               ["三、名词解释 ……………………", "5"], ["1. 2025年部门收入预算总表 ……………", "9"]]
+    style = TableStyle([("FONTNAME", (0, 0), (-1, -1), "STSong-Light"), ("GRID", (0, 0), (-1, -1), 0.5, colors.black)])
+    path = tmp_path / "toc.pdf"
+    SimpleDocTemplate(str(path), pagesize=A4).build([Paragraph("目 录", body), Table(entries, style=style)])
+    parsed = read_pdf(path)
+    assert parsed.tables == [] and parsed.table_line_ids == set()
+    assert any(line.text.startswith("一、部门主要职能") for line in parsed.lines)
