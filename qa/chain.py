@@ -50,6 +50,12 @@ def round2(value: Decimal) -> Decimal:
     return value.quantize(TWO, rounding=ROUND_HALF_UP)
 
 
+def shown(value: Decimal, unit: str | None) -> Decimal:
+    """A converted value for display: at most 2 decimals (computations keep full precision)."""
+    exponent = value.as_tuple().exponent
+    return round2(value) if isinstance(exponent, int) and exponent < -2 else value
+
+
 def convert(value: Decimal, unit: str | None, target: str) -> Decimal:
     if unit not in UNIT_YUAN or target not in UNIT_YUAN:
         return value
@@ -350,6 +356,9 @@ class Answerer:
         split = re.search(r"占(?:到)?(.{0,30}?)(?:的)?(?:比例|比重|百分之|多少|几成|%|$)", text)
         part_text = text[: split.start()] if split else text
         whole_text = split.group(1) if split else ""
+        inside = re.match(r"^(.*?)(?:里|中|当中|之中)(?:的)?(.+)$", part_text)
+        if inside and not whole_text.strip("的＃"):
+            whole_text, part_text = inside.group(1), inside.group(1) + inside.group(2)  # "政府采购里工程占多少"
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
             return refuse(query.question, "请指明一个部门和年度。")
@@ -364,7 +373,7 @@ class Answerer:
         vp, vw = convert(part.value, part.unit, unit), convert(whole.value, whole.unit, unit)
         rate = round2(vp / vw * 100)
         citations = [cite(f, part.doc) for f in part.facts] + [cite(f, whole.doc) for f in whole.facts]
-        answer_text = f"{dep}{year}年{part.item}{fmt(vp, unit)}，占{whole.item}{fmt(vw, unit)}的{rate}%。"
+        answer_text = f"{dep}{year}年{part.item}{fmt(shown(vp, unit), unit)}，占{whole.item}{fmt(shown(vw, unit), unit)}的{rate}%。"
         return Answer(query.question, answer_text, True, "compute", rate, "%", citations,
                       computation=f"{fmt(vp)} ÷ {fmt(vw)} × 100 = {rate}%")
 
@@ -372,6 +381,8 @@ class Answerer:
                        part: Evidence | None) -> Evidence | None:
         if part is not None and part.facts[0].table_kind == "三公经费":
             return self.evidence(query, catalog, dep, year, ItemResolver("三公经费"))
+        if part is not None and "政府采购" in part.facts[0].row_label + part.item:
+            return self.evidence(query, catalog, dep, year, ItemResolver("政府采购预算"))
         return self.evidence(query, catalog, dep, year, ItemResolver("支出总计"))
 
     def _sum(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:

@@ -162,7 +162,8 @@ CONCEPTS: list[Concept] = [
     Concept("支出总计", r"支出总(计|额)|总支出|支出合计|支出预算(总额|是多少|多少)",
             _total_row("支出总计", "支出合计", "当年支出小计"), r"支出(预算)?总额|支出预算", weak=True),
     Concept("收入总计", r"收入总(计|额)|总收入|收入合计|收入预算(总额|是多少|多少)|总预算|预算总额|一共多少钱|"
-            r"总共多少钱|多少钱|预算规模|盘子|预算总计|部门预算(是|有)?多少|收支(预算)?总计|预算(是|有)多少",
+            r"总共多少钱|多少钱|预算规模|盘子|预算总计|部门预算(是|有)?多少|收支(预算)?总计|预算(是|有)多少|"
+            r"(^|＃|的)(部门)?预算(?=比|多|最|和|与|增|减|相比|总|$|？)",
             _total_row("收入总计", "收入合计", "当年收入小计", "支出总计"), r"收入预算|预算总额|支出(预算)?总额",
             weak=True),
 ]
@@ -181,7 +182,9 @@ class ItemResolver:
         self.counting = counting
         if counting:
             text = text + rewrite_counts(text)
-        self.whole_sangong_table = bool(_SANGONG_TABLE.search(text)) and bool(re.search(r"表的?合计|合计(数|是)|表合计", text))
+        table_named = _SANGONG_TABLE.search(text)
+        self.whole_sangong_table = bool(table_named) and (table_named.group(4) == "合计" or bool(
+            re.search(r"表的?合计|合计(数|是)|表合计", text)))
         text = _SANGONG_TABLE.sub("三公表", text)
         self.text = text
         self.expanded = text

@@ -23,7 +23,7 @@ _NUMERIC_CUES = re.compile(
     r"安排了?(多少)?|花了?|预算(是|为)|排名|排序|前[一二三四五六七八九十\d]")
 _NARRATIVE_CUES = re.compile(
     r"什么|哪些|为什么|原因|如何|怎样|怎么|做什么|干什么|职能|职责|内容|概述|介绍|说明了?|何时|什么时候|"
-    r"依据|目标|主体|包括|构成|机构设置|实施周期|实施方案|用途|用于|是否|有没有|哪里|谁")
+    r"依据|目标|主体|包括|构成|机构设置|实施周期|实施方案|用途|用于|是否|有没有|哪里|谁|哪个|哪家|哪儿|何")
 _ORG = re.compile(r"([\u4e00-\u9fa5]{2,10}?(?:局|办公室|办公厅|办|厅|法院|检察院|中心|街道|委员会|政府|学校|大学|医院|"
                   r"宾馆|馆|研究所|所|站|队|公司|集团|协会))")
 _NOT_ORG = re.compile(r"^(?:部门|本部门|单位|财政局?|机关|政府办?|区政府|市政府|省政府|该部门)$")
@@ -214,4 +214,4 @@ def _route(text: str, operation: str) -> str:
         return "passage"
     if re.search(r"为什么|原因|怎么回事", text):
         return "passage"
-    return "mixed" if numeric and narrative else "table"
+    return "mixed"
