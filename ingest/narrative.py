@@ -72,7 +72,7 @@ def heading_level(text: str, is_markdown: bool = False) -> int:
     if line.startswith("第") and _LEVEL1.match(line):
         return 1
     if _LEVEL1.match(line):
-        return 2 if len(line) <= 32 else 0
+        return 2 if len(line) <= 32 and not re.search(r"[：:].", line) else 0
     if _LEVEL2.match(line):
         return 3 if len(line) <= 24 else 0
     if _ITEM.match(line):
@@ -201,10 +201,10 @@ def _extend_section(sections: dict[tuple[str, ...], Section], block: _Block) -> 
         section.page_end = max(section.page_end, last)
 
 
-_FIGURE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元|%|个|辆|家|项|人|名|台（套）|台|套|平方米|层|个工作日)")
+_FIGURE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元|%|个工作日|个|辆|家|项|人|名|台（套）|台|套|平方米|层)")
 _CHANGE = re.compile(
-    r"(?:比|与|较|同)(\d{4})\s*年(?:度)?(?:预算(?:数)?|决算(?:数)?)?(?:相比)?(增加|减少|增长|下降|持平)(?:了)?"
-    r"\s*(?:(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元))?"
+    r"(?:比|与|较|同)(\d{4}\s*年|上年|上一年|去年)(?:度)?(?:预算|决算)?(?:执行数|数)?(?:相比)?(增加|减少|增长|下降|持平)(?:了)?"
+    r"\s*(?:(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元|%))?"
 )
 
 
@@ -228,7 +228,7 @@ def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact
 def _subject(text_before: str) -> str:
     """The phrase a figure is about: the words between the last clause break and the number."""
     clause = re.split(r"[，,；;：:。（(、]", text_before)[-1]
-    clause = re.sub(r"(预算数|预算|支出|安排|合计|共计|总额)?(为|是|达|计)?$", lambda m: m.group(1) or "", clause)
+    clause = re.sub(r"(预算数|预算|支出|安排|合计|共计|总额|总计)?(为|是|达)?$", lambda m: m.group(1) or "", clause)
     clause = re.sub(r"^(其中|主要用于|包括|\d+[.、．]|[一二三四五六七八九十]+[）)、])", "", clause.strip())
     return clause.strip("“”\" ")
 
@@ -236,20 +236,21 @@ def _subject(text_before: str) -> str:
 def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_index: int) -> list[TableFact]:
     facts: list[TableFact] = []
     changes = {m.start(3) if m.group(3) else -1: m for m in _CHANGE.finditer(sentence)}
-    last_subject = ""
+    last_subject = last_change = ""
     previous_end = 0
     for match in _FIGURE.finditer(sentence):
         amount = Decimal(match.group(1).replace(",", ""))
         change = changes.get(match.start(1))
         if change is not None:
-            column: tuple[str, ...] = (f"比{change.group(1)}年", change.group(2))
+            column: tuple[str, ...] = (_versus(change.group(1)), change.group(2))
             subject = last_subject
         else:
             subject = _subject(sentence[previous_end: match.start()]) or last_subject
-            moved = re.match(r"^(.*?)(增加|减少|增长|下降)(了)?(.*)$", subject)
+            moved = re.match(r"^(.*?)各?(增加|减少|增长|下降)(了)?(.*)$", subject)
             if moved and match.group(2) in ("万元", "亿元", "元", "%"):
                 # "基本支出增加人员经费1408.29万元": a change, not an amount
-                subject = moved.group(4) or moved.group(1)
+                subject = moved.group(4) or moved.group(1) or last_change or last_subject
+                last_change = subject
                 column = ("比上年", moved.group(2))
             else:
                 last_subject = subject
@@ -264,9 +265,15 @@ def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_ind
     for change in _CHANGE.finditer(sentence):
         if change.group(2) == "持平":
             facts.append(_narrative_fact(document_id, passage, sentence, last_subject or _subject(
-                sentence[: change.start()]), (f"比{change.group(1)}年", "持平"), Decimal(0), None,
+                sentence[: change.start()]), (_versus(change.group(1)), "持平"), Decimal(0), None,
                 change.group(0), start_index + len(facts)))
     return facts
+
+
+def _versus(year_text: str) -> str:
+    """'2024 年' -> '比2024年'; '上年' -> '比上年'."""
+    year = re.sub(r"\s+", "", year_text)
+    return f"比{year}" if year.endswith("年") else f"比{year}年"
 
 
 def _narrative_fact(document_id: str, passage: Passage, sentence: str, subject: str,

@@ -113,10 +113,12 @@ class Answerer:
         if re.search(r"全区|全市|全省|全县", query.text) and not query.departments:
             return refuse(question, "已加载的是部门预算，不包含全区（全市）的总预算。")
         answer = self._table_answer(query, catalog, departments)
-        if answer.found or query.route == "table" or answer.route == "none-final":
+        if answer.found or answer.route == "none-final" or query.counting:
             answer.route = "none" if answer.route == "none-final" else answer.route
             return answer
-        passage = self._passage_answer(query, catalog, departments)
+        # no table fact: a passage may still say it ("无机关运行费"), but for a numeric question only
+        # when it covers every word of the question
+        passage = self._passage_answer(query, catalog, departments, 0.9 if query.route == "table" else 0.25)
         return passage if passage.found else answer
 
     # ---- facts ------------------------------------------------------------------------------
@@ -149,11 +151,17 @@ class Answerer:
             return None
         if year is None:
             return None
-        # not loaded: derive from the following year's stated change ("比2024年预算减少2,389.52万元")
         later = catalog.docs_for(dep, year + 1, query.kind)
         if not later:
             return None
         facts = self.facts(later)
+        # not loaded: the following year's document may state the figure ("2023年当年预算执行数为60.13万元")
+        stated = [f for f in facts if f.table_kind == "narrative" and f"{year}年" in f.row_label]
+        match = resolver.best(stated) if stated else None
+        if match is not None and match.fact.value is not None and match.score >= 8:
+            doc = next(d for d in later if d.document_id == match.fact.document_id)
+            return Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], doc, score=match.score)
+        # … or its stated change ("比2024年预算减少2,389.52万元") lets us derive it
         current = resolver.best(facts)
         if current is None or current.fact.value is None:
             return None
@@ -175,7 +183,7 @@ class Answerer:
         for fact in resolver.changes(facts, current.item):
             stated_year = re.match(r"比(\d{4})", fact.column_path[0])
             if stated_year and int(stated_year.group(1)) not in (year, year + 1):
-                continue
+                continue  # "比上年" (no year printed) means the year before
             direction = fact.column_path[1]
             sign = -1 if direction in ("减少", "下降") else 0 if direction == "持平" else 1
             return Decimal(sign) * (fact.value or Decimal(0)), fact
@@ -463,10 +471,11 @@ class Answerer:
                              for (d, y), e in found])
 
     # ---- passage route ----------------------------------------------------------------------
-    def _passage_answer(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
+    def _passage_answer(self, query: Query, catalog: Catalog, departments: list[str],
+                        min_coverage: float = 0.25) -> Answer:
         from qa.passages import answer_from_passages
 
-        return answer_from_passages(self, query, catalog, departments)
+        return answer_from_passages(self, query, catalog, departments, min_coverage)
 
 
 def _latest(catalog: Catalog, department: str) -> int | None:

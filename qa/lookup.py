@@ -164,7 +164,7 @@ CONCEPTS: list[Concept] = [
     Concept("收入总计", r"收入总(计|额)|总收入|收入合计|收入预算(总额|是多少|多少)|总预算|预算总额|一共多少钱|"
             r"总共多少钱|多少钱|预算规模|盘子|预算总计|部门预算(是|有)?多少|收支(预算)?总计|预算(是|有)多少|"
             r"(^|＃|的)(部门)?预算(?=比|多|最|和|与|增|减|相比|总|$|？)",
-            _total_row("收入总计", "收入合计", "当年收入小计", "支出总计"), r"收入预算|预算总额|支出(预算)?总额",
+            _total_row("收入总计", "收入合计", "当年收入小计", "支出总计"), r"收入预算|预算总额|支出(预算)?总额|预算总计|总预算",
             weak=True),
 ]
 
@@ -253,7 +253,7 @@ class ItemResolver:
                 continue
             subject = _subject_core(fact.row_label)
             overlap = max(_common_length(part, self.text) for part in subject.split("…"))
-            if overlap < 2 or overlap < 0.4 * max(len(p) for p in subject.split("…")):
+            if overlap < 3 or overlap < 0.45 * max(len(p) for p in subject.split("…")):
                 continue
             section = "".join(fact.row_path)
             context = _common_length(section, self.text) if section else 0

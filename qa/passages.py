@@ -43,7 +43,8 @@ def content_terms(query: Query, catalog: Catalog) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
-def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer:  # type: ignore[no-untyped-def]
+def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: list[str],  # type: ignore[no-untyped-def]
+                         min_coverage: float = 0.25) -> Answer:
     from qa.chain import refuse
 
     year = query.years[0] if query.years else None
@@ -57,31 +58,69 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
     filters = {"document_id": [d.document_id for d in docs], "passage_kind": "narrative"}
     hits = answerer.passage_index.search(query.question, k=8, filters=filters)
     terms = content_terms(query, catalog)
+    if not terms and re.search(r"干什么|做什么|是什么|什么性质|什么单位|什么机构|负责|职能", query.text):
+        terms = ["职能"]  # a question about the department itself: its 主要职能 section answers
+    variants = _variants(terms)
     cues = [answer for asked, answer in ANSWER_CUES if re.search(asked, query.text)]
     sections = [word for word in SECTION_CUES if word in query.text]
     scored = []
     for rank, hit in enumerate(hits):
         section = "".join(hit.section_path)
         haystack = hit.text + section
-        covered = [t for t in terms if t in haystack]
+        covered = [t for t in terms if any(v in haystack for v in variants[t])]
         coverage = len(covered) / len(terms) if terms else 0.0
         bonus = 0.25 * sum(bool(re.search(cue, hit.text)) for cue in cues)
         bonus += 0.3 * sum(word in section for word in sections)
         scored.append((coverage + bonus - rank * 0.03, coverage, hit))
     scored.sort(key=lambda s: -s[0])
-    if not scored or scored[0][1] < 0.25:
+    if not scored or scored[0][1] < min_coverage or (min_coverage > 0.5 and len(terms) < 2):
         searched = "、".join(sorted({d.file_name for d in docs}))
         return refuse(query.question, f"在{searched}的正文中没有找到与“{'、'.join(terms) or query.question}”"
                                       "相关的内容。")
     best = scored[0][2]
-    chosen = [best]
-    for _, coverage, hit in scored[1:3]:
-        if hit.document_id == best.document_id and hit.section_path == best.section_path and coverage >= scored[0][1] * 0.6:
-            chosen.append(hit)
+    chosen = _with_neighbours(answerer, best)
     names = {d.document_id: d.file_name for d in docs}
-    text = "\n".join(hit.text for hit in chosen)
+    text = "\n".join(p.text for p in chosen)
     section = " > ".join(best.section_path)
-    citations = [Citation(document=names.get(h.document_id, h.file_name or ""), page=h.page_start,
-                          document_id=h.document_id, snippet=h.text[:120]) for h in chosen]
+    citations = [Citation(document=names.get(best.document_id, best.file_name or ""), page=best.page_start,
+                          document_id=best.document_id, snippet=best.text[:120])]
+    citations += [Citation(document=names.get(p.document_id, ""), page=p.page_start, document_id=p.document_id,
+                           snippet=p.text[:120]) for p in chosen if p.passage_id != best.passage_id]
     return Answer(question=query.question, answer=(f"【{section}】\n" if section else "") + text, found=True,
                   route="passage", citations=citations)
+
+
+def _variants(terms: list[str]) -> dict[str, list[str]]:
+    """Each question word with the document wordings it stands for (招待费 -> 公务接待费)."""
+    from index.lexical import load_synonyms
+
+    synonyms = load_synonyms()
+    return {t: [t, *[e for syn in synonyms if syn.term == t or t in syn.term for e in syn.expansions]] for t in terms}
+
+
+MAX_ANSWER_CHARS = 700
+
+
+def _with_neighbours(answerer, best):  # type: ignore[no-untyped-def]
+    """The best passage with the passages around it in the same section, up to ~700 characters,
+    so that a list (职能, 机构) or an explanation split over passages is quoted whole."""
+    section = [p for p in answerer.store.passages([best.document_id])
+               if p.section_path == best.section_path and p.kind == "narrative"]
+    section.sort(key=lambda p: p.char_start)
+    index = next((i for i, p in enumerate(section) if p.passage_id == best.passage_id), None)
+    if index is None:
+        return [best.passage]
+    chosen, size = [section[index]], len(section[index].text)
+    before, after = index - 1, index + 1
+    while size < MAX_ANSWER_CHARS and (before >= 0 or after < len(section)):
+        if after < len(section) and size + len(section[after].text) <= MAX_ANSWER_CHARS:
+            chosen.append(section[after])
+            size += len(section[after].text)
+            after += 1
+        elif before >= 0 and size + len(section[before].text) <= MAX_ANSWER_CHARS:
+            chosen.insert(0, section[before])
+            size += len(section[before].text)
+            before -= 1
+        else:
+            break
+    return chosen
