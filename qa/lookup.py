@@ -252,11 +252,13 @@ class ItemResolver:
             if counts != (fact.unit in _COUNT_UNITS):
                 continue
             subject = _subject_core(fact.row_label)
-            overlap = max(_common_length(part, self.text) for part in subject.split("…"))
-            if overlap < 3 or overlap < 0.45 * max(len(p) for p in subject.split("…")):
-                continue
+            overlap = max(_overlap(part, self.text) for part in subject.split("…"))
+            longest = max(len(p) for p in subject.split("…"))
             section = "".join(fact.row_path)
-            context = _common_length(section, self.text) if section else 0
+            context = _overlap(section, self.text) if section else 0
+            named = overlap >= 3 and (overlap >= 0.45 * longest or overlap >= 6)
+            if not named and not (context >= 6 and overlap >= 2):
+                continue
             score = overlap * 2 + (context * 1.5 if context >= 4 else 0) + overlap / max(len(subject), 1)
             scored.append(Match(fact, subject, score))
         scored.sort(key=lambda m: -m.score)
@@ -322,6 +324,33 @@ def rewrite_counts(text: str) -> str:
     for pattern, word in _COUNT_WORDS:
         text = re.sub(pattern, word, text)
     return text
+
+
+def _overlap(a: str, b: str) -> int:
+    """How much of `a` the text `b` repeats: the summed lengths of common substrings of 2+ characters
+    ('编报绩效目标的项目' vs '有项目编报了绩效目标' -> 8)."""
+    total = 0
+    while True:
+        length, start_a, start_b = _longest_common(a, b)
+        if length < 2:
+            return total
+        total += length
+        a = a[:start_a] + "\0" + a[start_a + length:]
+        b = b[:start_b] + "\1" + b[start_b + length:]
+
+
+def _longest_common(a: str, b: str) -> tuple[int, int, int]:
+    best = (0, 0, 0)
+    previous = [0] * (len(b) + 1)
+    for i, ch in enumerate(a, start=1):
+        current = [0] * (len(b) + 1)
+        for j, other in enumerate(b, start=1):
+            if ch == other:
+                current[j] = previous[j - 1] + 1
+                if current[j] > best[0]:
+                    best = (current[j], i - current[j], j - current[j])
+        previous = current
+    return best
 
 
 def _common_length(a: str, b: str) -> int:
