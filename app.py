@@ -490,7 +490,8 @@ def _show_citation(app: BudgetApp, index: int | None, cites: list[dict]) -> list
 def _documents_tab(app: BudgetApp) -> dict:
     settings = app.settings
     gr.Markdown(f"支持 PDF、TXT、MD，单个文件不超过 {settings.max_file_mb:g} MB。同名文件再次上传会替换旧版本。")
-    uploads = gr.File(file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), label="上传文件", elem_id="upload")
+    # No client-side file_types filter: the server checks type and size and says why a file is refused.
+    uploads = gr.File(file_count="multiple", label="上传文件（PDF / TXT / MD，可多选）", elem_id="upload")
     ingest = gr.Button("导入", variant="primary", elem_id="ingest")
     summary = gr.Markdown(elem_id="ingest-summary")
     results = gr.Dataframe(headers=RESULT_HEADERS, label="导入结果", interactive=False, elem_id="ingest-result",
@@ -501,7 +502,7 @@ def _documents_tab(app: BudgetApp) -> dict:
         select = gr.Dropdown([], label="选择文档", elem_id="doc-select", scale=3)
         remove = gr.Button("删除所选文档", variant="stop", elem_id="remove", scale=1)
     with gr.Row():
-        replacement = gr.File(file_count="single", file_types=list(SUPPORTED_SUFFIXES), label="用新文件替换所选文档",
+        replacement = gr.File(file_count="single", label="用新文件替换所选文档",
                               elem_id="replace-file", scale=3)
         replace = gr.Button("替换", elem_id="replace", scale=1)
     action_note = gr.Markdown(elem_id="doc-action")

@@ -234,3 +234,47 @@ def _choose(page, selector: str, text: str) -> None:  # type: ignore[no-untyped-
     page.locator(f"{selector} input").click()
     page.get_by_role("option", name=text, exact=False).first.click()
 
+
+
+@pytest.mark.browser
+def test_upload_batch_with_a_bad_file_then_text_citation_then_remove(browser, server: AppServer, guard: OfflineGuard,
+                                                                    tmp_path: Path) -> None:
+    """A good .txt and a bad file in one batch: the good one is ingested, answers cite its lines; then removed."""
+    text_doc = CORPUS / "shanghai" / "上海市金融服务办公室2018年部门预算.txt"
+    bad = tmp_path / "说明.docx"
+    bad.write_bytes(b"PK\x03\x04 not a budget")
+    page = _open(browser, guard, server)
+    open_tab(page, "文档库")
+    library = page.locator("#library")
+    library.get_by_text(ZFB).wait_for()
+    before = library.inner_text()
+    page.locator("#upload input[type=file]").set_input_files([str(text_doc), str(bad)])
+    wait_text(page, "#upload", ".docx")  # both files uploaded (the widget shows name and suffix apart)
+    page.locator("#ingest").click()
+    summary = wait_text(page, "#ingest-summary", "1 个文件导入成功", timeout=300_000)
+    assert "1 个失败" in summary and "不支持的文件类型" in summary
+    results = page.locator("#ingest-result").inner_text()
+    assert "上海市金融服务办公室" in results and "2018" in results and "部门预算" in results
+    wait_text(page, "#library", text_doc.name)
+    uploaded = [p for p in (server.data_dir / "uploads").rglob("*") if p.is_file()]
+    assert [p.name for p in uploaded] == [text_doc.name]
+    shot(page, "09-batch-upload")
+
+    open_tab(page, "问答")
+    ask(page, "上海市金融服务办公室2018年“三公”经费预算是多少？")
+    _answer_text(page, "173.05")
+    page.locator("#citations label", has_text=text_doc.name).first.click()
+    page.wait_for_function("(document.querySelector('#cited-lines textarea')?.value || '').includes('▶')")
+    assert "173.05" in page.locator("#cited-lines textarea").input_value().replace(",", "")
+    shot(page, "10-text-citation")
+
+    open_tab(page, "文档库")
+    _choose(page, "#doc-select", text_doc.name)
+    page.locator("#remove").click()
+    wait_text(page, "#doc-action", f"已删除 {text_doc.name}")
+    page.wait_for_function("([sel, name]) => !document.querySelector(sel).innerText.includes(name)",
+                           arg=["#library", text_doc.name])
+    assert library.inner_text() == before
+    assert not [p for p in (server.data_dir / "uploads").rglob("*") if p.is_file()]
+    shot(page, "11-removed")
+    assert guard.blocked == []
