@@ -227,7 +227,7 @@ def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact
 
 def _subject(text_before: str) -> str:
     """The phrase a figure is about: the words between the last clause break and the number."""
-    clause = re.split(r"[，,；;：:。（(、]", text_before)[-1]
+    clause = re.split(r"[，,；;：:。（(、]", text_before.rstrip("，,；;：:、 "))[-1]
     clause = re.sub(r"(预算数|预算|支出|安排|合计|共计|总额|总计)?(为|是|达)?$", lambda m: m.group(1) or "", clause)
     clause = re.sub(r"^(其中|主要用于|包括|\d+[.、．]|[一二三四五六七八九十]+[）)、])", "", clause.strip())
     return clause.strip("“”\" ")

@@ -100,6 +100,9 @@ class Answerer:
             return refuse(question, "还没有加载任何文档。请先导入预算公开文件（budgetqa ingest …）。")
         catalog = Catalog(documents)
         query = parse_question(question, catalog, department=department, year=year, kind=kind)
+        if query.unknown_department and not query.departments and query.route == "passage":
+            # a unit inside a department (徐州铁路运输法院): its name must appear in the quoted passage
+            return self._passage_answer(query, catalog, catalog.departments(), 0.6)
         if query.unknown_department and not query.departments:
             return refuse(question, f"已加载的文档中没有“{query.unknown_department}”的预算公开文件。"
                                     f"已加载的部门：{'、'.join(catalog.departments())}。")

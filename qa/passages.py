@@ -25,6 +25,16 @@ ANSWER_CUES = [
     (r"做什么|干什么|用途|用来|用于|作用|是什么单位|什么性质|是个什么", r"用于|作为|主要|负责|是.{0,20}(机关|单位|机构|部门)"),
     (r"包括哪些|有哪些单位|下属|构成", r"包括|具体包括|下属|本部"),
 ]
+SECTION_SYNONYMS = [  # what a question asks -> the standard section that answers it
+    (r"预算单位|下属|哪些单位|管理哪些机构|内设机构|机构设置|单位构成", r"机构设置|单位构成|所属单位"),
+    (r"职能|干什么|做什么的|什么性质|什么单位|什么机构|是什么样的|职责", r"职能|职责"),
+    (r"工作任务|任务|工作目标", r"工作任务"),
+    (r"是指|什么意思|指什么|含义|名词", r"名词解释"),
+    (r"项目.{0,8}(建设什么|做什么|内容|干什么|建哪)|主要建设", r"项目概述|项目概况|实施方案|主要内容"),
+    (r"实施周期|什么时候|何时|进度|多久", r"实施周期|实施方案|实施计划"),
+    (r"立项依据|依据", r"立项依据|依据"),
+]
+LIST_SECTIONS = re.compile(r"职能|职责|机构设置|单位构成|所属单位|工作任务")
 SECTION_CUES = ["主要职能", "机构设置", "名词解释", "项目概述", "项目概况", "立项依据", "实施主体", "实施方案",
                 "实施周期", "年度预算安排", "绩效目标", "三公", "机关运行经费", "政府采购", "国有资产", "工作任务"]
 STOP_TOKENS = {"部门", "单位", "预算", "2017", "2018", "2019", "2020", "2024", "2025", "2026"}
@@ -56,7 +66,13 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
     if not docs:
         return refuse(query.question, "没有找到相关的文档。")
     filters = {"document_id": [d.document_id for d in docs], "passage_kind": "narrative"}
-    hits = answerer.passage_index.search(query.question, k=8, filters=filters)
+    hits = list(answerer.passage_index.search(query.question, k=8, filters=filters))
+    wanted = [section for asked, section in SECTION_SYNONYMS if re.search(asked, query.text)]
+    if wanted:  # the standard section that answers this kind of question competes too
+        seen = {h.passage_id for h in hits}
+        hits += [_as_hit(p) for p in answerer.store.passages([d.document_id for d in docs])
+                 if p.kind == "narrative" and p.passage_id not in seen
+                 and any(re.search(w, "".join(p.section_path)) for w in wanted)]
     terms = content_terms(query, catalog)
     if not terms and re.search(r"干什么|做什么|是什么|什么性质|什么单位|什么机构|负责|职能", query.text):
         terms = ["职能"]  # a question about the department itself: its 主要职能 section answers
@@ -71,7 +87,8 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
         coverage = len(covered) / len(terms) if terms else 0.0
         bonus = 0.25 * sum(bool(re.search(cue, hit.text)) for cue in cues)
         bonus += 0.3 * sum(word in section for word in sections)
-        scored.append((coverage + bonus - rank * 0.03, coverage, hit))
+        bonus += 0.5 * any(re.search(w, section) for w in wanted)
+        scored.append((coverage + bonus - min(rank, 8) * 0.03, coverage, hit))
     scored.sort(key=lambda s: -s[0])
     if not scored or scored[0][1] < min_coverage or (min_coverage > 0.5 and len(terms) < 2):
         searched = "、".join(sorted({d.file_name for d in docs}))
@@ -98,7 +115,7 @@ def _variants(terms: list[str]) -> dict[str, list[str]]:
     return {t: [t, *[e for syn in synonyms if syn.term == t or t in syn.term for e in syn.expansions]] for t in terms}
 
 
-MAX_ANSWER_CHARS = 700
+MAX_ANSWER_CHARS = 900
 
 
 def _with_neighbours(answerer, best):  # type: ignore[no-untyped-def]
@@ -110,6 +127,8 @@ def _with_neighbours(answerer, best):  # type: ignore[no-untyped-def]
     index = next((i for i, p in enumerate(section) if p.passage_id == best.passage_id), None)
     if index is None:
         return [best.passage]
+    if LIST_SECTIONS.search("".join(best.section_path)):
+        index = 0  # a list (职能, 机构, 任务) is quoted from its start
     chosen, size = [section[index]], len(section[index].text)
     before, after = index - 1, index + 1
     while size < MAX_ANSWER_CHARS and (before >= 0 or after < len(section)):
@@ -124,3 +143,10 @@ def _with_neighbours(answerer, best):  # type: ignore[no-untyped-def]
         else:
             break
     return chosen
+
+
+def _as_hit(passage):  # type: ignore[no-untyped-def]
+    from index.passages import SearchHit
+
+    return SearchHit(passage.passage_id, passage.document_id, passage.section_path, passage.text, passage.page_start,
+                     passage.page_end, passage.char_start, passage.char_end, passage.kind, 0.0, ())
