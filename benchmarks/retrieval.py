@@ -129,7 +129,7 @@ class QuestionScope:
             out["department"] = dept
         known = self.years.get(dept, set()) if dept else set().union(*self.years.values())
         year = next((int(y) for y in re.findall(r"(20\d\d)\s*年", text) if int(y) in known), None)
-        if year and (not dept or len(known) > 1):
+        if year:
             out["fiscal_year"] = year
         return out
 

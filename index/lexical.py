@@ -124,6 +124,7 @@ class BM25Store:
         self.b = b
         self._entries: list[LexicalEntry] = []
         self._retriever: Any = None
+        self._documents: dict[str, dict[str, Any]] = {}
         self._loaded_stamp: float | None = None
         self._load()
 
@@ -164,6 +165,7 @@ class BM25Store:
         import bm25s
 
         self._retriever = None
+        self._documents = {e.document_id: e.metadata for e in reversed(self._entries)}
         if not self._entries:
             return
         retriever = bm25s.BM25(k1=self.k1, b=self.b)
@@ -192,6 +194,11 @@ class BM25Store:
     def document_ids(self) -> list[str]:
         self._refresh()
         return sorted({e.document_id for e in self._entries})
+
+    def document_metadata(self, document_id: str) -> dict[str, Any] | None:
+        """Metadata of one passage of the document (department, fiscal_year … are per document)."""
+        self._refresh()
+        return self._documents.get(document_id)
 
     def __len__(self) -> int:
         self._refresh()

@@ -158,9 +158,13 @@ def test_filters_apply_inside_each_retriever(built, mode: str) -> None:  # type:
 
 def test_section_prefix_filter(built) -> None:  # type: ignore[no-untyped-def]
     _, index = built
-    section = next(p.section_path for p in index_passages(built) if "其他相关情况说明" in p.section_path[0])
-    hits = index.search("车辆", k=5, filters={"section_path": section, "document_id": "zfb2025"})
-    assert hits and all(h.section_path[: len(section)] == section for h in hits)
+    target = next(p for p in index_passages(built) if "公务用车购置及运行费0万元" in p.text)
+    section = target.section_path
+    assert "三公" in section[0]
+    for mode in ("bm25", "dense"):
+        hits = index.search("车辆", k=5, filters={"section_path": section, "document_id": "zfb2025"}, mode=mode)
+        assert hits and all(h.section_path[: len(section)] == section for h in hits)
+        assert target.passage_id in {h.passage_id for h in hits}
     assert chroma_where({"section_path": "其他相关情况说明", "fiscal_year": [2024, 2025]}) == {
         "$and": [{"section_1": "其他相关情况说明"}, {"fiscal_year": {"$in": [2024, 2025]}}]}
     with pytest.raises(ValueError, match="Unknown passage filter"):
@@ -264,7 +268,7 @@ def test_as_retriever_is_a_langchain_retriever(built) -> None:  # type: ignore[n
     docs = retriever.invoke("“三公”经费预算数")
     assert len(docs) == 2
     assert all(d.metadata["fiscal_year"] == 2025 for d in docs)
-    assert docs[0].metadata["page_start"] == 21 and "三公" in docs[0].page_content
+    assert docs[0].metadata["page_start"] in (20, 21) and "三公" in docs[0].page_content  # table page or text
 
 
 def _fact(row_index: int, code: str, label: str, column: str, text: str) -> TableFact:
