@@ -103,6 +103,15 @@ class Passage:
     char_start: int
     char_end: int
     kind: str = "narrative"  # "narrative" | "table_row"
+    page_breaks: tuple[tuple[int, int], ...] = ()  # (offset in text, page) where a new page begins
+
+    def page_at(self, offset: int) -> int:
+        """The page of the character at `offset` of the passage text."""
+        page = self.page_start
+        for start, break_page in self.page_breaks:
+            if start <= offset:
+                page = break_page
+        return page
 
 
 @dataclass

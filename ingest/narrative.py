@@ -155,6 +155,14 @@ def split_passages(document_id: str, doc: ParsedDocument) -> tuple[list[Section]
             return
         first, last = pending[0], pending[-1]
         text = "\n".join(block.text[start:end] for block, start, end in pending)
+        breaks: list[tuple[int, int]] = []
+        position, page = 0, first[0].page_at(first[1])
+        for block, start, end in pending:
+            for span_start, span_page, _ in block.spans:
+                if span_page != page and start <= span_start < end:
+                    breaks.append((position + span_start - start, span_page))
+                    page = span_page
+            position += end - start + 1
         passages.append(Passage(
             passage_id=f"{document_id}:p{len(passages)}",
             document_id=document_id,
@@ -164,6 +172,7 @@ def split_passages(document_id: str, doc: ParsedDocument) -> tuple[list[Section]
             page_end=last[0].page_at(max(last[2] - 1, last[1])),
             char_start=first[0].doc_offset(first[1]),
             char_end=last[0].doc_offset(last[2]),
+            page_breaks=tuple(breaks),
         ))
         pending.clear()
 
@@ -216,11 +225,13 @@ def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact
         if passage.kind != "narrative":
             continue
         offset = 0
-        for raw in re.split(r"(?<=[。；;])", passage.text.replace("\n", "")):
+        for raw in re.split(r"(?<=[。；;\n])", passage.text):
             sentence = raw.strip()
-            if not sentence:
-                continue
-            facts.extend(_sentence_facts(document_id, passage, sentence, len(facts)))
+            if sentence:
+                page = passage.page_at(offset + len(raw) - len(raw.lstrip()))
+                for fact in _sentence_facts(document_id, passage, sentence, len(facts)):
+                    fact.page = page
+                    facts.append(fact)
             offset += len(raw)
     return facts
 

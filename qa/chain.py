@@ -436,7 +436,7 @@ class Answerer:
                     (f.column_path[-1] in ("小计",) or not any(w in f.column_path[-1] for w in ("购置费", "运行费")))]
             label = lambda f: f.column_path[-1] if f.column_path[-1] != "小计" else f.column_path[-2]  # noqa: E731
         else:
-            order = [kind] if kind else ["支出预算总表", "一般公共预算支出", "收入预算总表", "财政拨款支出"]
+            order = [kind] if kind else ["收入预算总表", "支出预算总表", "财政拨款支出", "一般公共预算支出"]
             rows = []
             for table_kind in order:
                 rows = [f for f in facts if f.table_kind == table_kind and f.row_code and len(f.row_code) == level
