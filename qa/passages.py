@@ -66,16 +66,17 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
     if not docs:
         return refuse(query.question, "没有找到相关的文档。")
     filters = {"document_id": [d.document_id for d in docs], "passage_kind": "narrative"}
+    terms = content_terms(query, catalog)
+    if not terms and re.search(r"干什么|做什么|是什么|什么性质|什么单位|什么机构|负责|职能", query.text):
+        terms = ["职能"]  # a question about the department itself: its 主要职能 section answers
     hits = list(answerer.passage_index.search(query.question, k=8, filters=filters))
-    wanted = [section for asked, section in SECTION_SYNONYMS if re.search(asked, query.text)]
+    wanted = [section for asked, section in SECTION_SYNONYMS if re.search(asked, query.text)
+              and (section != r"职能|职责" or terms == ["职能"] or any(t in ("职能", "职责", "性质") for t in terms))]
     if wanted:  # the standard section that answers this kind of question competes too
         seen = {h.passage_id for h in hits}
         hits += [_as_hit(p) for p in answerer.store.passages([d.document_id for d in docs])
                  if p.kind == "narrative" and p.passage_id not in seen
                  and any(re.search(w, "".join(p.section_path)) for w in wanted)]
-    terms = content_terms(query, catalog)
-    if not terms and re.search(r"干什么|做什么|是什么|什么性质|什么单位|什么机构|负责|职能", query.text):
-        terms = ["职能"]  # a question about the department itself: its 主要职能 section answers
     variants = _variants(terms)
     cues = [answer for asked, answer in ANSWER_CUES if re.search(asked, query.text)]
     sections = [word for word in SECTION_CUES if word in query.text]
