@@ -290,3 +290,21 @@ def test_table_rows_become_searchable_passages(tmp_path: Path, embeddings) -> No
     index.add_document("zfb", rows, ZFB)
     hit = index.search("行政运行基本支出", k=1, filters={"passage_kind": "table_row"})[0]
     assert hit.kind == "table_row" and hit.passage_id == "zfb:t2:r7"
+
+
+def test_ingested_document_with_table_rows(tmp_path: Path, embeddings) -> None:  # type: ignore[no-untyped-def]
+    from ingest.pipeline import build_document
+
+    doc = build_document(ZFB_PDF)
+    meta = {"department": doc.meta.department, "region": doc.meta.region, "fiscal_year": doc.meta.fiscal_year,
+            "kind": doc.meta.kind, "file_name": doc.file_name}
+    rows = table_row_passages(doc.document_id, meta, doc.facts)
+    assert any("201 03 01 行政运行" in r.text and "12,029,501.84" in r.text for r in rows)
+    index = PassageIndex(Settings(data_dir=tmp_path), embeddings=embeddings)
+    assert index.add_document(doc.document_id, doc.passages + rows, meta) == len(doc.passages) + len(rows)
+    hits = index.search("区政府办2025年行政运行的项目支出是多少？", k=3, filters={"document_id": doc.document_id})
+    assert any(h.kind == "table_row" and "行政运行" in h.text and "110,000.00" in h.text for h in hits)
+    narrative = index.search("区政府办2025年三公经费预算情况", k=2,
+                             filters={"document_id": doc.document_id, "passage_kind": "narrative"})
+    assert all(h.kind == "narrative" for h in narrative)
+    assert any(h.page_start == 21 and "867.50" in h.text for h in narrative)  # 20 is the table's caption
