@@ -159,7 +159,8 @@ class Answerer:
             return None
         facts = self.facts(later)
         # not loaded: the following year's document may state the figure ("2023年当年预算执行数为60.13万元")
-        stated = [f for f in facts if f.table_kind == "narrative" and f"{year}年" in f.row_label]
+        stated = [f for f in facts if f.table_kind == "narrative" and f.column_path == ("金额",)
+                  and f"{year}年" in f.row_label]
         match = resolver.best(stated) if stated else None
         if match is not None and match.fact.value is not None and match.score >= 8:
             doc = next(d for d in later if d.document_id == match.fact.document_id)
@@ -383,6 +384,9 @@ class Answerer:
         unit = "元" if part.unit == whole.unit == "元" else "万元"
         vp, vw = convert(part.value, part.unit, unit), convert(whole.value, whole.unit, unit)
         rate = round2(vp / vw * 100)
+        if rate > 100 or rate < 0:  # a part larger than its whole: the items were not matched as asked
+            return refuse(query.question, f"找到的“{part.item}”（{fmt(shown(vp, unit), unit)}）大于“{whole.item}”"
+                                          f"（{fmt(shown(vw, unit), unit)}），无法确定所问的占比口径。")
         citations = [cite(f, part.doc) for f in part.facts] + [cite(f, whole.doc) for f in whole.facts]
         answer_text = f"{dep}{year}年{part.item}{fmt(shown(vp, unit), unit)}，占{whole.item}{fmt(shown(vw, unit), unit)}的{rate}%。"
         return Answer(query.question, answer_text, True, "compute", rate, "%", citations,

@@ -103,7 +103,9 @@ def normalize(text: str) -> str:
 
 def parse_question(question: str, catalog: Catalog, department: str | None = None,
                    year: int | None = None, kind: str | None = None) -> Query:
-    text = normalize(question)
+    # "（由2019年公开推算）" names the source document, not a year asked about
+    text = re.sub(r"[（(]?(?:由|按|根据|从|照)\d{4}年度?(?:的)?(?:公开|文档|说明|数据)?(?:推算|计算)[）)]?", "推算",
+                  normalize(question))
     departments, unknown = _departments(text, catalog)
     if department:
         departments, unknown = _departments(normalize(department), catalog)
