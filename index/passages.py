@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -421,7 +420,3 @@ def hit_to_document(hit: SearchHit) -> Document:
     md["retrievers"] = list(hit.retrievers)
     return Document(page_content=hit.text, metadata=md, id=hit.passage_id)
 
-
-def index_path(settings: Settings) -> Path:
-    """Where the on-disk index lives (Chroma under chroma/, BM25 under bm25/)."""
-    return settings.index_dir
