@@ -257,8 +257,8 @@ class ItemResolver:
             section = "".join(fact.row_path)
             context = _overlap(section, self.text) if section else 0
             named = overlap >= 3 and (overlap >= 0.45 * longest or overlap >= 6)
-            if not named and not (context >= 6 and overlap >= 2):
-                continue
+            if not named and not (context >= 6 and overlap >= 2) and not (context >= 8 and not subject):
+                continue  # (a figure with no subject of its own is named by its section: 年度预算安排)
             score = overlap * 2 + (context * 1.5 if context >= 4 else 0) + overlap / max(len(subject), 1)
             scored.append(Match(fact, subject, score))
         scored.sort(key=lambda m: -m.score)
@@ -289,6 +289,9 @@ class ItemResolver:
             score += self._table_score(fact) + self._column_score(fact)
             scored.append((score, fact, label))
         scored.sort(key=lambda s: -s[0])
+        if self.table_cue and scored and scored[0][1].table_kind != self.table_cue and \
+                any(f.table_kind == self.table_cue for f in facts):
+            return []  # the question names a table but the row was only found elsewhere: do not guess
         return [Match(f, label, score) for score, f, label in scored]
 
     def _table_score(self, fact: TableFact) -> float:
@@ -370,8 +373,8 @@ def _common_length(a: str, b: str) -> int:
 def _label_score(label: str, code: str | None, text: str) -> float:
     if code and re.search(rf"(?<!\d){code}(?!\d)", re.sub(r"(?<=\d)\s+(?=\d)", "", text)):
         return 60 + len(code)
-    if len(label) < 2 or label in ("合计", "小计", "总计", "项目"):
-        return 1 if label and label in text and len(label) >= 2 else 0
+    if len(label) < 2 or label in ("合计", "小计", "总计", "项目", "金额"):
+        return 0  # a total row is never asked for by its bare name
     if label in text:
         return 20 + 2 * len(label)
     short = re.sub(r"(支出|费用|经费|费)$", "", label)
