@@ -102,6 +102,13 @@ def remove(ctx: typer.Context, document: str = typer.Argument(..., help="Documen
 
 
 @app.command()
+def reindex(ctx: typer.Context) -> None:
+    """Rebuild the passage index from the store (e.g. after changing --embedding-model)."""
+    count = _library(ctx).reindex()
+    typer.echo(f"reindexed {count} documents with {ctx.obj.embedding_model}")
+
+
+@app.command()
 def findings(ctx: typer.Context, document: Optional[str] = typer.Argument(None, help="Document id or file name."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List failed consistency checks (findings) per document."""

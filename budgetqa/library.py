@@ -123,6 +123,23 @@ class Library:
 
         return doc.passages + table_row_passages(doc.document_id, Library._index_meta(doc), doc.facts)
 
+    def reindex(self, progress: Callable[[int, int, Path], None] | None = None) -> int:
+        """Rebuild the passage index from the structured store (after switching embedding model)."""
+        from index.rows import table_row_passages
+
+        self.passage_index.clear()
+        documents = self.store.documents()
+        for number, doc in enumerate(documents):
+            if progress:
+                progress(number, len(documents), Path(doc.file_name))
+            meta = {"department": doc.department or "", "region": doc.region or "", "fiscal_year": doc.fiscal_year or 0,
+                    "kind": doc.kind or "", "file_name": doc.file_name}
+            facts = self.store.facts(document_ids=[doc.document_id])
+            passages = [p for p in self.store.passages([doc.document_id]) if p.kind == "narrative"]
+            self.passage_index.add_document(doc.document_id,
+                                            passages + table_row_passages(doc.document_id, meta, facts), meta)
+        return len(documents)
+
     def remove(self, document_id: str) -> bool:
         """Remove a document from both stores."""
         removed = self.store.delete_document(document_id)

