@@ -150,7 +150,8 @@ class Answerer:
             match = resolver.best(self.facts(docs))
             if match is not None and (match.fact.value is not None or match.fact.text_value):
                 doc = next(d for d in docs if d.document_id == match.fact.document_id)
-                return Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], doc, score=match.score)
+                facts = [match.fact] + corroborating(match.fact, self.facts(docs))
+                return Evidence(match.fact.value, match.fact.unit, match.item, facts, doc, score=match.score)
             return None
         if year is None:
             return None
@@ -492,6 +493,34 @@ def _latest(catalog: Catalog, department: str) -> int | None:
 
 def _who(dep: str, year: int | None, with_department: bool) -> str:
     return f"{dep}{year or ''}年" if with_department else f"{year}年"
+
+
+def corroborating(fact: TableFact, facts: list[TableFact], limit: int = 3) -> list[TableFact]:
+    """Other places of the same document that print the same figure: the same row (code or label)
+    in another table, or a sentence stating the amount in 万元 (the identities of domain.md say
+    they agree). Cited beside the primary cell so a reader can check either."""
+    if fact.value is None or fact.table_kind == "narrative" or fact.value == 0:
+        return []
+    wan = round2(convert(fact.value, fact.unit, "万元")) if fact.unit in UNIT_YUAN else None
+    label = clean_label(fact.row_label)
+    out: list[TableFact] = []
+    pages = {fact.page}
+    for other in facts:
+        if other.page in pages or other.document_id != fact.document_id or other.value is None:
+            continue
+        if other.table_kind == "narrative":
+            same = wan is not None and other.unit == "万元" and other.value == wan and len(str(wan).replace(".", "")) >= 4
+        else:
+            same_row = (fact.row_code and other.row_code == fact.row_code) or (
+                not fact.row_code and clean_label(other.row_label) == label and len(label) >= 2)
+            same = bool(same_row) and other.unit == fact.unit and other.value == fact.value \
+                and other.table_index != fact.table_index
+        if same:
+            out.append(other)
+            pages.add(other.page)
+        if len(out) >= limit:
+            break
+    return out
 
 
 def cite(fact: TableFact, doc: StoredDocument) -> Citation:

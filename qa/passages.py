@@ -12,8 +12,8 @@ from budgetqa.models import Answer, Citation
 from qa.understand import Catalog, Query
 
 _QUESTION_WORDS = re.compile(
-    r"(请问|我想知道|是什么|是多少|有哪些|哪些|什么|为什么|怎么|如何|怎样|是否|多少|多久|多大|几个|几层|哪里|哪个|"
-    r"做什么|干什么|的|了|吗|呢|？|\?|。|，|、|“|”|年度|年|这个|该|项目的?|主要|一下|介绍|情况|说明)")
+    r"(请问|我想知道|什么时候|何时|是什么|是多少|有哪些|哪些|什么|为什么|怎么|如何|怎样|是否|多少|多久|多大|几个|几层|哪里|哪个|"
+    r"做什么|干什么|用来|拿来|的|了|吗|呢|？|\?|。|，|、|“|”|年度|年|这个|该|项目的?|主要|一下|介绍|情况|说明)")
 # what kind of sentence answers a kind of question
 ANSWER_CUES = [
     (r"哪里|在哪|地点|位置|位于", r"位于|路|地址|坐落|建在"),
@@ -37,7 +37,7 @@ SECTION_SYNONYMS = [  # what a question asks -> the standard section that answer
 LIST_SECTIONS = re.compile(r"职能|职责|机构设置|单位构成|所属单位|工作任务")
 SECTION_CUES = ["主要职能", "机构设置", "名词解释", "项目概述", "项目概况", "立项依据", "实施主体", "实施方案",
                 "实施周期", "年度预算安排", "绩效目标", "三公", "机关运行经费", "政府采购", "国有资产", "工作任务"]
-STOP_TOKENS = {"部门", "单位", "预算", "2017", "2018", "2019", "2020", "2024", "2025", "2026"}
+STOP_TOKENS = {"部门", "单位", "预算", "部门预算", "预算单位", "包括", "2017", "2018", "2019", "2020", "2024", "2025", "2026"}
 
 
 def content_terms(query: Query, catalog: Catalog) -> list[str]:
@@ -85,10 +85,11 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
         section = "".join(hit.section_path)
         haystack = hit.text + section
         covered = [t for t in terms if any(v in haystack for v in variants[t])]
-        coverage = len(covered) / len(terms) if terms else 0.0
+        in_wanted = any(re.search(w, section) for w in wanted)
+        coverage = len(covered) / len(terms) if terms else (1.0 if in_wanted else 0.0)
         bonus = 0.25 * sum(bool(re.search(cue, hit.text)) for cue in cues)
         bonus += 0.3 * sum(word in section for word in sections)
-        bonus += 0.5 * any(re.search(w, section) for w in wanted)
+        bonus += 1.0 * in_wanted
         scored.append((coverage + bonus - min(rank, 8) * 0.03, coverage, hit))
     scored.sort(key=lambda s: -s[0])
     if not scored or scored[0][1] < min_coverage or (min_coverage > 0.5 and len(terms) < 2):
@@ -122,8 +123,9 @@ MAX_ANSWER_CHARS = 900
 def _with_neighbours(answerer, best):  # type: ignore[no-untyped-def]
     """The best passage with the passages around it in the same section, up to ~700 characters,
     so that a list (职能, 机构) or an explanation split over passages is quoted whole."""
-    section = [p for p in answerer.store.passages([best.document_id])
-               if p.section_path == best.section_path and p.kind == "narrative"]
+    depth = len(best.section_path)
+    section = [p for p in answerer.store.passages([best.document_id])  # the section and its sub-sections
+               if p.section_path[:depth] == best.section_path and p.kind == "narrative"]
     section.sort(key=lambda p: p.char_start)
     index = next((i for i, p in enumerate(section) if p.passage_id == best.passage_id), None)
     if index is None:

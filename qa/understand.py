@@ -189,7 +189,7 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
         n = int(n_text) if n_text.isdigit() else CN_DIGITS.get(n_text, 1)
         desc = not re.search(r"最少|最小|最低", text)
         return "rank", n, desc
-    if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|增长(了)?百分之|下降(了)?百分之|变化率|增减率", text):
+    if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|(增长|下降)(了)?(百分之|多少百分比|几个百分点)|变化率|增减率", text):
         return "growth", 1, True
     if re.search(r"占.{0,20}(比例|比重|多少|百分之|几成|%)|占比|比例是|百分比", text):
         return "share", 1, True
