@@ -224,20 +224,25 @@ def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact
     for passage in passages:
         if passage.kind != "narrative":
             continue
-        offset = 0
+        offset, previous_subject = 0, ""
         for raw in re.split(r"(?<=[。；;\n])", passage.text):
             sentence = raw.strip()
             if sentence:
                 page = passage.page_at(offset + len(raw) - len(raw.lstrip()))
                 for fact in _sentence_facts(document_id, passage, sentence, len(facts)):
+                    if not fact.row_label and len(fact.column_path) == 2:
+                        fact.row_label = previous_subject  # "与上年相比增加878.93万元" continues the sentence before
                     fact.page = page
                     facts.append(fact)
+                    if fact.column_path == ("金额",) and fact.row_label:
+                        previous_subject = fact.row_label
             offset += len(raw)
     return facts
 
 
 def _subject(text_before: str) -> str:
     """The phrase a figure is about: the words between the last clause break and the number."""
+    text_before = re.sub(r"[（(](?:类|款|项)[）)]", "", text_before)  # "住房保障（类）支出" -> "住房保障支出"
     clause = re.split(r"[，,；;：:。（(、]", text_before.rstrip("，,；;：:、 "))[-1]
     clause = re.sub(r"(预算数|预算|支出|安排|合计|共计|总额|总计)?(为|是|达)?$", lambda m: m.group(1) or "", clause)
     clause = re.sub(r"^(其中|主要用于|包括|\d+[.、．]|[一二三四五六七八九十]+[）)、])", "", clause.strip())
