@@ -12,7 +12,7 @@ from budgetqa.models import Answer, Citation
 from qa.understand import Catalog, Query
 
 _QUESTION_WORDS = re.compile(
-    r"(请问|我想知道|什么时候|何时|是什么|是多少|有哪些|哪些|什么|为什么|怎么|如何|怎样|是否|多少|多久|多大|几个|几层|哪里|哪个|"
+    r"(请问|我想知道|是?什么时候|何时|是什么|是多少|有哪些|哪些|什么|为什么|怎么|如何|怎样|是否|多少|多久|多大|几个|几层|哪里|哪个|"
     r"做什么|干什么|用来|拿来|的|了|吗|呢|？|\?|。|，|、|“|”|年度|年|这个|该|项目的?|主要|一下|介绍|情况|说明)")
 # what kind of sentence answers a kind of question
 ANSWER_CUES = [
@@ -97,7 +97,9 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
         return refuse(query.question, f"在{searched}的正文中没有找到与“{'、'.join(terms) or query.question}”"
                                       "相关的内容。")
     best = scored[0][2]
-    chosen = _with_neighbours(answerer, best)
+    generic = {"职能", "职责", "机构", "单位", "任务", "工作", "目标", "主要职能", "下属", "预算单位", "内设机构"}
+    whole_list = not [t for t in terms if t not in generic] or bool(re.search(r"第[一1]|首要|首先", query.text))
+    chosen = _with_neighbours(answerer, best, whole_list=whole_list)
     names = {d.document_id: d.file_name for d in docs}
     text = "\n".join(p.text for p in chosen)
     section = " > ".join(best.section_path)
@@ -120,7 +122,7 @@ def _variants(terms: list[str]) -> dict[str, list[str]]:
 MAX_ANSWER_CHARS = 900
 
 
-def _with_neighbours(answerer, best):  # type: ignore[no-untyped-def]
+def _with_neighbours(answerer, best, whole_list: bool = True):  # type: ignore[no-untyped-def]
     """The best passage with the passages around it in the same section, up to ~700 characters,
     so that a list (职能, 机构) or an explanation split over passages is quoted whole."""
     depth = len(best.section_path)
@@ -130,8 +132,8 @@ def _with_neighbours(answerer, best):  # type: ignore[no-untyped-def]
     index = next((i for i, p in enumerate(section) if p.passage_id == best.passage_id), None)
     if index is None:
         return [best.passage]
-    if LIST_SECTIONS.search("".join(best.section_path)):
-        index = 0  # a list (职能, 机构, 任务) is quoted from its start
+    if LIST_SECTIONS.search("".join(best.section_path)) and whole_list:
+        index = 0  # a list (职能, 机构, 任务) asked for as a whole is quoted from its start
     chosen, size = [section[index]], len(section[index].text)
     before, after = index - 1, index + 1
     while size < MAX_ANSWER_CHARS and (before >= 0 or after < len(section)):

@@ -2,12 +2,14 @@
 
 One app process serves the whole module (the first embedding-model load is slow). Every page blocks
 and records requests to anything but the local app, so the tests also prove that the app runs offline.
-Screenshots of every step go to test-artifacts/; the lookup test refreshes docs/screenshot.png.
+Screenshots of every step go to test-artifacts/; BUDGETQA_UPDATE_SCREENSHOT=1 also refreshes docs/screenshot.png.
 
 The first tests (no browser) check the upload rules of app.py directly.
 """
 
 from __future__ import annotations
+
+import os
 
 import csv
 from pathlib import Path
@@ -136,7 +138,9 @@ def test_lookup_shows_exact_value_citation_and_cited_page(browser, server: AppSe
     assert "红框" in page.locator("#page-note").inner_text()  # the cited cell was outlined
     shot(page, "03-cited-page")
     page.set_viewport_size({"width": 1400, "height": 1000})
-    page.screenshot(path=str(REPO / "docs" / "screenshot.png"), full_page=False)
+    shot(page, "03b-readme")
+    if os.environ.get("BUDGETQA_UPDATE_SCREENSHOT"):  # refresh the README picture on request only
+        page.screenshot(path=str(REPO / "docs" / "screenshot.png"), full_page=False)
     assert guard.blocked == [], f"the app tried to reach the internet: {guard.blocked}"
 
 
