@@ -151,8 +151,8 @@ CONCEPTS: list[Concept] = [
             _column_anywhere("机关运行经费", ("三公经费", "机关运行经费")), r"机关运行经费"),
     Concept("人员经费", r"人员经费|人头经费", _basic_column("人员经费"), r"人员经费"),
     Concept("公用经费", r"公用经费", _basic_column("公用经费"), r"公用经费"),
-    Concept("基本支出", r"基本支出(?!.{0,3}(表|中|里))", _expense_column("基本支出"), r"^基本支出"),
-    Concept("项目支出", r"项目支出(?!.{0,3}(表|中|里))", _expense_column("项目支出"), r"^项目支出"),
+    Concept("基本支出", r"基本支出(?!.{0,3}(表|中|里))", _expense_column("基本支出"), r"^基本支出", weak=True),
+    Concept("项目支出", r"项目支出(?!.{0,3}(表|中|里))", _expense_column("项目支出"), r"^项目支出", weak=True),
     Concept("政府采购预算", r"政府采购(预算)?(总额|总计|合计|是多少|多少|有多少|预算)(?!.{0,6}(货物|工程|服务|中小|小微|预留))",
             lambda facts: [f for f in facts if f.table_kind == "政府采购" and clean_label(f.row_label) in ("合计", "总计")
                            and _leaf(f) in ("合计", "总计", "金额", "预算金额")],
@@ -223,7 +223,7 @@ class ItemResolver:
             if specific and specific[0].score >= 30:
                 return specific
             stated = self._narrative_by_subject(facts, counts=False)
-            if stated and stated[0].score >= 10:
+            if stated and stated[0].score >= 10 and self.concept.name in ("收入总计", "支出总计"):
                 return stated
         if self.concept is not None:
             picked = self.concept.pick(table_facts)

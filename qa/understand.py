@@ -208,6 +208,8 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
 
 
 def _route(text: str, operation: str) -> str:
+    if operation != "value" and not re.search(r"为什么|原因|怎么回事", text):
+        return "table"  # differences, shares, rankings, comparisons are computed from facts
     numeric = bool(_NUMERIC_CUES.search(text)) or operation != "value"
     narrative = bool(_NARRATIVE_CUES.search(text))
     if numeric and not narrative:
