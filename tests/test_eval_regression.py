@@ -11,8 +11,8 @@ from eval.runner import run_eval
 from tests.conftest import REPO
 
 SET = REPO / "eval" / "sets" / "budgetqa.jsonl"
-MIN_ACCURACY = 0.80  # overall on the subset; see README "Figures" for the full-set numbers
-MIN_REFUSALS = 0.80
+MIN_ACCURACY = 0.90  # overall on the subset (measured 0.979 when set); README "Figures" has the full set
+MIN_REFUSALS = 0.90
 
 
 def _subset(tmp_path: Path) -> Path:
