@@ -403,12 +403,14 @@ class Answerer:
 
     def _sum(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
         body = re.split(r"一共|合计|总共|加起来|之和|共计|总和", query.item_text)[0]
+        scope = " ".join(re.findall(r"[（(][^）)]*表[^）)]*[）)]", query.item_text))  # "（部门收入预算总表口径）"
+        hint = ItemResolver(scope).table_cue if scope else None
         parts = [p for p in re.split(r"和|与|及|加上|、|加", body) if p]
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1 or len(parts) < 2:
             return refuse(query.question, "请指明一个部门、一个年度和要相加的项目。")
         dep, year = targets[0]
-        items = [self.evidence(query, catalog, dep, year, ItemResolver(p)) for p in parts]
+        items = [self.evidence(query, catalog, dep, year, ItemResolver(p, table_hint=hint)) for p in parts]
         if any(e is None for e in items) or len({e.facts[0].row_label + str(e.facts[0].column_path) for e in items}) < len(items):  # type: ignore[union-attr]
             return refuse(query.question, "没有找到每个要相加的项目。")
         unit = "元" if all(e.unit == "元" for e in items) else "万元"  # type: ignore[union-attr]
