@@ -210,6 +210,7 @@ def _extend_section(sections: dict[tuple[str, ...], Section], block: _Block) -> 
         section.page_end = max(section.page_end, last)
 
 
+_ITEM_LEAD = re.compile(r"^(?:\d{1,2}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)])\s*([^，。；：:]{2,60})")
 _FIGURE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元|%|个工作日|个|辆|家|项|人|名|台（套）|台|套|平方米|层)")
 _CHANGE = re.compile(
     r"(?:比|与|较|同)(\d{4}\s*年|上年|上一年|去年)(?:度)?(?:预算|决算)?(?:执行数|数)?(?:相比)?(增加|减少|增长|下降|持平)(?:了)?"
@@ -224,12 +225,17 @@ def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact
     for passage in passages:
         if passage.kind != "narrative":
             continue
-        offset, previous_subject = 0, ""
+        offset, previous_subject, item = 0, "", ""
         for raw in re.split(r"(?<=[。；;\n])", passage.text):
             sentence = raw.strip()
             if sentence:
                 page = passage.page_at(offset + len(raw) - len(raw.lstrip()))
+                lead = _ITEM_LEAD.match(sentence)
+                if lead:  # a numbered item names what its later sentences speak about
+                    item = lead.group(1)
                 for fact in _sentence_facts(document_id, passage, sentence, len(facts)):
+                    if item:
+                        fact.row_path = passage.section_path + (item,)
                     if not fact.row_label and len(fact.column_path) == 2:
                         fact.row_label = previous_subject  # "与上年相比增加878.93万元" continues the sentence before
                     fact.page = page

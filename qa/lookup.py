@@ -257,10 +257,13 @@ class ItemResolver:
             overlap = max(_overlap(part, self.text) for part in subject.split("…"))
             longest = max(len(p) for p in subject.split("…"))
             section = "".join(fact.row_path)
-            context = _overlap(section, self.text) if section else 0
+            context = _overlap(section, self.text, min_length=3) if section else 0
             named = overlap >= 3 and (overlap >= 0.45 * longest or overlap >= 6)
-            if not named and not (context >= 6 and overlap >= 2) and not (context >= 8 and not subject):
+            if not named and not (context >= 6 and overlap >= 2) and not (context >= 6 and not subject):
                 continue  # (a figure with no subject of its own is named by its section: 年度预算安排)
+            phases = re.findall(r"[一二三四五六七八九十\d]期", self.text)
+            if any(phase not in section + fact.row_label for phase in phases):
+                continue  # 二期 asked, 一期 stated: not the same project
             score = overlap * 2 + (context * 1.5 if context >= 4 else 0) + overlap / max(len(subject), 1)
             scored.append(Match(fact, subject, score))
         scored.sort(key=lambda m: -m.score)
@@ -346,13 +349,13 @@ def rewrite_counts(text: str) -> str:
     return text
 
 
-def _overlap(a: str, b: str) -> int:
+def _overlap(a: str, b: str, min_length: int = 2) -> int:
     """How much of `a` the text `b` repeats: the summed lengths of common substrings of 2+ characters
     ('编报绩效目标的项目' vs '有项目编报了绩效目标' -> 8)."""
     total = 0
     while True:
         length, start_a, start_b = _longest_common(a, b)
-        if length < 2:
+        if length < min_length:
             return total
         total += length
         a = a[:start_a] + "\0" + a[start_a + length:]
