@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from budgetqa.models import Line, ParsedDocument, Passage, Section, TableFact
+from budgetqa.models import ParsedDocument, Passage, Section, TableFact
 
 MAX_PASSAGE_CHARS = 360
 _SECTION_WORDS = (
@@ -317,12 +317,3 @@ def _narrative_fact(document_id: str, passage: Passage, sentence: str, subject: 
         unit=unit,
         sentence=sentence,
     )
-
-
-def lines_from_text(text: str, page: int = 1) -> list[Line]:
-    """Lines of a plain string (used for generated documents and tests)."""
-    lines, offset = [], 0
-    for number, line in enumerate(text.split("\n"), start=1):
-        lines.append(Line(text=line, page=page, char_start=offset, line_no=number))
-        offset += len(line) + 1
-    return lines

@@ -21,7 +21,7 @@ from budgetqa.models import Answer, Citation, StoredDocument, TableFact
 from budgetqa.settings import Settings
 from index.store import Store
 from qa.lookup import ItemResolver, Match, clean_label
-from qa.understand import Catalog, Query, item_text, normalize, parse_question
+from qa.understand import Catalog, Query, parse_question
 
 UNIT_YUAN = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
 TWO = Decimal("0.01")
@@ -196,7 +196,6 @@ class Answerer:
 
     # ---- table route ------------------------------------------------------------------------
     def _table_answer(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
-        text = query.text
         if query.operation == "share":
             return self._share(query, catalog, departments)
         if query.operation == "sum":
@@ -555,7 +554,3 @@ def build_answerer(settings: Settings) -> Answerer:
             llm = make_chat_model(settings)
         _ANSWERERS[key] = Answerer(settings, llm=llm)
     return _ANSWERERS[key]
-
-
-def normalize_question(text: str) -> str:
-    return normalize(text)

@@ -376,20 +376,6 @@ def _longest_common(a: str, b: str) -> tuple[int, int, int]:
     return best
 
 
-def _common_length(a: str, b: str) -> int:
-    """Length of the longest common substring of a and b."""
-    best = 0
-    previous = [0] * (len(b) + 1)
-    for ch in a:
-        current = [0] * (len(b) + 1)
-        for j, other in enumerate(b, start=1):
-            if ch == other:
-                current[j] = previous[j - 1] + 1
-                best = max(best, current[j])
-        previous = current
-    return best
-
-
 def _label_score(label: str, code: str | None, text: str) -> float:
     if code and re.search(rf"(?<!\d){code}(?!\d)", re.sub(r"(?<=\d)\s+(?=\d)", "", text)):
         return 60 + len(code)
