@@ -33,10 +33,13 @@ def _global(
                                                   help="'use-multilingual' or a sentence-transformers name/path."),
     llm: Optional[str] = typer.Option(None, envvar="BUDGETQA_LLM", help="Optional chat model 'openai:<model>' or 'ollama:<model>'."),
     llm_base_url: Optional[str] = typer.Option(None, envvar="BUDGETQA_LLM_BASE_URL", help="LLM endpoint URL."),
+    max_file_mb: Optional[float] = typer.Option(None, envvar="BUDGETQA_MAX_FILE_MB", help="Refuse larger files."),
+    max_pages: Optional[int] = typer.Option(None, envvar="BUDGETQA_MAX_PAGES", help="Refuse PDFs with more pages."),
 ) -> None:
     overrides = {k: v for k, v in {
         "data_dir": data_dir, "database_url": database_url, "chroma_host": chroma_host, "chroma_port": chroma_port,
-        "embedding_model": embedding_model, "llm": llm, "llm_base_url": llm_base_url,
+        "embedding_model": embedding_model, "llm": llm, "llm_base_url": llm_base_url, "max_file_mb": max_file_mb,
+        "max_pages": max_pages,
     }.items() if v is not None}
     ctx.obj = Settings(**overrides)
 
