@@ -131,8 +131,9 @@ class BudgetApp:
         with self._lock:  # build once even when two sessions ask the first question together
             return build_answerer(self.settings)
 
-    def ask(self, question: str, department: str | None, year: int | None, kind: str | None) -> Answer:
-        return self.answerer().ask(question, department=department, year=year, kind=kind)
+    def ask(self, question: str, department: str | None, year: int | None, kind: str | None,
+            previous: str | None = None) -> Answer:
+        return self.answerer().ask(question, department=department, year=year, kind=kind, previous=previous)
 
     def ingest_upload(self, upload: Path) -> FileResult:
         """Check, store and ingest one uploaded file; any failure becomes a failed FileResult."""
@@ -427,17 +428,19 @@ def _chat_tab(app: BudgetApp) -> dict:
                                   elem_id="page-image", format="png")
             text_view = gr.Textbox(label="原文行", lines=10, interactive=False, visible=False, elem_id="cited-lines")
     citations = gr.State([])
+    last_question = gr.State("")  # per browser session: follow-ups ("比去年少了多少？") build on it
 
-    def on_ask(q, dep, yr, kd):  # type: ignore[no-untyped-def]
-        return _ask(app, q, dep, yr, kd)
+    def on_ask(q, dep, yr, kd, last):  # type: ignore[no-untyped-def]
+        return [*_ask(app, q, dep, yr, kd, last), (q or "").strip() or last]
 
     def on_source(index, cites):  # type: ignore[no-untyped-def]
         return _show_citation(app, index, cites)
 
-    outputs = [answer, chart, sources, citations, page_note, page_image, text_view]
+    outputs = [answer, chart, sources, citations, page_note, page_image, text_view, last_question]
+    inputs = [question, department, year, kind, last_question]
     # Answering reads only; several sessions may ask at once (the answerer is shared and read-only).
-    ask.click(on_ask, [question, department, year, kind], outputs, concurrency_limit=4, concurrency_id="ask")
-    question.submit(on_ask, [question, department, year, kind], outputs, concurrency_limit=4, concurrency_id="ask")
+    ask.click(on_ask, inputs, outputs, concurrency_limit=4, concurrency_id="ask")
+    question.submit(on_ask, inputs, outputs, concurrency_limit=4, concurrency_id="ask")
     examples.click(lambda sample: sample[0], examples, question)
     sources.select(on_source, [sources, citations], [page_note, page_image, text_view], concurrency_limit=2)
     return {"department": department, "year": year, "kind": kind, "examples": examples}
@@ -447,7 +450,8 @@ def _filter(value: str | None) -> str | None:
     return None if value in (None, "", ALL) else value
 
 
-def _ask(app: BudgetApp, question: str, department: str | None, year: str | None, kind: str | None) -> list:
+def _ask(app: BudgetApp, question: str, department: str | None, year: str | None, kind: str | None,
+         previous: str | None = None) -> list:
     hide = [gr.update(value="", visible=True), gr.update(value=None, visible=False), gr.update(value="", visible=False)]
     question = (question or "").strip()
     if not question:
@@ -456,7 +460,8 @@ def _ask(app: BudgetApp, question: str, department: str | None, year: str | None
         return ["文档库是空的：请先在“文档库”页上传预算文件。", gr.update(visible=False),
                 gr.update(choices=[], value=None), [], *hide]
     try:
-        answer = app.ask(question, _filter(department), int(year) if _filter(year) else None, _filter(kind))
+        answer = app.ask(question, _filter(department), int(year) if _filter(year) else None, _filter(kind),
+                         previous=previous or None)
     except Exception as error:  # an answering bug must show as a message, not break the page
         return [f"回答时出错：{type(error).__name__}: {error}", gr.update(visible=False),
                 gr.update(choices=[], value=None), [], *hide]

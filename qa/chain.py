@@ -84,9 +84,20 @@ class Answerer:
         return RunnableLambda(lambda inputs: self.ask(**inputs) if isinstance(inputs, dict) else self.ask(inputs))
 
     def ask(self, question: str, department: str | None = None, year: int | None = None,
-            kind: str | None = None) -> Answer:
+            kind: str | None = None, previous: str | None = None) -> Answer:
+        """Answer `question`; `previous` (the question asked before it in a conversation) fills in the
+        department, year and item that a follow-up such as "比去年少了多少？" leaves out."""
         start = time.perf_counter()
-        answer = self._answer(question, department, year, kind)
+        if previous:
+            from qa.understand import with_context
+
+            completed = with_context(question, previous, Catalog(self.store.documents()))
+            answer = self._answer(completed, department, year, kind)
+            answer.question = question
+            if completed != question:
+                answer.answer = f"（按上一问理解为：{completed}）\n{answer.answer}"
+        else:
+            answer = self._answer(question, department, year, kind)
         if self.llm is not None and answer.found:
             from qa.phrasing import phrase_with_llm
 

@@ -186,6 +186,14 @@ def test_two_sessions_asking_at_once_both_get_their_answer(browser, server: AppS
         assert other not in text
     shot(first, "05-session-1")
     shot(second, "06-session-2")
+    # follow-ups build on each session's own previous question
+    follow_ups = [(first, "机关运行经费呢？", "213.28"), (second, "三公经费呢？", "47.91")]
+    for page, question, _ in follow_ups:
+        page.locator("#question textarea").fill(question)
+        page.locator("#ask").click()
+    for page, _, value in follow_ups:
+        assert "按上一问理解为" in _answer_text(page, value)
+    shot(second, "06b-follow-up")
     assert guard.blocked == []
 
 

@@ -168,3 +168,13 @@ def test_llm_inventing_a_number_falls_back_to_the_extractive_answer() -> None:
     phrased = phrase_with_llm(llm, _answer())
     assert phrased.answer == _answer().answer and "数字校验" in (phrased.llm or "")
     assert not numbers_supported("共900万元", _answer().answer)
+
+
+def test_follow_up_takes_department_year_and_item_from_the_question_before(answerer) -> None:  # type: ignore[no-untyped-def]
+    previous = "区政府办2025年财政拨款收入是多少？"
+    answer = answerer.ask("比去年少了多少？", previous=previous)
+    assert (answer.value, answer.unit) == (Decimal("2389.52"), "万元"), answer.answer
+    assert answer.question == "比去年少了多少？" and "按上一问理解为" in answer.answer
+    # a question that names its own department is not changed by the one before
+    own = answerer.ask("省法院2018年三公经费是多少？", previous=previous)
+    assert own.citations[0].document == "省法院2018年度部门预算公开.pdf" and "按上一问" not in own.answer
