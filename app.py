@@ -129,7 +129,7 @@ class BudgetApp:
         from qa.chain import build_answerer
 
         with self._lock:  # build once even when two sessions ask the first question together
-            return build_answerer(self.settings)
+            return build_answerer(self.settings, passage_index=self.library.passage_index)
 
     def ask(self, question: str, department: str | None, year: int | None, kind: str | None,
             previous: str | None = None) -> Answer:

@@ -65,10 +65,13 @@ def convert(value: Decimal, unit: str | None, target: str) -> Decimal:
 class Answerer:
     """Answers questions from one data directory's stores."""
 
-    def __init__(self, settings: Settings, store: Store | None = None, llm=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, store: Store | None = None, llm=None,  # type: ignore[no-untyped-def]
+                 passage_index=None) -> None:  # type: ignore[no-untyped-def]
         self.settings = settings
         self.store = store or Store(settings.resolved_database_url)
         self.llm = llm
+        if passage_index is not None:  # share the library's index (and its embedding model) in one process
+            self.__dict__["passage_index"] = passage_index
         self._facts: dict[str, list[TableFact]] = {}
         self._lock = threading.Lock()
 
@@ -554,8 +557,9 @@ def refuse(question: str, why: str, final: bool = False) -> Answer:
 _ANSWERERS: dict[str, Answerer] = {}
 
 
-def build_answerer(settings: Settings) -> Answerer:
-    """The answerer for these settings (one per store URL in a process), with the LLM if configured."""
+def build_answerer(settings: Settings, passage_index=None) -> Answerer:  # type: ignore[no-untyped-def]
+    """The answerer for these settings (one per store URL in a process), with the LLM if configured;
+    `passage_index` lets a caller that already holds one (the app's library) share it."""
     key = settings.resolved_database_url + "|" + str(settings.index_dir.resolve())
     if key not in _ANSWERERS:
         llm = None
@@ -563,5 +567,5 @@ def build_answerer(settings: Settings) -> Answerer:
             from qa.phrasing import make_chat_model
 
             llm = make_chat_model(settings)
-        _ANSWERERS[key] = Answerer(settings, llm=llm)
+        _ANSWERERS[key] = Answerer(settings, llm=llm, passage_index=passage_index)
     return _ANSWERERS[key]
