@@ -48,6 +48,13 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
+def index_meta(department: str | None, region: str | None, fiscal_year: int | None, kind: str | None,
+               file_name: str) -> dict:
+    """A document's metadata as the passage index filters on it (no None values: Chroma refuses them)."""
+    return {"department": department or "", "region": region or "", "fiscal_year": fiscal_year or 0,
+            "kind": kind or "", "file_name": file_name}
+
+
 class Library:
     """Both stores of one data directory: the relational store and the passage index."""
 
@@ -114,8 +121,7 @@ class Library:
 
     @staticmethod
     def _index_meta(doc: IngestedDocument) -> dict:
-        return {"department": doc.meta.department or "", "region": doc.meta.region or "",
-                "fiscal_year": doc.meta.fiscal_year or 0, "kind": doc.meta.kind or "", "file_name": doc.file_name}
+        return index_meta(doc.meta.department, doc.meta.region, doc.meta.fiscal_year, doc.meta.kind, doc.file_name)
 
     @staticmethod
     def _index_passages(doc: IngestedDocument):  # type: ignore[no-untyped-def]
@@ -132,8 +138,7 @@ class Library:
         for number, doc in enumerate(documents):
             if progress:
                 progress(number, len(documents), Path(doc.file_name))
-            meta = {"department": doc.department or "", "region": doc.region or "", "fiscal_year": doc.fiscal_year or 0,
-                    "kind": doc.kind or "", "file_name": doc.file_name}
+            meta = index_meta(doc.department, doc.region, doc.fiscal_year, doc.kind, doc.file_name)
             facts = self.store.facts(document_ids=[doc.document_id])
             passages = [p for p in self.store.passages([doc.document_id]) if p.kind == "narrative"]
             self.passage_index.add_document(doc.document_id,

@@ -20,10 +20,10 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from budgetqa.models import Answer, Citation, StoredDocument, TableFact
 from budgetqa.settings import Settings
 from index.store import Store
+from ingest.checks import UNIT_YUAN
 from qa.lookup import ItemResolver, Match, clean_label
 from qa.understand import Catalog, Query, parse_question
 
-UNIT_YUAN = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
 TWO = Decimal("0.01")
 
 
@@ -161,10 +161,11 @@ class Answerer:
         """The value of the asked item for one department-year: read, or derived from a stated change."""
         docs = catalog.docs_for(dep, year, query.kind)
         if docs:
-            match = resolver.best(self.facts(docs))
+            doc_facts = self.facts(docs)
+            match = resolver.best(doc_facts)
             if match is not None and (match.fact.value is not None or match.fact.text_value):
                 doc = next(d for d in docs if d.document_id == match.fact.document_id)
-                facts = [match.fact] + corroborating(match.fact, self.facts(docs))
+                facts = [match.fact] + corroborating(match.fact, doc_facts)
                 return Evidence(match.fact.value, match.fact.unit, match.item, facts, doc, score=match.score)
             return None
         if year is None:
