@@ -76,9 +76,12 @@ class DocumentMeta:
     department: str | None  # e.g. "上海市普陀区人民政府办公室"
     region: str | None  # e.g. "上海市普陀区", "江苏省"
     fiscal_year: int | None
-    kind: str | None  # "部门预算" | "单位预算" | "部门决算"
+    kind: str | None  # "部门预算" | "单位预算" | "部门综合预算" | "部门决算" | "单位决算"
     title: str | None = None
     aliases: list[str] = field(default_factory=list)
+    unit: str | None = None  # the budget unit (预算单位) of a 单位预算/单位决算
+    level: str | None = None  # "中央" | "省级" | "市级" | "区县级"
+    contents: str | None = None  # "narrative" | "tables" | "both": what of the disclosure the file holds
 
 
 @dataclass
@@ -190,6 +193,14 @@ class StoredDocument:
     fact_count: int
     passage_count: int
     finding_count: int
+    unit: str | None = None  # the budget unit of a 单位预算
+    level: str | None = None  # 中央 | 省级 | 市级 | 区县级
+    contents: str | None = None  # narrative | tables | both
+
+    @property
+    def pair_key(self) -> tuple[str | None, int | None, str | None, str | None]:
+        """Files of one disclosure (情况说明 + 报表 published apart) share this key."""
+        return (self.department, self.fiscal_year, self.kind, self.unit)
 
 
 @dataclass

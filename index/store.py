@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, delete, event, func, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, delete, event, func, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -39,6 +39,9 @@ class DocumentRow(Base):
     kind: Mapped[str | None] = mapped_column(String(20))
     title: Mapped[str | None] = mapped_column(Text)
     aliases: Mapped[list] = mapped_column(JSON, default=list)
+    unit: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    contents: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
 class TableRow(Base):
@@ -134,6 +137,7 @@ class Store:
         self.url = url
         self.engine = _make_engine(url)
         Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     # ---- writing -------------------------------------------------------------------------
@@ -229,6 +233,17 @@ class Store:
                     for model in (DocumentRow, *_CHILD_ROWS)}
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """Open a store written by an earlier version: add the nullable document columns it lacks
+    (portable ALTER TABLE … ADD COLUMN; existing documents keep NULL until re-ingested)."""
+    present = {column["name"] for column in inspect(engine).get_columns(DocumentRow.__tablename__)}
+    missing = [c for c in DocumentRow.__table__.columns if c.name not in present and c.nullable]
+    with engine.begin() as connection:
+        for column in missing:
+            type_sql = column.type.compile(dialect=engine.dialect)
+            connection.execute(text(f"ALTER TABLE {DocumentRow.__tablename__} ADD COLUMN {column.name} {type_sql}"))
+
+
 def _delete(session: Session, document_id: str) -> bool:
     for model in _CHILD_ROWS:
         session.execute(delete(model).where(model.document_id == document_id))
@@ -244,7 +259,8 @@ def _document_row(doc: IngestedDocument) -> DocumentRow:
     return DocumentRow(id=doc.document_id, file_name=doc.file_name, path=doc.path, file_format=doc.file_format,
                        content_hash=doc.content_hash, page_count=doc.page_count, department=doc.meta.department,
                        region=doc.meta.region, fiscal_year=doc.meta.fiscal_year, kind=doc.meta.kind,
-                       title=doc.meta.title, aliases=list(doc.meta.aliases))
+                       title=doc.meta.title, aliases=list(doc.meta.aliases), unit=doc.meta.unit,
+                       level=doc.meta.level, contents=doc.meta.contents)
 
 
 def _table_rows(doc: IngestedDocument) -> list[TableRow]:
@@ -289,6 +305,6 @@ def _stored(row: DocumentRow, counts: dict) -> StoredDocument:  # type: ignore[t
         document_id=row.id, file_name=row.file_name, path=row.path, file_format=row.file_format,
         content_hash=row.content_hash, page_count=row.page_count, department=row.department, region=row.region,
         fiscal_year=row.fiscal_year, kind=row.kind, title=row.title, aliases=list(row.aliases or []),
-        table_count=counts[TableRow].get(row.id, 0), fact_count=counts[FactRow].get(row.id, 0),
+        unit=row.unit, level=row.level, contents=row.contents, table_count=counts[TableRow].get(row.id, 0), fact_count=counts[FactRow].get(row.id, 0),
         passage_count=counts[PassageRow].get(row.id, 0), finding_count=counts[FindingRow].get(row.id, 0),
     )

@@ -86,6 +86,7 @@ def build_document(path: Path, settings: Settings | None = None) -> IngestedDocu
     fill_missing_labels(facts)
     facts += narrative_facts(document_id, passages)
     findings = check_document(facts)
+    meta.contents = _contents(parsed, passages, facts)
     return IngestedDocument(
         document_id=document_id,
         path=str(path.resolve()),
@@ -102,6 +103,17 @@ def build_document(path: Path, settings: Settings | None = None) -> IngestedDocu
     )
 
 
+def _contents(parsed: ParsedDocument, passages: list, facts: list) -> str:
+    """What of a disclosure the file holds: the narrative (情况说明), the tables (报表), or both.
+    Publishers split one department-year into two files (…公开文件 + …公开表格, 情况说明 + 报表)."""
+    narrative_chars = sum(len(p.text) for p in passages if p.kind == "narrative")
+    has_tables = sum(1 for f in facts if f.table_index >= 0 and f.value is not None) >= 20
+    has_narrative = narrative_chars >= 1500 and bool(re.search(r"主要职能|主要职责|职责|情况说明|编制说明", parsed.text))
+    if has_tables and has_narrative:
+        return "both"
+    return "tables" if has_tables else "narrative"
+
+
 def _looks_like_budget(parsed: ParsedDocument, fiscal_year: int | None) -> bool:
     """A disclosure has a fiscal year and either standard budget tables or the standard narrative
     sections (主要职能 with a 预算 explanation); a README that merely talks about budgets has neither."""
@@ -112,4 +124,5 @@ def _looks_like_budget(parsed: ParsedDocument, fiscal_year: int | None) -> bool:
     if any(table_kind(t.title) != "其他" for t in parsed.tables):
         return True
     text = parsed.text[:50000]
-    return "主要职能" in text and bool(re.search(r"(编制|情况|安排)说明|“三公”经费", text))
+    mandate = re.search(r"主要职能|主要职责|部门职责|职能职责|部门概况|单位概况|单位基本情况", text)
+    return bool(mandate) and bool(re.search(r"(预算|决算|编制|情况|安排)说明|[“\"]?三公[”\"]?经费", text))

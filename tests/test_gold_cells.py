@@ -36,10 +36,10 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 GOLD = REPO / "tests" / "gold" / "cells.jsonl"
 
-MIN_ROWS = 250
-MIN_PER_FILE = 20
-# Narrative-only publication: its tables were published as a separate PDF (…公开表格.pdf).
-NO_TABLE_FILES = frozenset({"江苏省委办公厅2019年度部门预算公开文件.pdf"})
+MIN_ROWS = 1000
+MIN_PER_FILE = 25
+# Narrative-only publications: their tables were published as a separate PDF (…公开表格.pdf, …报表.pdf).
+NO_TABLE_FILES = frozenset({"江苏省委办公厅2019年度部门预算公开文件.pdf", "北京市司法局2026年部门预算.pdf"})
 REQUIRED_FIELDS = {"file", "page", "table", "row_code", "row_label", "column", "value", "unit"}
 OPTIONAL_FIELDS = {"column_parent", "text"}
 UNITS = {"元", "万元", None}
