@@ -84,6 +84,8 @@ def normalize_code(parts: list[str]) -> str | None:
     pieces = [p for part in parts if part for p in part.split()]
     if not pieces or not all(p.isdigit() for p in pieces):
         return None
+    if len(pieces) == 1 and len(pieces[0]) == 6:
+        return pieces[0]  # a budget unit code (3-digit department + 3-digit unit: 117001), printed whole
     if len(pieces) == 1:
         code = pieces[0]
     elif len(pieces[0]) == 3 and all(len(p) <= 2 for p in pieces[1:]):
@@ -95,7 +97,7 @@ def normalize_code(parts: list[str]) -> str | None:
 
 def split_code_label(text: str) -> tuple[str | None, str]:
     """'201 03 01 行政运行' -> ('2010301', '行政运行'); '2040501行政运行' -> ('2040501', '行政运行')."""
-    match = re.match(r"^(\d{3}(?:\s?\d{2}|\s\d){0,2})\s*(\D.*)$", text.strip())
+    match = re.match(r"^[\[【［(（]?(\d{3}(?:\s?\d{2}|\s\d){0,2})[\]】］)）]?\s*[-—－:：.、]?\s*(\D.*)$", text.strip())
     if match:
         code = normalize_code([match.group(1)])
         if code:
@@ -155,11 +157,46 @@ def _groups(roles: list[_ColumnRole]) -> list[tuple[list[int], list[int], list[i
     return groups
 
 
+def _key_columns(table: ExtractedTable, code_cols: list[int], label_cols: list[int]) -> tuple[list[int], list[int]]:
+    """The columns that name a row. Two classifications side by side (部门经济分类 code + name, then
+    政府经济分类 code + name) keep the first as the row's code and label. Among several label columns
+    the one headed …名称 names the row (项目名称 beside 项目类别); the others are its parents."""
+    keys = sorted([(c, "code") for c in code_cols] + [(c, "label") for c in label_cols])
+    runs: list[tuple[list[int], list[int]]] = []
+    for col, role in keys:
+        if not runs or (role == "code" and runs[-1][1]):
+            runs.append(([], []))
+        (runs[-1][0] if role == "code" else runs[-1][1]).append(col)
+    if len(runs) > 1 and runs[0][0] and runs[1][0]:
+        code_cols, label_cols = runs[0]
+    named = [c for c in label_cols if re.search(r"名称$", "".join(table.columns[c]))]
+    if named and label_cols and label_cols[-1] != named[-1]:
+        label_cols = [c for c in label_cols if c != named[-1]] + [named[-1]]
+    return code_cols, label_cols
+
+
+def _split_code(row: list[Cell | None], code_cols: list[int], carried_code: list[str]) -> str | None:
+    """A code printed over 类/款/项 columns. Some layouts print only the row's own level ('08' under 款
+    below a '201' row): the higher levels are carried down from the rows above."""
+    parts = [_cell_text(row[i]) for i in code_cols]
+    if not any(parts) or not all(p.isdigit() or not p for p in parts):
+        return normalize_code(parts)
+    first = next(i for i, p in enumerate(parts) if p)
+    if first > 0 and len(parts[first]) <= 2 and all(carried_code[:first]):
+        parts = carried_code[:first] + parts[first:]
+    last = max(i for i, p in enumerate(parts) if p)
+    carried_code[:] = parts[:last + 1] + [""] * (len(parts) - last - 1)
+    return normalize_code(parts)
+
+
 def _row_key(
-    row: list[Cell | None], code_cols: list[int], label_cols: list[int], carried: list[str]
+    row: list[Cell | None], code_cols: list[int], label_cols: list[int], carried: list[str],
+    carried_code: list[str] | None = None,
 ) -> tuple[str | None, str, tuple[str, ...]]:
     """Code, label and parent labels of one row within a column group."""
-    code = normalize_code([_cell_text(row[i]) for i in code_cols]) if code_cols else None
+    carried_code = carried_code if carried_code is not None else [""] * len(code_cols)
+    code = _split_code(row, code_cols, carried_code) if len(code_cols) > 1 else (
+        normalize_code([_cell_text(row[i]) for i in code_cols]) if code_cols else None)
     labels = [_cell_text(row[i]) for i in label_cols]
     # carry merged parent labels (blank in continuation rows) down from the rows above
     for pos, text in enumerate(labels[:-1]):
@@ -191,9 +228,11 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
     roles = _column_roles(table)
     facts: list[TableFact] = []
     for code_cols, label_cols, value_cols, target_cols in _groups(roles):
+        code_cols, label_cols = _key_columns(table, code_cols, label_cols)
         carried: list[str] = [""] * max(len(label_cols), 1)
+        carried_code: list[str] = [""] * len(code_cols)
         for row_index, row in enumerate(table.rows):
-            code, label, parents = _row_key(row, code_cols, label_cols, carried)
+            code, label, parents = _row_key(row, code_cols, label_cols, carried, carried_code)
             if not code_cols and not label_cols:
                 label = kind  # a table of one unlabeled row (the 三公 table): the row is the table
             if not code and not label:

@@ -43,6 +43,7 @@ _META_LINE = re.compile(r"^(编制部门|部门名称|部门|单位)\s*[:：]|�
 _PAGE_NUMBER = re.compile(r"^[-—\s]*\d{1,3}[-—\s]*$")
 _NUMBERED_TABLE = re.compile(r"^公开\s*(\d+)\s*表$")
 _TITLE_HINT = re.compile(r"表(（[^）]*）)?$")
+_SUBTITLE = re.compile(r"^[（(]\s*\d{4}\s*年度?\s*[)）]$")  # "（2024年度）" printed under a title
 _NOTE = re.compile(r"^注\s*[:：]?")
 _AMOUNT_HEADS = ("金额", "预算数", "决算数")
 _INDICATOR_HEAD = re.compile(r"指标值|目标值|三级指标$")
@@ -209,6 +210,10 @@ def _page_rules(page: Any) -> list[_Rule]:
                       _Rule(False, top, x0, x1), _Rule(False, bottom, x0, x1)]
     for line in page.lines:
         rules.append(_segment(line["x0"], line["top"], line["x1"], line["bottom"]))
+    for curve in page.curves:  # some publishers draw each rule as a thin filled polygon, not a rect
+        width, height = curve["x1"] - curve["x0"], curve["bottom"] - curve["top"]
+        if min(width, height) < THIN and max(width, height) > SNAP and not _is_white(curve.get("non_stroking_color")):
+            rules.append(_segment(curve["x0"], curve["top"], curve["x1"], curve["bottom"]))
     return rules
 
 
@@ -605,8 +610,12 @@ def _title(above: list[_PageLine]) -> tuple[str | None, BBox | None]:
         text = above[i].text.strip()
         if _META_LINE.search(text) or _PAGE_NUMBER.match(text) or len(text) <= 2:
             continue
-        if _NUMBERED_TABLE.match(text):
+        if _NUMBERED_TABLE.match(text) or _SUBTITLE.match(text):
             continue
+        if not _TITLE_HINT.search(text) and i > 0 and _TITLE_HINT.search(above[i - 1].text.strip() + text):
+            # a title wrapped over two lines ("…（按支出功能分类科" / "目-不含上年结转）")
+            joined = _CJK_GAP.sub("", above[i - 1].text.strip() + text)
+            return joined, above[i - 1].bbox
         if not _TITLE_HINT.search(text):
             return None, None
         bbox = above[i].bbox
