@@ -125,7 +125,8 @@ def _column_roles(table: ExtractedTable) -> list[_ColumnRole]:
         numeric = [t for t in filled if is_number(t)]
         if last in ("类", "款", "项") or re.search(r"(代码|编码)$", last):
             roles.append(_ColumnRole(index, "code"))
-        elif re.search(r"指标值|目标值|指标内容|绩效指标值", header):
+        elif re.search(r"指标值|目标值|指标内容|绩效指标值", header) or (
+                re.search(r"绩效目标$", last) and len(numeric) < 0.5 * max(len(filled), 1)):
             roles.append(_ColumnRole(index, "target"))
         elif filled and len(numeric) >= 0.6 * len(filled) and not re.search(r"名称|项目$|指标$", last):
             roles.append(_ColumnRole(index, "value"))

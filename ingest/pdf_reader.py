@@ -37,7 +37,8 @@ _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _AMOUNT = re.compile(r"^[-−]?\(?\d[\d,]*(\.\d+)?\)?%?$")
 _CODE = re.compile(r"^\d{3}(\s?\d{2}){0,2}$")
 _ENUMERATED = re.compile(r"^([一二三四五六七八九十]+、|\d+[.．、]|（[一二三四五六七八九十]+）)")
-_UNIT = re.compile(r"单位\s*[:：]\s*(\S*)")
+# "单位：元" / "金额单位：万元", never "单位名称：…", "编制单位：…", "预算单位：…" (those name an organisation)
+_UNIT = re.compile(r"(?:(?<![\u4e00-\u9fa5])|(?<=金额)|(?<=计量))单位\s*[:：]\s*(\S*)")
 _KNOWN_UNITS = ("万元", "元", "千元", "亿元")
 _META_LINE = re.compile(r"^(编制部门|部门名称|部门|单位)\s*[:：]|单位\s*[:：]")
 _PAGE_NUMBER = re.compile(r"^[-—\s]*\d{1,3}[-—\s]*$")
@@ -647,6 +648,8 @@ def _unit(above: list[_PageLine]) -> str | None:
         match = _UNIT.search(line.text)
         if not match:
             continue
+        if not any(match.group(1).startswith(known[:1]) for known in _KNOWN_UNITS) and match.group(1):
+            continue  # "单位：上海市审计局" style lines name an organisation, not a unit of money
         unit = match.group(1)
         if unit not in _KNOWN_UNITS:
             for other in above[i + 1 :] + above[:i]:  # '单位：万' with '元' wrapped onto another line
@@ -692,8 +695,15 @@ def _assemble(path: Path, pages: list[_PageResult]) -> ParsedDocument:
     offset = 0
     builder = _Builder()
     project: str | None = None
+    pending_title: tuple[str, BBox] | None = None
     for number, result in enumerate(pages, start=1):
         _label_fragments(result)
+        if pending_title and result.fragments and result.fragments[0].title is None:
+            first = result.fragments[0]
+            if not any(_line_mid(ln) < first.bbox[1] - 1 and _TITLE_HINT.search(ln.text.strip()) for ln in result.lines):
+                first.title, first.title_bbox = pending_title  # the title was printed at the foot of the page before
+                first.unit = first.unit or _unit([ln for ln in result.lines if _line_mid(ln) < first.bbox[1]])
+        pending_title = _trailing_title(result)
         project = _track_project(result, project)
         for page_line in result.lines:
             if any(_inside(page_line, f) for f in result.fragments if not f.is_toc):
@@ -712,6 +722,18 @@ def _assemble(path: Path, pages: list[_PageResult]) -> ParsedDocument:
         tables=builder.tables,
         table_line_ids=table_line_ids,
     )
+
+
+def _trailing_title(result: _PageResult) -> tuple[str, BBox] | None:
+    """A table title printed below the page's last table (or on a page without tables) with nothing
+    but page furniture after it: its table starts on the next page."""
+    bottom = max((f.bbox[3] for f in result.fragments), default=0.0)
+    tail = [ln for ln in result.lines if _line_mid(ln) > bottom + 1 and not _PAGE_NUMBER.match(ln.text.strip())]
+    tail = [ln for ln in tail if not _META_LINE.search(ln.text) and not _SUBTITLE.match(ln.text.strip())]
+    if tail and _TITLE_HINT.search(tail[-1].text.strip()) and len(tail[-1].text.strip()) <= 60 \
+            and not re.search(r"[。；;，,]", tail[-1].text):
+        return _CJK_GAP.sub("", tail[-1].text.strip()), tail[-1].bbox
+    return None
 
 
 def _track_project(result: _PageResult, project: str | None) -> str | None:
@@ -738,6 +760,9 @@ def _inside(line: _PageLine, fragment: _Fragment) -> bool:
 def _add_fragment(builder: _Builder, fragment: _Fragment) -> None:
     """Start a new table, or append a titleless fragment to the table it continues."""
     shape = _shape(fragment)
+    if fragment.title is not None and builder.tables and _repeats_title(builder.tables[-1], fragment, shape):
+        if _continue_table(builder, fragment, shape):
+            return  # a continuation page that reprints the title and header (烟台, 佛山, 宣传部 layouts)
     if fragment.title is None and builder.tables:
         if _continue_table(builder, fragment, shape):
             return
@@ -757,6 +782,13 @@ def _add_fragment(builder: _Builder, fragment: _Fragment) -> None:
     ))
     builder.col_x.append(shape.col_x)
     builder.filled |= shape.filled
+
+
+def _repeats_title(previous: ExtractedTable, fragment: _Fragment, shape: _Shape) -> bool:
+    """The next page reprints the previous table's title and header: the same table goes on."""
+    same_title = _CJK_GAP.sub("", previous.title).replace(" ", "") == _full_title(fragment, shape).replace(" ", "")
+    return (same_title and fragment.page - previous.pages[-1] == 1 and shape.columns == previous.columns
+            and fragment.unit in (None, previous.unit))
 
 
 def _full_title(fragment: _Fragment, shape: _Shape) -> str:

@@ -120,6 +120,9 @@ class Answerer:
         if query.unknown_department and not query.departments:
             return refuse(question, f"已加载的文档中没有“{query.unknown_department}”的预算公开文件。"
                                     f"已加载的部门：{'、'.join(catalog.departments())}。")
+        if query.ambiguous:
+            return refuse(question, f"问题中的部门名称可以指多个已加载的部门：{'、'.join(query.ambiguous)}。"
+                                    "请写出是哪一个（例如带上地区名）。")
         if query.kind == "决算" and not any((d.kind or "").endswith("决算") for d in documents):
             return refuse(question, "已加载的文档都是预算，没有决算（决算数）数据。")
         departments = query.departments or catalog.departments()

@@ -87,6 +87,7 @@ class Query:
     rank_desc: bool = True
     item_text: str = ""  # the question without department names, years and dates: what is asked about
     counting: bool = False  # asks for a count (几个, 多少辆 …), not money
+    ambiguous: list[str] = field(default_factory=list)  # one short name that fits several departments
 
 
 def normalize(text: str) -> str:
@@ -111,13 +112,22 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
         departments, unknown = _departments(normalize(department), catalog)
         if not departments:
             unknown = department
+    shared = list(_SHARED_NAMES) if not department else []
     years, relative = _years(text, catalog, departments, year)
+    ambiguous: list[str] = []
+    for name, candidates in shared:
+        # a short form several loaded departments share ("司法局"): the year asked may single one out
+        fitting = {d for d in candidates if not years or any(y in catalog.years(d) for y in years)}
+        if len(fitting) == 1:
+            departments = [d for d in departments if d not in candidates or d in fitting]
+        elif len(departments) == len(candidates):  # the only name in the question, and it fits several
+            ambiguous = sorted(fitting or candidates)
     doc_kind = kind or ("决算" if "决算" in text else "预算" if "预算" in text else None)
     operation, rank_n, rank_desc = _operation(text, years, departments)
     counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台)|多少(个|辆|家|项|人|名|层|台|套)|数量", text)) and not \
         re.search(r"多少(万)?元|金额|经费|预算(是|为)?多少", text)
     return Query(question=question, text=text, departments=departments, unknown_department=unknown,
-                 years=years, relative_previous=relative, kind=doc_kind, operation=operation,
+                 years=years, relative_previous=relative, kind=doc_kind, operation=operation, ambiguous=ambiguous,
                  route=_route(text, operation), rank_n=rank_n, rank_desc=rank_desc,
                  item_text=item_text(text, catalog), counting=counting)
 
@@ -131,6 +141,9 @@ def item_text(text: str, catalog: Catalog) -> str:
     return re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
 
 
+_SHARED_NAMES: list[tuple[str, set[str]]] = []  # the last parse's names that fit several departments
+
+
 def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None]:
     """Departments named in the text (longest names win), and an unloaded one if named instead."""
     hits: list[tuple[int, int, set[str]]] = []
@@ -139,11 +152,16 @@ def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None]:
             hits.append((match.start(), match.end(), departments))
     chosen: list[str] = []
     spans: list[tuple[int, int]] = []
+    shared: list[tuple[str, set[str]]] = []
     for start, end, departments in sorted(hits, key=lambda h: -(h[1] - h[0])):
         if any(start < e and s < end for s, e in spans):
             continue  # a shorter name inside a longer one already matched
         spans.append((start, end))
+        if len(departments) > 1:
+            shared.append((text[start:end], set(departments)))
         chosen += [dep for dep in sorted(departments) if dep not in chosen]
+    _SHARED_NAMES.clear()
+    _SHARED_NAMES.extend(shared)
     unknown = None
     if not chosen:
         for match in _ORG.finditer(text):

@@ -277,3 +277,41 @@ def test_narrative_only_file_yields_no_table_facts(ingested: dict[str, IngestedD
         table_facts = [f for f in ingested[name].facts if f.table_index >= 0]
         assert not table_facts, (f"{name} prints no tables, yet ingestion made {len(table_facts)} table facts, "
                                  f"e.g. {table_facts[0].table_title!r} p{table_facts[0].page}")
+
+
+# ---------------------------------------------------------------- (3) known extraction gaps
+
+GAPS = REPO / "tests" / "gold" / "known_gaps.jsonl"
+
+
+def _load_gaps() -> list[GoldCell]:
+    cells = []
+    for line in GAPS.read_text(encoding="utf-8").splitlines() if GAPS.exists() else []:
+        if line.strip():
+            raw = json.loads(line)
+            cells.append(GoldCell(
+                file=raw["file"], page=raw["page"], table=raw["table"], row_code=raw["row_code"],
+                row_label=raw["row_label"], column=raw["column"], column_parent=raw.get("column_parent"),
+                value=raw["value"], text=raw.get("text"), unit=raw["unit"], is_text="text" in raw))
+    return cells
+
+
+def test_known_gaps_are_listed_apart_and_still_open(ingested: dict[str, IngestedDocument]) -> None:
+    """Hand-read cells that ingestion does not reproduce yet (form-like 绩效 tables, a value printed
+    in another column than its label). They are not counted as matched; when one starts matching,
+    this test fails so that it is moved into cells.jsonl and stays covered from then on."""
+    gaps = _load_gaps()
+    files = _corpus_files()
+    for cell in gaps:
+        if cell.file not in _DOCUMENTS:
+            _DOCUMENTS[cell.file] = build_document_for_gap(files[cell.file])
+    fixed = [c.describe() for c in gaps
+             if any(_placed_like(c, f) and _same_content(c, f) for f in _DOCUMENTS[c.file].facts)]
+    assert not fixed, "now reproduced, move to cells.jsonl:\n" + "\n".join(fixed)
+    assert len(gaps) <= 0.02 * (len(gaps) + len(GOLD_CELLS)), "known gaps must stay a small minority"
+
+
+def build_document_for_gap(path: Path) -> IngestedDocument:
+    from ingest.pipeline import build_document
+
+    return build_document(path)
