@@ -274,8 +274,13 @@ def _level_word(parts: NameParts) -> str | None:
     return None
 
 
+_GENERIC = re.compile(r"^(人民)?政府(办公厅|办公室|办)?$|^(办|办公室|办公厅|委办公厅|委|局|厅|中心|法院|检察院|高院)$")
+
+
 def _too_generic(name: str) -> bool:
-    return len(name) < 2 or name in {"办", "办公室", "办公厅", "委办公厅", "政府", "委", "局", "厅"}
+    """Forms that name a kind of office, not one office: 政府办公厅 is also a classification item
+    (政府办公厅（室）及相关机构事务), 法院 is every court."""
+    return len(name) < 2 or bool(_GENERIC.match(name))
 
 
 def is_central(name: str) -> bool:

@@ -120,7 +120,8 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
         fitting = {d for d in candidates if not years or any(y in catalog.years(d) for y in years)}
         if len(fitting) == 1:
             departments = [d for d in departments if d not in candidates or d in fitting]
-        elif len(departments) == len(candidates):  # the only name in the question, and it fits several
+        elif len(departments) == len(candidates) and not re.search(r"[、和与及]|哪个|最", text):
+            # the only name in the question, and it fits several (a list of regions before it is a comparison)
             ambiguous = sorted(fitting or candidates)
     doc_kind = kind or ("决算" if "决算" in text else "预算" if "预算" in text else None)
     operation, rank_n, rank_desc = _operation(text, years, departments)

@@ -34,6 +34,16 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
 
 
 @pytest.fixture(scope="session")
+def corpus_documents():  # type: ignore[no-untyped-def]
+    """Every corpus file read and analysed once per session (no stores): file name -> IngestedDocument."""
+    from ingest.pipeline import build_document
+
+    files = [p for p in sorted(CORPUS.rglob("*")) if p.is_file() and p.suffix in {".pdf", ".txt", ".md"}
+             and p.parent != CORPUS]
+    return {path.name: build_document(path) for path in files}
+
+
+@pytest.fixture(scope="session")
 def answerer(corpus_settings):  # type: ignore[no-untyped-def]
     from qa.chain import build_answerer
 

@@ -170,14 +170,9 @@ _DOCUMENTS: dict[str, IngestedDocument] = {}
 
 
 @pytest.fixture(scope="module")
-def ingested() -> dict[str, IngestedDocument]:
-    """Every gold file ingested once per test session (cached across modules, too)."""
-    from ingest.pipeline import build_document  # fails with ImportError until ingestion exists
-
-    files = _corpus_files()
-    for name in sorted({cell.file for cell in GOLD_CELLS} | NO_TABLE_FILES):
-        if name not in _DOCUMENTS:
-            _DOCUMENTS[name] = build_document(files[name])
+def ingested(corpus_documents) -> dict[str, IngestedDocument]:  # type: ignore[no-untyped-def]
+    """Every corpus file, read once per test session (the conftest fixture)."""
+    _DOCUMENTS.update(corpus_documents)
     return _DOCUMENTS
 
 
@@ -301,17 +296,8 @@ def test_known_gaps_are_listed_apart_and_still_open(ingested: dict[str, Ingested
     in another column than its label). They are not counted as matched; when one starts matching,
     this test fails so that it is moved into cells.jsonl and stays covered from then on."""
     gaps = _load_gaps()
-    files = _corpus_files()
-    for cell in gaps:
-        if cell.file not in _DOCUMENTS:
-            _DOCUMENTS[cell.file] = build_document_for_gap(files[cell.file])
     fixed = [c.describe() for c in gaps
              if any(_placed_like(c, f) and _same_content(c, f) for f in _DOCUMENTS[c.file].facts)]
     assert not fixed, "now reproduced, move to cells.jsonl:\n" + "\n".join(fixed)
     assert len(gaps) <= 0.02 * (len(gaps) + len(GOLD_CELLS)), "known gaps must stay a small minority"
 
-
-def build_document_for_gap(path: Path) -> IngestedDocument:
-    from ingest.pipeline import build_document
-
-    return build_document(path)
