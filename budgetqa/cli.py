@@ -128,10 +128,16 @@ def findings(ctx: typer.Context, document: Optional[str] = typer.Argument(None, 
     if as_json:
         typer.echo(json.dumps([{"document": docs[d].file_name, **f.__dict__} for d, f in rows], ensure_ascii=False, indent=1))
         return
-    for d, f in rows:
+    real = [(d, f) for d, f in rows if f.severity != "rounding"]
+    notes = [(d, f) for d, f in rows if f.severity == "rounding"]
+    for d, f in real:
         typer.echo(f"{docs[d].file_name} p.{f.page}: [{f.check}] {f.message}\n    where: {f.where}\n"
                    f"    expected: {f.expected}\n    found: {f.found}")
-    typer.echo(f"{len(rows)} findings")
+    if notes:
+        typer.echo(f"\nrounding notes (at most one unit of the last printed digit per summed cell):")
+        for d, f in notes:
+            typer.echo(f"  {docs[d].file_name} p.{f.page}: [{f.check}] {f.where}: {f.expected}; printed {f.found}")
+    typer.echo(f"{len(real)} findings, {len(notes)} rounding notes")
 
 
 @app.command()

@@ -137,6 +137,8 @@ class TableFact:
     bbox: BBox | None = None
     line_no: int | None = None
     sentence: str | None = None  # narrative facts: the sentence the figure was stated in
+    # canonical column dimensions from ingest/data/tables.toml: side, fund, nature, stage (or unmapped)
+    dimensions: dict[str, str] = field(default_factory=dict)
 
     @property
     def column(self) -> str:
@@ -153,6 +155,7 @@ class Finding:
     found: str
     page: int | None = None
     message: str = ""
+    severity: str = "finding"  # "finding" (suspected extraction error first) | "rounding" (a rounding note)
 
 
 @dataclass

@@ -77,6 +77,7 @@ class FactRow(Base):
     bbox: Mapped[list | None] = mapped_column(JSON)
     line_no: Mapped[int | None] = mapped_column(Integer)
     sentence: Mapped[str | None] = mapped_column(Text)
+    dimensions: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class PassageRow(Base):
@@ -111,6 +112,7 @@ class FindingRow(Base):
     found: Mapped[str] = mapped_column(Text)
     page: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
 _CHILD_ROWS = (FactRow, PassageRow, SectionRow, FindingRow, TableRow)
@@ -155,8 +157,8 @@ class Store:
             session.add_all(SectionRow(document_id=doc.document_id, path=list(s.path), page_start=s.page_start,
                                        page_end=s.page_end) for s in doc.sections)
             session.add_all(FindingRow(document_id=doc.document_id, check=f.check, where=f.where,
-                                       expected=f.expected, found=f.found, page=f.page, message=f.message)
-                            for f in doc.findings)
+                                       expected=f.expected, found=f.found, page=f.page, message=f.message,
+                                       severity=f.severity) for f in doc.findings)
 
     def delete_document(self, document_id: str) -> bool:
         with self._session.begin() as session:
@@ -224,7 +226,8 @@ class Store:
             if document_id is not None:
                 query = query.where(FindingRow.document_id == document_id)
             return [(r.document_id, Finding(check=r.check, where=r.where, expected=r.expected, found=r.found,
-                                            page=r.page, message=r.message)) for r in session.scalars(query)]
+                                            page=r.page, message=r.message, severity=r.severity or "finding"))
+                    for r in session.scalars(query)]
 
     def row_counts(self) -> dict[str, int]:
         """How many rows each table holds (used to prove a failed ingest left nothing behind)."""
@@ -234,14 +237,15 @@ class Store:
 
 
 def _add_missing_columns(engine: Engine) -> None:
-    """Open a store written by an earlier version: add the nullable document columns it lacks
+    """Open a store written by an earlier version: add the nullable columns it lacks
     (portable ALTER TABLE … ADD COLUMN; existing documents keep NULL until re-ingested)."""
-    present = {column["name"] for column in inspect(engine).get_columns(DocumentRow.__tablename__)}
-    missing = [c for c in DocumentRow.__table__.columns if c.name not in present and c.nullable]
-    with engine.begin() as connection:
-        for column in missing:
-            type_sql = column.type.compile(dialect=engine.dialect)
-            connection.execute(text(f"ALTER TABLE {DocumentRow.__tablename__} ADD COLUMN {column.name} {type_sql}"))
+    for model in (DocumentRow, FactRow, FindingRow):
+        present = {column["name"] for column in inspect(engine).get_columns(model.__tablename__)}
+        missing = [c for c in model.__table__.columns if c.name not in present and c.nullable]
+        with engine.begin() as connection:
+            for column in missing:
+                type_sql = column.type.compile(dialect=engine.dialect)
+                connection.execute(text(f"ALTER TABLE {model.__tablename__} ADD COLUMN {column.name} {type_sql}"))
 
 
 def _delete(session: Session, document_id: str) -> bool:
@@ -277,7 +281,8 @@ def _fact_row(document_id: str, f: TableFact) -> FactRow:
                    row_label=f.row_label, row_path=list(f.row_path), column_path=list(f.column_path),
                    column_leaf=f.column_path[-1] if f.column_path else "",
                    value=None if f.value is None else str(f.value), text_value=f.text_value, unit=f.unit,
-                   bbox=list(f.bbox) if f.bbox else None, line_no=f.line_no, sentence=f.sentence)
+                   bbox=list(f.bbox) if f.bbox else None, line_no=f.line_no, sentence=f.sentence,
+                   dimensions=dict(f.dimensions) or None)
 
 
 def _fact(r: FactRow) -> TableFact:
@@ -285,7 +290,8 @@ def _fact(r: FactRow) -> TableFact:
                      table_title=r.table_title, page=r.page, row_index=r.row_index, row_code=r.row_code,
                      row_label=r.row_label, row_path=tuple(r.row_path), column_path=tuple(r.column_path),
                      value=None if r.value is None else Decimal(r.value), text_value=r.text_value, unit=r.unit,
-                     bbox=tuple(r.bbox) if r.bbox else None, line_no=r.line_no, sentence=r.sentence)  # type: ignore[arg-type]
+                     bbox=tuple(r.bbox) if r.bbox else None, line_no=r.line_no, sentence=r.sentence,  # type: ignore[arg-type]
+                     dimensions=dict(r.dimensions or {}))
 
 
 def _passage_row(p: Passage) -> PassageRow:

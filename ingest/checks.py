@@ -43,6 +43,19 @@ def _tolerance(unit: str | None, terms: int) -> Decimal:
     return Decimal("0.005") * (terms + 1)
 
 
+def _last_digit(fact: TableFact) -> Decimal:
+    """One unit of the last printed digit of a figure ('1,812.81' -> 0.01, '6' -> 1)."""
+    text = (fact.text_value or "").replace(",", "")
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return Decimal(1).scaleb(-decimals)
+
+
+def _severity(total: TableFact, difference: Decimal, terms: int) -> str:
+    """'rounding' when the difference is at most one unit of the last printed digit per summed cell
+    (tables printed in 万元 round each cell), else a 'finding' (first suspected as an extraction error)."""
+    return "rounding" if abs(difference) <= _last_digit(total) * max(terms, 1) else "finding"
+
+
 def _where(fact: TableFact, column: str | None = None) -> str:
     row = f"{fact.row_code} {fact.row_label}".strip() if fact.row_code else fact.row_label
     return f"{fact.table_title} · {row} · {column or fact.column} (p.{fact.page})"
@@ -82,11 +95,12 @@ def check_column_sums(table: list[TableFact]) -> list[Finding]:
             if len(values) != len(parts):
                 continue
             found = sum((v for v in values if v is not None), Decimal(0))
-            if abs(found - total.value) > _tolerance(total.unit, len(parts)):
+            if found != total.value:
                 names = " + ".join(c[-1] if c[-1] not in _TOTAL_WORDS else c[-2] for c in parts)
                 findings.append(Finding(check="column_sum", where=_where(total), expected=f"{names} = {found}",
                                         found=f"{total_col[-1]} {total.value}", page=total.page,
-                                        message=f"{total_col[-1]} is not the sum of {names}"))
+                                        message=f"{total_col[-1]} is not the sum of {names}",
+                                        severity=_severity(total, found - total.value, len(parts))))
     return findings
 
 
@@ -97,6 +111,8 @@ def _part_columns(total_col: tuple[str, ...], columns: list[tuple[str, ...]]) ->
     for col in columns:
         if col == total_col or col[: len(parent)] != parent or len(col) <= len(parent):
             continue
+        if re.match(r"^(其中|行次|栏次|序号)", re.sub(r"\s", "", col[-1])):
+            continue  # "其中：…" is a part of another column, not an addend; 行次 numbers lines
         if len(col) == len(parent) + 1:
             if not any(len(c) > len(col) and c[: len(col)] == col for c in columns):
                 parts.append(col)
@@ -108,13 +124,16 @@ def _part_columns(total_col: tuple[str, ...], columns: list[tuple[str, ...]]) ->
 def check_code_sums(table: list[TableFact]) -> list[Finding]:
     """A 类 row equals the sum of its 款 rows, a 款 row the sum of its 项 rows, per column."""
     by_column: dict[tuple[str, ...], dict[str, TableFact]] = defaultdict(dict)
+    repeated: set[tuple[str, ...]] = set()
     for fact in table:
-        if fact.row_code and fact.value is not None:
-            by_column[fact.column_path].setdefault(fact.row_code, fact)
-        elif fact.row_code:
+        if fact.row_code:
+            if fact.row_code in by_column[fact.column_path]:
+                repeated.add(fact.column_path)  # rows split by a second classification (501xx beside 301xx)
             by_column[fact.column_path].setdefault(fact.row_code, fact)
     findings: list[Finding] = []
     for column, codes in by_column.items():
+        if column in repeated:
+            continue
         for code, parent in codes.items():
             child_len = len(code) + 2
             children = [f for c, f in codes.items() if len(c) == child_len and c.startswith(code)]
@@ -122,11 +141,12 @@ def check_code_sums(table: list[TableFact]) -> list[Finding]:
                 continue
             found = sum((f.value or Decimal(0) for f in children), Decimal(0))
             expected = parent.value or Decimal(0)
-            if abs(found - expected) > _tolerance(parent.unit, len(children)):
+            if found != expected:
                 findings.append(Finding(check="code_sum", where=_where(parent),
                                         expected=f"sum of {len(children)} sub-items = {found}",
                                         found=f"{parent.text_value or 'empty'}", page=parent.page,
-                                        message=f"{code} is not the sum of its sub-items"))
+                                        message=f"{code} is not the sum of its sub-items",
+                                        severity=_severity(parent, found - expected, len(children))))
     return findings
 
 

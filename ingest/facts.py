@@ -14,24 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from budgetqa.models import Cell, ExtractedTable, TableFact
-
-# Order matters: the first matching pattern names the table kind.
-TABLE_KINDS: list[tuple[str, str]] = [
-    (r"三公", "三公经费"),
-    (r"机关运行经费", "机关运行经费"),
-    (r"政府采购", "政府采购"),
-    (r"绩效", "绩效目标"),
-    (r"财政拨款收支", "财政拨款收支预算总表"),
-    (r"(财务)?收支(预算|决算)?总表", "收支预算总表"),
-    (r"收入(预算|决算)?总表", "收入预算总表"),
-    (r"支出(预算|决算)?总表", "支出预算总表"),
-    (r"政府性基金", "政府性基金预算支出"),
-    (r"国有资本经营", "国有资本经营预算支出"),
-    (r"一般公共预算.*基本支出|基本支出.*经济分类", "一般公共预算基本支出"),
-    (r"财政拨款.*基本支出", "财政拨款基本支出"),
-    (r"一般公共预算.*支出", "一般公共预算支出"),
-    (r"财政拨款.*支出", "财政拨款支出"),
-]
+from ingest.tables import column_dimensions, table_kind
 
 _NUMBER = re.compile(r"^[-−]?\(?[-−]?\d[\d,]*(\.\d+)?\)?%?$")
 _LEADING_NUMBER = re.compile(r"^([-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+\.\d+)(?=[^\d,.])")
@@ -39,14 +22,6 @@ _SPACED_CODE = re.compile(r"^(\d{3})(?:\s+(\d{2}))?(?:\s+(\d{2}))?$")
 _JOINED_CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
 _TWO_DIGITS = re.compile(r"^\d{2}$")
 _EMPTY_MARKS = {"", "-", "—", "－", "/", "——"}
-
-
-def table_kind(title: str) -> str:
-    """Normalized kind of a table from its title, e.g. '2025年部门支出预算总表' -> '支出预算总表'."""
-    for pattern, kind in TABLE_KINDS:
-        if re.search(pattern, title):
-            return kind
-    return "其他"
 
 
 def parse_value(text: str) -> tuple[Decimal | None, str | None]:
@@ -123,7 +98,9 @@ def _column_roles(table: ExtractedTable) -> list[_ColumnRole]:
         texts = [_cell_text(row[index]) for row in table.rows if index < len(row)]
         filled = [t for t in texts if t and t not in _EMPTY_MARKS]
         numeric = [t for t in filled if is_number(t)]
-        if last in ("类", "款", "项") or re.search(r"(代码|编码)$", last):
+        if re.fullmatch(r"(行次|栏次|序号)", re.sub(r"\s", "", last)):
+            roles.append(_ColumnRole(index, "skip"))  # line numbers printed beside 决算 rows, not values
+        elif last in ("类", "款", "项") or re.search(r"(代码|编码)$", last):
             roles.append(_ColumnRole(index, "code"))
         elif re.search(r"指标值|目标值|指标内容|绩效指标值", header) or (
                 re.search(r"绩效目标$", last) and len(numeric) < 0.5 * max(len(filled), 1)):
@@ -150,6 +127,8 @@ def _groups(roles: list[_ColumnRole]) -> list[tuple[list[int], list[int], list[i
         if starts_key and (current[2] or current[3]):
             groups.append(current)
             current = ([], [], [], [])
+        if role.role == "skip":
+            continue
         {"code": current[0], "label": current[1], "value": current[2], "target": current[3]}[
             role.role
         ].append(role.index)
@@ -236,8 +215,8 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
             code, label, parents = _row_key(row, code_cols, label_cols, carried, carried_code)
             if not code_cols and not label_cols:
                 label = kind  # a table of one unlabeled row (the 三公 table): the row is the table
-            if not code and not label:
-                continue
+            if (not code and not label) or (not code and re.fullmatch(r"栏次|行次|[*＊]+", label.replace(" ", ""))):
+                continue  # the column-number row under a header ("栏次 1 2 3", "** 1 2 3") holds no data
             for col in value_cols + target_cols:
                 cell = row[col] if col < len(row) else None
                 if cell is None:
@@ -246,8 +225,23 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
                                   parents, col, is_target=col in target_cols)
                 if fact is not None:
                     facts.append(fact)
+    facts = _without_column_number_rows(facts)
     _add_code_paths(facts)
     return facts
+
+
+def _without_column_number_rows(facts: list[TableFact]) -> list[TableFact]:
+    """Drop the row that numbers the columns under a header (1 2 3 … n, printed as plain integers)."""
+    rows: dict[tuple[int, int], list[TableFact]] = {}
+    for fact in facts:
+        rows.setdefault((fact.row_index, id(fact.row_label)), []).append(fact)
+    numbering = set()
+    for key, cells in rows.items():
+        texts = [f.text_value or "" for f in cells]
+        if len(texts) >= 3 and all(t.isdigit() for t in texts) and [int(t) for t in texts] == sorted(int(t) for t in texts) \
+                and len({int(t) for t in texts}) == len(texts) and int(texts[-1]) - int(texts[0]) == len(texts) - 1:
+            numbering.add(key)
+    return [f for f in facts if (f.row_index, id(f.row_label)) not in numbering]
 
 
 def _make_fact(document_id: str, table_index: int, kind: str, table: ExtractedTable, cell: Cell,
@@ -268,6 +262,7 @@ def _make_fact(document_id: str, table_index: int, kind: str, table: ExtractedTa
         row_label=label,
         row_path=parents,
         column_path=tuple(table.columns[col]),
+        dimensions=column_dimensions(tuple(table.columns[col])),
         value=value,
         text_value=text or None,
         unit=None if is_target else (unit_override or table.unit),
