@@ -27,6 +27,7 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from budgetqa.models import BBox, Cell, ExtractedTable, Line, ParsedDocument
 from ingest.errors import ReadError
+from ingest.pdf_lines import reading_order_lines
 
 THIN = 1.5  # a filled rectangle thinner than this (pt) is a ruling line
 SNAP = 2.0  # rules closer than this (pt) are the same grid line
@@ -184,11 +185,7 @@ def _check_file(path: Path) -> None:
 
 def _read_page(page: Any, number: int) -> _PageResult:
     chars = [c for c in page.chars if c["text"].strip()]
-    lines = [
-        _PageLine(line["text"], (line["x0"], line["top"], line["x1"], line["bottom"]))
-        for line in page.extract_text_lines(strip=True, return_chars=False)
-        if line["text"].strip()
-    ]
+    lines = [_PageLine(text, bbox) for text, bbox in reading_order_lines(page)]
     fragments = []
     for rules in _rule_groups(_page_rules(page)):
         fragment = _fragment(rules, chars, number)

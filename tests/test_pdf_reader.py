@@ -544,3 +544,28 @@ def test_ruled_table_of_contents_is_not_a_table(tmp_path: Path) -> None:
     parsed = read_pdf(path)
     assert parsed.tables == [] and parsed.table_line_ids == set()
     assert any(line.text.startswith("一、部门主要职能") for line in parsed.lines)
+
+
+def test_figures_set_off_the_baseline_stay_in_their_sentence(tmp_path: Path) -> None:
+    """A text layer that puts the figures of a sentence on their own line (another font, a few points
+    higher) must not lose them: the stated figures keep their words."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    from ingest.pdf_reader import read_pdf
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    path = tmp_path / "某部门2024年部门决算.pdf"
+    pdf = canvas.Canvas(str(path))
+    pieces = [("STSong-Light", 12, 0, "一般公共服务支出年初预算为"), ("Helvetica", 10, 5, "380.00"),
+              ("STSong-Light", 12, 0, "万元，支出决算为"), ("Helvetica", 10, 5, "450.52"), ("STSong-Light", 12, 0, "万元。")]
+    x = 72.0
+    for font, size, rise, text in pieces:
+        pdf.setFont(font, size)
+        pdf.drawString(x, 700 + rise, text)
+        x += pdfmetrics.stringWidth(text, font, size) + 2
+    pdf.showPage()
+    pdf.save()
+    text = read_pdf(path).text.replace(" ", "")
+    assert "年初预算为380.00万元，支出决算为450.52万元。" in text
