@@ -105,19 +105,27 @@ def check_column_sums(table: list[TableFact]) -> list[Finding]:
 
 
 def _part_columns(total_col: tuple[str, ...], columns: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    """Sibling columns that add up to `total_col`; a sibling with sub-columns counts by its 小计."""
+    """Sibling columns that add up to `total_col`: each sibling by itself when it is a leaf, a sibling
+    group by its 小计/合计. A group printed without one (基本支出 over 人员支出 | 日常公用支出 beside
+    项目支出 over 项目支出总数 | 扣除基建项目后预算数) does not say what it adds: then nothing is checked."""
     parent = total_col[:-1]
-    parts: list[tuple[str, ...]] = []
+    depth = len(parent) + 1
+    groups: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
     for col in columns:
-        if col == total_col or col[: len(parent)] != parent or len(col) <= len(parent):
+        if col == total_col or len(col) < depth or col[: len(parent)] != parent:
             continue
-        if re.match(r"^(其中|行次|栏次|序号)", re.sub(r"\s", "", col[-1])):
+        if re.match(r"^(其中|行次|栏次|序号)", re.sub(r"\s", "", col[depth - 1])):
             continue  # "其中：…" is a part of another column, not an addend; 行次 numbers lines
-        if len(col) == len(parent) + 1:
-            if not any(len(c) > len(col) and c[: len(col)] == col for c in columns):
-                parts.append(col)
-        elif len(col) == len(parent) + 2 and col[-1] in _TOTAL_WORDS:
-            parts.append(col)
+        groups.setdefault(col[:depth], []).append(col)
+    parts: list[tuple[str, ...]] = []
+    for head, members in groups.items():
+        if members == [head]:
+            parts.append(head)
+            continue
+        subtotal = [c for c in members if len(c) == depth + 1 and c[-1] in _TOTAL_WORDS]
+        if not subtotal:
+            return []
+        parts.append(subtotal[0])
     return parts
 
 
