@@ -21,6 +21,8 @@ _LEADING_NUMBER = re.compile(r"^([-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+\
 _SPACED_CODE = re.compile(r"^(\d{3})(?:\s+(\d{2}))?(?:\s+(\d{2}))?$")
 _JOINED_CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
 _TWO_DIGITS = re.compile(r"^\d{2}$")
+# headers of a column that names rows (项目名称, 支出项目, 三级指标), not of an amount ("其中：…列入部门预算项目")
+_LABEL_HEAD = r"名称|^(支出|收入|功能|经济)?(分类)?项目$|指标$"
 _EMPTY_MARKS = {"", "-", "—", "－", "/", "——"}
 
 
@@ -105,9 +107,9 @@ def _column_roles(table: ExtractedTable) -> list[_ColumnRole]:
         elif re.search(r"指标值|目标值|指标内容|绩效指标值", header) or (
                 re.search(r"绩效目标$", last) and len(numeric) < 0.5 * max(len(filled), 1)):
             roles.append(_ColumnRole(index, "target"))
-        elif filled and len(numeric) >= 0.6 * len(filled) and not re.search(r"名称|项目$|指标$", last):
+        elif filled and len(numeric) >= 0.6 * len(filled) and not re.search(_LABEL_HEAD, last):
             roles.append(_ColumnRole(index, "value"))
-        elif not filled and not re.search(r"名称|项目$|科目$|指标$", last):
+        elif not filled and not re.search(_LABEL_HEAD + "|科目$", last):
             roles.append(_ColumnRole(index, "value"))  # an all-empty column is an empty value column
         else:
             roles.append(_ColumnRole(index, "label"))

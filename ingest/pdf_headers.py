@@ -15,7 +15,7 @@ from ingest.pdf_grid import Fragment, GridCell
 AMOUNT = re.compile(r"^[-−]?\(?\d[\d,]*(\.\d+)?\)?%?$")
 CODE = re.compile(r"^\d{3}(\s?\d{2}){0,2}$")
 ENUMERATED = re.compile(r"^([一二三四五六七八九十]+、|\d+[.．、]|（[一二三四五六七八九十]+）)")
-TOC = re.compile(r"目\s*录|…{3,}|\.{6,}")
+TOC = re.compile(r"^\s*目\s*录\s*$|…{3,}|\.{6,}")  # a contents page (not 采购目录, a procurement catalogue)
 INDICATOR_HEAD = re.compile(r"指标值|目标值|三级指标$")
 _AMOUNT_HEADS = ("金额", "预算数", "决算数")
 
