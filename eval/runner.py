@@ -57,6 +57,12 @@ class QuestionResult:
         """The system gave an answer (did not say "not found", did not fail)."""
         return self.error is None and self.response.get("found") is not False
 
+    @property
+    def wrong_number(self) -> bool:
+        """The worst outcome: a number was given where the known answer is another number or none."""
+        gave_number = self.answered and self.response.get("value") is not None
+        return gave_number and not self.correct and ("value" in self.expected or "none" in self.expected)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -68,10 +74,15 @@ class KindScore:
     kind: str
     n: int = 0
     correct: int = 0
+    wrong_numbers: int = 0
 
     @property
     def accuracy(self) -> float:
         return self.correct / self.n if self.n else 0.0
+
+    @property
+    def wrong_number_rate(self) -> float:
+        return self.wrong_numbers / self.n if self.n else 0.0
 
 
 @dataclass
@@ -92,6 +103,7 @@ class EvalSummary:
     refusal_correct: int
     false_refusals: int  # answerable questions the system said it could not answer
     errors: int  # answer_fn raised
+    wrong_numbers: int  # a number given where the known answer is another number or none
     p50_ms: float | None
     p95_ms: float | None
     mean_ms: float | None
@@ -115,8 +127,10 @@ class EvalSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "set": self.set_path, "n": self.n, "correct": self.correct, "accuracy": self.accuracy,
-            "by_kind": {k: {"n": s.n, "correct": s.correct, "accuracy": s.accuracy}
+            "by_kind": {k: {"n": s.n, "correct": s.correct, "accuracy": s.accuracy,
+                            "wrong_numbers": s.wrong_numbers, "wrong_number_rate": s.wrong_number_rate}
                         for k, s in self.by_kind.items()},
+            "wrong_numbers": {"n": self.wrong_numbers, "rate": _ratio(self.wrong_numbers, self.n)},
             "citation": {"n": self.citation_n, "correct": self.citation_correct,
                          "accuracy": self.citation_accuracy,
                          "when_correct_n": self.citation_when_correct_n,
@@ -248,6 +262,7 @@ def summarize(results: Sequence[QuestionResult], set_path: str, skipped_lines: i
         score = by_kind.setdefault(r.kind, KindScore(r.kind))
         score.n += 1
         score.correct += r.correct
+        score.wrong_numbers += r.wrong_number
     answered = [r for r in results if r.answerable and r.answered]
     right = [r for r in results if r.answerable and r.correct]
     refusals = [r for r in results if not r.answerable]
@@ -262,6 +277,7 @@ def summarize(results: Sequence[QuestionResult], set_path: str, skipped_lines: i
         false_refusals=sum(1 for r in results if r.answerable and r.error is None
                            and r.response.get("found") is False),
         errors=sum(1 for r in results if r.error is not None),
+        wrong_numbers=sum(r.wrong_number for r in results),
         p50_ms=percentile(latencies, 0.5), p95_ms=percentile(latencies, 0.95),
         mean_ms=round(sum(latencies) / len(latencies), 3) if latencies else None,
         skipped_lines=skipped_lines, min_accuracy=min_accuracy)
@@ -315,9 +331,12 @@ def _ms(value: float | None) -> str:
 
 def summary_rows(summary: EvalSummary) -> list[tuple[str, str]]:
     """(metric, value) pairs shared by the CLI table and the markdown report."""
-    rows = [(f"accuracy · {k}", f"{_pct(s.accuracy)}  ({s.correct}/{s.n})") for k, s in summary.by_kind.items()]
+    rows = [(f"accuracy · {k}", f"{_pct(s.accuracy)}  ({s.correct}/{s.n})   wrong numbers {s.wrong_numbers}")
+            for k, s in summary.by_kind.items()]
     rows += [
         ("accuracy · overall", f"{_pct(summary.accuracy)}  ({summary.correct}/{summary.n})"),
+        ("wrong numbers (overall)",
+         f"{_pct(_ratio(summary.wrong_numbers, summary.n))}  ({summary.wrong_numbers}/{summary.n})"),
         ("citation correctness (answered)",
          f"{_pct(summary.citation_accuracy)}  ({summary.citation_correct}/{summary.citation_n})"),
         ("refusal correctness (none items)",

@@ -322,3 +322,23 @@ def test_scorer_agrees_with_reference_on_the_project_set(tmp_path: Path, variant
     report = run_eval(PROJECT_SET, lambda q: answers[q])
     assert {q.id: q.correct for q in report.questions} == {r["id"]: r["ok"] for r in reference["rows"]}
     assert report.summary.accuracy == pytest.approx(reference["summary"]["overall"])
+
+
+def test_wrong_numbers_count_numbers_given_against_another_number_or_none() -> None:
+    from eval.runner import QuestionResult, summarize
+
+    def result(expected: dict, response: dict, correct: bool) -> QuestionResult:
+        return QuestionResult(id="q", question="?", kind="lookup", expected=expected, expected_text="", evidence=[],
+                              correct=correct, cited_correctly=False, reason="", response=response, latency_ms=1.0)
+
+    results = [
+        result({"value": 1, "unit": "万元"}, {"found": True, "value": 2.0}, False),  # another number
+        result({"none": True}, {"found": True, "value": 5.0}, False),  # a number where there is none
+        result({"value": 1, "unit": "万元"}, {"found": False, "value": None}, False),  # a refusal
+        result({"contains": ["x"]}, {"found": True, "value": 3.0}, False),  # a text question
+        result({"value": 1, "unit": "万元"}, {"found": True, "value": 1.0}, True),
+    ]
+    summary = summarize(results, "set.jsonl")
+    assert [r.wrong_number for r in results] == [True, True, False, False, False]
+    assert summary.wrong_numbers == 2 and summary.to_dict()["wrong_numbers"]["n"] == 2
+    assert summary.by_kind["lookup"].wrong_numbers == 2
