@@ -21,6 +21,8 @@ from budgetqa.models import Answer, Citation, StoredDocument, TableFact
 from budgetqa.settings import Settings
 from index.store import Store
 from ingest.checks import UNIT_YUAN
+from qa.gate import (MONEY_UNITS, PER_PERSON, asks_count, eligible, fits_codes, foreign_organisations, named_codes,
+                     names_in_evidence)
 from qa.lookup import ItemResolver, Match, clean_label
 from qa.understand import Catalog, Query, parse_question
 
@@ -128,11 +130,11 @@ class Answerer:
         departments = query.departments or catalog.departments()
         if query.route == "passage":
             return self._passage_answer(query, catalog, departments)
-        if re.search(r"人均|平均每(人|个人)|每人平均", query.text):
-            return refuse(question, "预算公开文件没有公布人数，无法计算人均数。")
+        if PER_PERSON.search(query.text):
+            return refuse(question, "预算公开文件不公布人均数或个人的工资收入。")
         if re.search(r"全区|全市|全省|全县", query.text) and not query.departments:
             return refuse(question, "已加载的是部门预算，不包含全区（全市）的总预算。")
-        answer = self._table_answer(query, catalog, departments)
+        answer = self._gated(query, catalog, self._table_answer(query, catalog, departments))
         if answer.found or answer.route == "none-final" or query.counting:
             answer.route = "none" if answer.route == "none-final" else answer.route
             return answer
@@ -141,14 +143,28 @@ class Answerer:
         passage = self._passage_answer(query, catalog, departments, 0.9 if query.route == "table" else 0.25)
         return passage if passage.found else answer
 
+    def _gated(self, query: Query, catalog: Catalog, answer: Answer) -> Answer:
+        """Refuse a number whose evidence does not satisfy what the question names."""
+        if not answer.found or answer.value is None:
+            return answer
+        if asks_count(query.text) and answer.unit in MONEY_UNITS:
+            return refuse(query.question, f"文档中有金额（{fmt(answer.value, answer.unit)}），但没有所问的数量。", final=True)
+        foreign = foreign_organisations(query.text, set(catalog.names))
+        evidence = [f"{c.table or ''}{c.row or ''}{c.column or ''}{c.snippet or ''}" for c in answer.citations]
+        if foreign and not names_in_evidence(foreign, evidence):
+            return refuse(query.question, f"文档中没有“{'、'.join(foreign)}”的这项数据。", final=True)
+        return answer
+
     # ---- facts ------------------------------------------------------------------------------
-    def facts(self, docs: list[StoredDocument]) -> list[TableFact]:
+    def facts(self, docs: list[StoredDocument], query: Query | None = None) -> list[TableFact]:
+        """The facts of these documents; with a query, only those the trust gate lets answer it."""
         out: list[TableFact] = []
         for doc in docs:
             with self._lock:
                 if doc.document_id not in self._facts:
                     self._facts[doc.document_id] = self.store.facts(document_ids=[doc.document_id])
-                out += self._facts[doc.document_id]
+                facts = self._facts[doc.document_id]
+            out += eligible(facts, doc.fiscal_year, doc.kind, query.kind) if query is not None else facts
         return out
 
     def _targets(self, query: Query, catalog: Catalog, departments: list[str]) -> list[tuple[str, int | None]]:
@@ -164,8 +180,10 @@ class Answerer:
         """The value of the asked item for one department-year: read, or derived from a stated change."""
         docs = catalog.docs_for(dep, year, query.kind)
         if docs:
-            doc_facts = self.facts(docs)
+            doc_facts = self.facts(docs, query)
             match = resolver.best(doc_facts)
+            if match is not None and not fits_codes(match.fact, named_codes(resolver.asked)):
+                return None  # the question names a code this row does not carry
             if match is not None and (match.fact.value is not None or match.fact.text_value):
                 doc = next(d for d in docs if d.document_id == match.fact.document_id)
                 facts = [match.fact] + corroborating(match.fact, doc_facts)
@@ -430,6 +448,9 @@ class Answerer:
         items = [self.evidence(query, catalog, dep, year, ItemResolver(p, table_hint=hint)) for p in parts]
         if any(e is None for e in items) or len({e.facts[0].row_label + str(e.facts[0].column_path) for e in items}) < len(items):  # type: ignore[union-attr]
             return refuse(query.question, "没有找到每个要相加的项目。")
+        codes = named_codes(query.item_text)
+        if codes and not all(fits_codes(e.facts[0], codes) for e in items):  # type: ignore[union-attr]
+            return refuse(query.question, f"问题指明了科目{'、'.join(sorted(codes))}，但找到的相加项目不全是该科目。")
         unit = "元" if all(e.unit == "元" for e in items) else "万元"  # type: ignore[union-attr]
         values = [convert(e.value, e.unit, unit) for e in items]  # type: ignore[union-attr]
         total = sum(values, Decimal(0))
@@ -450,7 +471,7 @@ class Answerer:
             return refuse(query.question, "请指明一个部门和年度。")
         dep, year = targets[0]
         docs = catalog.docs_for(dep, year, query.kind)
-        facts = self.facts(docs)
+        facts = self.facts(docs, query)
         level = 7 if re.search(r"项级|项目级|“项”", text) else 5 if re.search(r"款级|“款”", text) else 3
         resolver = ItemResolver(query.item_text)
         kind = resolver.table_cue or ("一般公共预算基本支出" if "经济分类" in text else None)

@@ -179,6 +179,7 @@ class ItemResolver:
     `text` is the question without department names and years (Query.item_text)."""
 
     def __init__(self, text: str, counting: bool = False, table_hint: str | None = None) -> None:
+        self.asked = text  # as given, for the trust gate (codes the question names)
         self.counting = counting
         if counting:
             text = text + rewrite_counts(text)

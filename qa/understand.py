@@ -113,7 +113,9 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
         if not departments:
             unknown = department
     shared = list(_SHARED_NAMES) if not department else []
-    years, relative = _years(text, catalog, departments, year)
+    years, relative = _years(_without_source_year(text), catalog, departments, year)
+    if not years:
+        years, relative = _years(text, catalog, departments, year)
     ambiguous: list[str] = []
     for name, candidates in shared:
         # a short form several loaded departments share ("司法局"): the year asked may single one out
@@ -131,6 +133,16 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
                  years=years, relative_previous=relative, kind=doc_kind, operation=operation, ambiguous=ambiguous,
                  route=_route(text, operation), rank_n=rank_n, rank_desc=rank_desc,
                  item_text=item_text(text, catalog), counting=counting)
+
+
+_SOURCE_YEAR = re.compile(r"(?:根据|按照|按|依据|从|由)[^，,。？?]{0,20}?20\d{2}年度?[^，,。？?]{0,14}?"
+                          r"(?:说明|公开|文件|文档|报表|数据|决算|预算)(?:中|里|的|推算|来看)?")
+
+
+def _without_source_year(text: str) -> str:
+    """'根据上海市审计局2026年单位预算说明，该局2025年…是多少' asks about 2025: the year that names the
+    source document is not a year asked about."""
+    return _SOURCE_YEAR.sub(lambda m: re.sub(r"20\d{2}年度?", "", m.group()), text)
 
 
 def item_text(text: str, catalog: Catalog) -> str:

@@ -1,0 +1,111 @@
+"""The trust gate: which facts may answer a question at all.
+
+A figure is eligible only when the column it was printed in fits what the question asks: the year
+(a 2026 document prints 2025年预算数, 上年 and 增减变化 columns beside the 2026 figures) and the stage
+(a 决算 document prints 年初预算数 / 预算数 beside 决算数). Facts that do not fit are never offered to
+the resolver, so a close-looking cell of the wrong year or stage cannot become the answer.
+
+    facts = eligible(facts, fiscal_year=2026, document_kind="部门预算", asked_kind=None)
+"""
+
+from __future__ import annotations
+
+import re
+
+from budgetqa.models import TableFact
+
+_YEAR = re.compile(r"(20\d{2})\s*年")
+_PREVIOUS = re.compile(r"^上年|上年(预算|执行|决算)")
+_CHANGE = re.compile(r"增减|变化|变动|比上年")
+_BUDGET_STAGES = ("预算数", "年初预算", "全年预算")
+
+
+def column_year(fact: TableFact, fiscal_year: int | None) -> int | str | None:
+    """The year a column's figures belong to: a printed year, 'previous' for 上年, 'change' for 增减
+    columns, None when the header names no year (the document's own year)."""
+    for header in fact.column_path:
+        text = re.sub(r"\s", "", header)
+        if _CHANGE.search(text):
+            return "change"
+        if _PREVIOUS.search(text):
+            return "previous" if fiscal_year is None else fiscal_year - 1
+        match = _YEAR.search(text)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def fits_year(fact: TableFact, fiscal_year: int | None) -> bool:
+    if fact.table_index < 0:
+        return True  # stated figures carry their own year in their sentence
+    year = column_year(fact, fiscal_year)
+    return year is None or (fiscal_year is not None and year == fiscal_year)
+
+
+def fits_stage(fact: TableFact, document_kind: str | None, asked_kind: str | None) -> bool:
+    """In a 决算 document, a question about spending reads 决算数; one that says 预算 reads the budget."""
+    if fact.table_index < 0 or not (document_kind or "").endswith("决算"):
+        return True
+    stage = fact.dimensions.get("stage")
+    if asked_kind == "预算":
+        return stage != "决算数"
+    return stage not in _BUDGET_STAGES
+
+
+def eligible(facts: list[TableFact], fiscal_year: int | None, document_kind: str | None,
+             asked_kind: str | None) -> list[TableFact]:
+    """The facts of one document that may answer a question about its own year."""
+    return [f for f in facts if fits_year(f, fiscal_year) and fits_stage(f, document_kind, asked_kind)]
+
+
+_NAMED_CODE = re.compile(r"(?<![\d.])(\d{3}\s\d{2}\s\d{2}|\d{3}\s\d{2}|\d{7}|\d{5})(?![\d.]|\s*(?:年|万|元|亿|%|人|个|辆|项|台|套))")
+
+
+def named_codes(text: str) -> set[str]:
+    """Classification codes a question names ('信访业务（2014004）', '201 08 04', '30201办公费')."""
+    return {re.sub(r"\s", "", m.group(1)) for m in _NAMED_CODE.finditer(text)}
+
+
+def fits_codes(fact: TableFact, codes: set[str]) -> bool:
+    """A question that names a code is answered by that code's row (or a sentence that states it)."""
+    if not codes:
+        return True
+    if fact.row_code in codes:
+        return True
+    return fact.table_index < 0 and any(code in (fact.sentence or "") for code in codes)
+
+
+PER_PERSON = re.compile(r"人均|平均每(人|个人)|每人平均|每(名|个|位)[^，。？?]{0,10}(工资|收入|补贴|奖金)|月工资|个人工资")
+_COUNT = re.compile(r"人数|编制数|编制是多少|几(个|名|人|辆|台|套|批|次|家|项)|多少(个|名|人|辆|台|套|批|次|人次|家|项)(?!元)")
+MONEY_UNITS = ("元", "万元", "亿元")
+_ORG_TAIL = re.compile(r"[\u4e00-\u9fa5]{2,16}?(?:管理局|局|厅|委员会|委|办公室|办公厅|中心|法院|检察院|院|所|馆|站|队|部|署)")
+
+
+def asks_count(text: str) -> bool:
+    """The question asks how many (people, cars, trips …), so money cannot answer it."""
+    return bool(_COUNT.search(text))
+
+
+def foreign_organisations(text: str, loaded_names: set[str]) -> list[str]:
+    """Organisations named with a listed region prefix in the question that are no loaded department
+    under any of its names (北京市监狱管理局 asked inside a question about 北京市司法局, 南京市审计局)."""
+    from ingest.names import canonical_name, regions
+
+    found: list[str] = []
+    for region in regions():
+        for start in (m.start() for m in re.finditer(re.escape(region), text)):
+            tail = _ORG_TAIL.match(text, start + len(region))
+            if tail is None:
+                continue
+            name = region + tail.group()
+            if (name in loaded_names or canonical_name(name) in loaded_names
+                    or any(name in n or (n in name and len(n) >= len(name) - 1) for n in loaded_names)):
+                continue
+            if name not in found:
+                found.append(name)
+    return found
+
+
+def names_in_evidence(names: list[str], texts: list[str]) -> bool:
+    joined = "".join(texts)
+    return all(name in joined or re.sub(r"^[\u4e00-\u9fa5]{2,4}(省|市)", "", name) in joined for name in names)
