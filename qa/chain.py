@@ -9,6 +9,7 @@ cite -> (optionally) phrase with an LLM under a number guard. Needs no LLM.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import threading
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from budgetqa.settings import Settings
 from index.store import Store
 from ingest.checks import UNIT_YUAN
 from qa.gate import (MONEY_UNITS, PER_PERSON, asks_count, eligible, fits_codes, foreign_organisations, named_codes,
-                     names_in_evidence)
+                     names_in_evidence, unmatched_item_words)
 from qa.lookup import ItemResolver, Match, clean_label
 from qa.understand import Catalog, Query, parse_question
 
@@ -151,6 +152,11 @@ class Answerer:
             return refuse(query.question, f"文档中有金额（{fmt(answer.value, answer.unit)}），但没有所问的数量。", final=True)
         foreign = foreign_organisations(query.text, set(catalog.names))
         evidence = [f"{c.table or ''}{c.row or ''}{c.column or ''}{c.snippet or ''}" for c in answer.citations]
+        missing = unmatched_item_words(query.item_text, evidence + [answer.answer], question_synonyms())
+        table_cells = bool(answer.citations) and all(c.table and c.row for c in answer.citations[:1])
+        if missing and answer.route == "table" and table_cells:
+            return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有找到“{'、'.join(missing)}”。",
+                          final=True)
         if foreign and not names_in_evidence(foreign, evidence):
             return refuse(query.question, f"文档中没有“{'、'.join(foreign)}”的这项数据。", final=True)
         return answer
@@ -580,6 +586,14 @@ def refuse(question: str, why: str, final: bool = False) -> Answer:
 
 
 _ANSWERERS: dict[str, Answerer] = {}
+
+
+@lru_cache(maxsize=1)
+def question_synonyms() -> dict[str, list[str]]:
+    """How people ask -> how documents print it (index/data/synonyms.tsv)."""
+    from index.lexical import load_synonyms
+
+    return {s.term: list(s.expansions) for s in load_synonyms()}
 
 
 def build_answerer(settings: Settings, passage_index=None) -> Answerer:  # type: ignore[no-untyped-def]

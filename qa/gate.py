@@ -109,3 +109,34 @@ def foreign_organisations(text: str, loaded_names: set[str]) -> list[str]:
 def names_in_evidence(names: list[str], texts: list[str]) -> bool:
     joined = "".join(texts)
     return all(name in joined or re.sub(r"^[\u4e00-\u9fa5]{2,4}(省|市)", "", name) in joined for name in names)
+
+
+# Words that say how a figure is asked, not which figure: they need not appear in the evidence.
+_ASKING = re.compile(
+    r"＃|[\d.,%％]+|是多少|有多少|多少|一共|总共|合计|总额|总计|共计|安排了?|预算数?|决算数?|金额|经费数|资金|"
+    r"财政拨款|一般公共预算|政府性基金|国有资本经营|基本支出|项目支出|万元|亿元|元|部门|单位|本级|年度|全年|今年|"
+    r"报表|公开|表[里中内]?|里|中|的|了|是|为|有|在|及|和|与|其|这个|该|请问|那么|花了?|用了?|支出了?|开支|收入|支出|"
+    r"分别|大约|约|按|口径|保留两位小数|保留|两位|小数|几[个辆项家名人台套]?|辆车?|科目|经济科目|功能科目|显示|介绍|"
+    r"根据|说明|数量|比去年|比上年|去年|上年|多还是少|变化|增加|减少|增长|下降|百分比|比例|占比|是否|"
+    r"[，,。？?！!：:（）()“”\"、\s]")
+
+
+def unmatched_item_words(item_text: str, evidence: list[str], synonyms: dict[str, list[str]]) -> list[str]:
+    """The parts of the asked item (the question without department, year and asking words) that no
+    cited cell or sentence mentions, even by a synonym: '委托业务费' when the answer cites 财政拨款收入."""
+    plain = re.sub(r"[“”\"'（）()\s]", "", "".join(evidence))
+    item_text = re.sub(r"[\u4e00-\u9fa5“”]{2,24}表", " ", item_text)  # a named table is the resolver's table cue
+    runs = re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING.sub(" ", item_text))
+    missing = []
+    for run in runs:
+        variants = [run] + [s for term, subs in synonyms.items() if term in run for s in subs]
+        if any(_covered(v, plain) for v in variants):
+            continue
+        missing.append(run)
+    # a stray word ("给职工交的养老保险") is tolerated; most of the asked item missing is not
+    return missing if sum(map(len, missing)) > 0.5 * sum(map(len, runs)) else []
+
+
+def _covered(words: str, text: str) -> bool:
+    bigrams = [words[i:i + 2] for i in range(len(words) - 1)]
+    return bool(bigrams) and sum(b in text for b in bigrams) >= 0.5 * len(bigrams)
