@@ -410,6 +410,7 @@ class Answerer:
         split = re.search(r"占(?:到)?(.{0,30}?)(?:的)?(?:比例|比重|百分之|多少|几成|%|$)", text)
         part_text = text[: split.start()] if split else text
         whole_text = split.group(1) if split else ""
+        whole_text = re.sub(r"了|比|是|多大|多少|几成?|的|百分之|大约|总数", "", whole_text)  # "占了多大比例": no whole named
         inside = re.match(r"^(.*?)(?:里|中|当中|之中)(?:的)?(.+)$", part_text)
         if inside and not whole_text.strip("的＃"):
             whole_text, part_text = inside.group(1), inside.group(1) + inside.group(2)  # "政府采购里工程占多少"
@@ -419,8 +420,29 @@ class Answerer:
         dep, year = targets[0]
         part = self.evidence(query, catalog, dep, year, ItemResolver(part_text))
         whole = self.evidence(query, catalog, dep, year, ItemResolver(whole_text)) if whole_text.strip("的") else None
+        if part is not None and whole_text.strip("＃"):
+            # "人员经费占基本支出合计": the part's own table total is the named whole (same table, same 口径)
+            whole = self._table_total(part, whole_text, query) or whole
+        if whole is None and whole_text.strip("＃"):
+            return refuse(query.question, f"没有找到问题所说的分母“{whole_text.strip('＃')}”。")
         if whole is None or whole.facts[0] == (part.facts[0] if part else None):
             whole = self._default_whole(query, catalog, dep, year, part)
+        fund = re.search(r"一般公共预算|政府性基金|国有资本经营|财政拨款", whole_text)
+        if fund and part is not None and not _carries_fund(part.facts[0], fund.group()):
+            # the whole names a fund source: the part must be read for that fund too, never over all funds
+            funded = [f for f in self.facts([part.doc], query) if _carries_fund(f, fund.group())]
+            match = ItemResolver(inside.group(2) if inside else part_text).best(funded)
+            if match is None or match.fact.value is None:
+                return refuse(query.question, f"没有找到{fund.group()}口径的“{part.item}”。")
+            part = Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], part.doc)
+        if inside and part is not None and whole is not None and whole.facts[0].table_index >= 0 \
+                and part.facts[0].table_index != whole.facts[0].table_index:
+            # "一般公共预算财政拨款支出里，项目支出占…": the part is read in the whole's own table
+            table = [f for f in self.facts([whole.doc], query) if f.table_index == whole.facts[0].table_index]
+            match = ItemResolver(inside.group(2)).best(table)
+            if match is None or match.fact.value is None:
+                return refuse(query.question, f"在“{whole.item}”所在的表中没有找到“{inside.group(2)}”。")
+            part = Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], whole.doc)
         if part is None or whole is None or whole.value == 0:
             return refuse(query.question, "没有找到计算占比所需的数值。")
         unit = "元" if part.unit == whole.unit == "元" else "万元"
@@ -433,6 +455,26 @@ class Answerer:
         answer_text = f"{dep}{year}年{part.item}{fmt(shown(vp, unit), unit)}，占{whole.item}{fmt(shown(vw, unit), unit)}的{rate}%。"
         return Answer(query.question, answer_text, True, "compute", rate, "%", citations,
                       computation=f"{fmt(vp)} ÷ {fmt(vw)} × 100 = {rate}%")
+
+    def _table_total(self, part: Evidence, whole_text: str, query: Query) -> Evidence | None:
+        """The 合计 row × 合计 column of the part's own table, when the whole the question names is that
+        table's total (its nature, e.g. 基本支出 for the 基本支出 table, or 合计)."""
+        fact = part.facts[0]
+        if fact.table_index < 0:
+            return None
+        nature = fact.dimensions.get("nature") or ""
+        names_table = any(word and word in whole_text for word in (fact.table_kind.replace("一般公共预算", ""), nature))
+        if not (names_table or "合计" in whole_text) or fact.table_kind in ("narrative", "其他"):
+            return None
+        if fact.table_kind.replace("一般公共预算", "") not in whole_text and "合计" not in whole_text:
+            return None
+        table = [f for f in self.facts([part.doc], query) if f.table_index == fact.table_index and f.value is not None]
+        totals = [f for f in table if clean_label(f.row_label) in ("合计", "总计")
+                  and f.column_path and f.column_path[-1].replace(" ", "") in ("合计", "总计")]
+        if len(totals) != 1 or totals[0] is fact:
+            return None
+        total = totals[0]
+        return Evidence(total.value, total.unit, f"{fact.table_kind}合计", [total], part.doc)
 
     def _default_whole(self, query: Query, catalog: Catalog, dep: str, year: int | None,
                        part: Evidence | None) -> Evidence | None:
@@ -532,6 +574,13 @@ class Answerer:
         return answer_from_passages(self, query, catalog, departments, min_coverage)
 
 
+def _carries_fund(fact: TableFact, fund: str) -> bool:
+    """The fact is a figure of that fund source: by its table (一般公共预算支出表) or its column."""
+    if fact.table_index < 0:
+        return fund in (fact.sentence or "")
+    return fund in fact.table_title or fund in "".join(fact.column_path) or fact.dimensions.get("fund") == fund
+
+
 def _latest(catalog: Catalog, department: str) -> int | None:
     years = catalog.years(department)
     return years[-1] if years else None
@@ -575,6 +624,8 @@ def cite(fact: TableFact, doc: StoredDocument) -> Citation:
         return Citation(document=doc.file_name, page=fact.page, document_id=doc.document_id,
                         snippet=fact.sentence, line_no=fact.line_no)
     row = " ".join(x for x in (fact.row_code, fact.row_label) if x)
+    if fact.row_path and not fact.row_code:  # a project's line under its project: 区域重点项目协审经费 > 审计服务
+        row = " > ".join([*fact.row_path, row])
     return Citation(document=doc.file_name, page=fact.page, document_id=doc.document_id, table=fact.table_title,
                     row=row, column=" > ".join(fact.column_path), bbox=fact.bbox, line_no=fact.line_no)
 
