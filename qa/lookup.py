@@ -75,8 +75,28 @@ def _leaf(fact: TableFact) -> str:
     return re.sub(r"[\s“”]", "", fact.column_path[-1]) if fact.column_path else ""
 
 
+def _transposed(table: list[TableFact]) -> bool:
+    """A 三公 table printed with the parts as rows (广州, 福州 layouts) instead of columns."""
+    parts = ("出国", "接待", "公务用车")
+    return (any(any(w in f.row_label for w in parts) for f in table)
+            and not any(any(w in "".join(f.column_path) for w in parts) for f in table))
+
+
+def _row_pick(table: list[TableFact], rows: list[TableFact]) -> list[TableFact]:
+    """In a transposed table: the row's total column (合计/小计), else its first figure."""
+    totals = [f for f in rows if _leaf(f) in ("合计", "小计", "总计")]
+    return totals or sorted(rows, key=lambda f: (f.row_index, len(f.column_path)))[:1]
+
+
 def _sangong_total(facts: list[TableFact]) -> list[TableFact]:
     table = [f for f in facts if f.table_kind == "三公经费"]
+    if _transposed(table):
+        named = [f for f in table if "三公" in f.row_label and f.value is not None]
+        if named:
+            return _row_pick(table, named)
+        if any(w in f.row_label for f in table for w in ("会议", "培训", "行政经费")):
+            return []  # a 合计 row that also adds other costs is not the 三公 total
+        return _row_pick(table, [f for f in table if clean_label(f.row_label) in ("合计", "总计") and f.value is not None])
     nested = [f for f in table if any("三公" in c for c in f.column_path[:-1]) and _leaf(f) in ("合计", "小计")
               and not any(w in "".join(f.column_path) for w in ("公务用车", "出国", "接待"))]
     if nested:
@@ -88,6 +108,9 @@ def _sangong_total(facts: list[TableFact]) -> list[TableFact]:
 def _sangong_part(*words: str, exclude: tuple[str, ...] = ()) -> Callable[[list[TableFact]], list[TableFact]]:
     def pick(facts: list[TableFact]) -> list[TableFact]:
         table = [f for f in facts if f.table_kind == "三公经费"]
+        if _transposed(table):
+            return _row_pick(table, [f for f in table if all(w in f.row_label for w in words) and f.value is not None
+                                     and not any(x in f.row_label for x in exclude)])
         found = [f for f in table if all(any(w in c for c in f.column_path) for w in words)
                  and not any(x in _leaf(f) for x in exclude)]
         # a column group (公务用车购置及运行费 > 小计/购置费/运行费) answers with its 小计
