@@ -6,6 +6,7 @@ from the PDF cell it came from to the citation shown next to an answer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -252,7 +253,7 @@ class Answer:
             "found": self.found,
             "value": None if self.value is None else float(self.value),
             "value_text": None if self.value is None else str(self.value),
-            "unit": self.unit,
+            "unit": re.sub(r"（[^）]*）$", "", self.unit) if self.unit else self.unit,  # 台（套） -> 台
             "route": self.route,
             "citations": [c.to_json() for c in self.citations],
             "computation": self.computation,

@@ -23,7 +23,7 @@ from budgetqa.settings import Settings
 from index.store import Store
 from ingest.checks import UNIT_YUAN
 from qa.gate import (MONEY_UNITS, PER_PERSON, asks_count, eligible, fits_codes, foreign_organisations, named_codes,
-                     names_in_evidence, unmatched_item_words)
+                     names_in_evidence, restates_the_question, unmatched_item_words)
 from qa.lookup import ItemResolver, Match, clean_label
 from qa.understand import Catalog, Query, parse_question
 
@@ -148,6 +148,9 @@ class Answerer:
         """Refuse a number whose evidence does not satisfy what the question names."""
         if not answer.found or answer.value is None:
             return answer
+        if restates_the_question(answer.value, query.question):
+            return refuse(query.question, f"找到的数字{fmt(answer.value)}是问题本身给出的数字，文档中没有直接给出所问的数。",
+                          final=True)
         if asks_count(query.text) and answer.unit in MONEY_UNITS:
             return refuse(query.question, f"文档中有金额（{fmt(answer.value, answer.unit)}），但没有所问的数量。", final=True)
         foreign = foreign_organisations(query.text, set(catalog.names))

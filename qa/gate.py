@@ -107,8 +107,18 @@ def foreign_organisations(text: str, loaded_names: set[str]) -> list[str]:
 
 
 def names_in_evidence(names: list[str], texts: list[str]) -> bool:
+    """Every organisation the question names is printed in the cited evidence, in full."""
     joined = "".join(texts)
-    return all(name in joined or re.sub(r"^[\u4e00-\u9fa5]{2,4}(省|市)", "", name) in joined for name in names)
+    return all(name in joined for name in names)
+
+
+def restates_the_question(value: float | str, question: str) -> bool:
+    """The answer is a figure the question itself gives ('比上年执行数少了113.53万元，那么上年执行数是多少'):
+    echoing the user's own number back is never an answer."""
+    given = {m.replace(",", "") for m in re.findall(r"\d[\d,]*\.\d+|\d{2,}", question)}
+    text = f"{value}"
+    return any(text == g or text.rstrip("0").rstrip(".") == g.rstrip("0").rstrip(".") for g in given
+               if "." in g or len(g) >= 3) and not re.fullmatch(r"20\d{2}", text)
 
 
 # Words that say how a figure is asked, not which figure: they need not appear in the evidence.

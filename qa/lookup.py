@@ -97,6 +97,9 @@ def _sangong_total(facts: list[TableFact]) -> list[TableFact]:
         if any(w in f.row_label for f in table for w in ("会议", "培训", "行政经费")):
             return []  # a 合计 row that also adds other costs is not the 三公 total
         return _row_pick(table, [f for f in table if clean_label(f.row_label) in ("合计", "总计") and f.value is not None])
+    whole = [f for f in table if "三公" in _leaf(f) and re.search(r"总额|合计|总计", _leaf(f))]
+    if whole:  # "“三公”经费财政拨款预算总额" printed as one column (北京 预算09表)
+        return whole
     nested = [f for f in table if any("三公" in c for c in f.column_path[:-1]) and _leaf(f) in ("合计", "小计")
               and not any(w in "".join(f.column_path) for w in ("公务用车", "出国", "接待"))]
     if nested:
