@@ -515,7 +515,7 @@ class Answerer:
 
     def _rank(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
         text = query.text
-        if re.search(r"哪个(部门|单位)", text):
+        if re.search(r"哪个(部门|单位)", text) or len(query.departments) > 1:
             return self._rank_departments(query, catalog)
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
@@ -551,10 +551,15 @@ class Answerer:
                       chart=[{"label": label(f), "value": float(f.value), "unit": f.unit} for f in ranked])  # type: ignore[arg-type]
 
     def _rank_departments(self, query: Query, catalog: Catalog) -> Answer:
-        resolver = ItemResolver(query.item_text)
+        # "这三个普陀区部门中": the scope of the ranking, not an item
+        item = re.sub(r"这?[一二三四五六七八九十两\d]*个?[\u4e00-\u9fa5]{0,6}(部门|单位)(中|里|之中|当中)?", "", query.item_text)
+        resolver = ItemResolver(item)
         found = []
-        for dep in catalog.departments():
-            for year in (query.years[:1] or catalog.years(dep)):
+        named = query.departments if len(query.departments) > 1 else catalog.departments()
+        paired = len(query.years) == len(named) > 1  # "区政府办2025、万里街道2024、区司法局2026"
+        for position, dep in enumerate(named):
+            years = [query.years[position]] if paired else (query.years[:1] or catalog.years(dep))
+            for year in years:
                 ev = self.evidence(query, catalog, dep, year, resolver)
                 if ev is not None:
                     found.append(((dep, year), ev))

@@ -107,7 +107,7 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
     # "（由2019年公开推算）" names the source document, not a year asked about
     text = re.sub(r"[（(]?(?:由|按|根据|从|照)\d{4}年度?(?:的)?(?:公开|文档|说明|数据)?(?:推算|计算)[）)]?", "推算",
                   normalize(question))
-    departments, unknown = _departments(text, catalog)
+    departments, unknown = _departments(_distribute_regions(text), catalog)
     if department:
         departments, unknown = _departments(normalize(department), catalog)
         if not departments:
@@ -133,6 +133,26 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
                  years=years, relative_previous=relative, kind=doc_kind, operation=operation, ambiguous=ambiguous,
                  route=_route(text, operation), rank_n=rank_n, rank_desc=rank_desc,
                  item_text=item_text(text, catalog), counting=counting)
+
+
+_REGION_LIST = re.compile(r"((?:[\u4e00-\u9fa5]{2,3}[、，,和与及])+[\u4e00-\u9fa5]{2,3})(?:[一二三四五六七八九十两\d]+个)?"
+                          r"((?:市|省|区|县)[\u4e00-\u9fa5]{1,8}?(?:局|厅|委|办|院|中心))")
+
+
+def _distribute_regions(text: str) -> str:
+    """'苏州、烟台、西安、上海四个市审计局' names four departments: 苏州市审计局、烟台市审计局、… ."""
+    from ingest.names import regions
+
+    shorts = {r.short for r in regions().values()} | set(regions())
+
+    def expand(match: re.Match[str]) -> str:
+        places = re.split(r"[、，,和与及]", match.group(1))
+        if not all(p in shorts for p in places):
+            return match.group()
+        level, core = match.group(2)[0], match.group(2)[1:]
+        return "、".join((p if p.endswith(level) else p + level) + core for p in places)
+
+    return _REGION_LIST.sub(expand, text)
 
 
 _SOURCE_YEAR = re.compile(r"(?:根据|按照|按|依据|从|由)[^，,。？?]{0,20}?20\d{2}年度?[^，,。？?]{0,14}?"
