@@ -134,7 +134,7 @@ def findings(ctx: typer.Context, document: Optional[str] = typer.Argument(None, 
         typer.echo(f"{docs[d].file_name} p.{f.page}: [{f.check}] {f.message}\n    where: {f.where}\n"
                    f"    expected: {f.expected}\n    found: {f.found}")
     if notes:
-        typer.echo(f"\nrounding notes (at most one unit of the last printed digit per summed cell):")
+        typer.echo("\nrounding notes (at most one unit of the last printed digit per summed cell):")
         for d, f in notes:
             typer.echo(f"  {docs[d].file_name} p.{f.page}: [{f.check}] {f.where}: {f.expected}; printed {f.found}")
     typer.echo(f"{len(real)} findings, {len(notes)} rounding notes")

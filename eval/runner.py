@@ -427,7 +427,7 @@ def format_markdown(report: EvalReport) -> str:
                 f"- expected: {r.expected_text}",
                 f"- got: {_md_cell(describe_response(r.response))}",
                 f"- route: `{r.response.get('route')}`; citations: {describe_citations(r.response)}",
-                f"- evidence: " + ("; ".join(f"{e['document']} p.{e['page']}" for e in r.evidence) or "-"),
+                "- evidence: " + ("; ".join(f"{e['document']} p.{e['page']}" for e in r.evidence) or "-"),
                 f"- why: {_md_cell(r.reason)}", ""]
     if report.problems:
         out += ["## Skipped set lines", ""] + [f"- {p}" for p in report.problems] + [""]

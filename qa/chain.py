@@ -22,7 +22,7 @@ from budgetqa.models import Answer, Citation, StoredDocument, TableFact
 from budgetqa.settings import Settings
 from index.store import Store
 from ingest.checks import UNIT_YUAN
-from qa.gate import (MONEY_UNITS, PER_PERSON, asks_count, eligible, fits_codes, foreign_organisations, named_codes,
+from qa.gate import (MONEY_UNITS, column_year, PER_PERSON, asks_count, eligible, fits_codes, foreign_organisations, named_codes,
                      names_in_evidence, restates_the_question, unmatched_item_words)
 from qa.lookup import ItemResolver, Match, clean_label
 from qa.understand import Catalog, Query, parse_question
@@ -204,7 +204,14 @@ class Answerer:
         if not later:
             return None
         facts = self.facts(later)
-        # not loaded: the following year's document may state the figure ("2023年当年预算执行数为60.13万元")
+        # not loaded: the following year's tables may print it in a column of its own ("2025年预算数") …
+        printed = [f for f in facts if f.table_index >= 0 and column_year(f, year + 1) == year]
+        match = resolver.best(printed) if printed else None
+        if match is not None and match.fact.value is not None and fits_codes(match.fact, named_codes(resolver.asked)):
+            doc = next(d for d in later if d.document_id == match.fact.document_id)
+            return Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], doc, score=match.score,
+                            note=f"{year + 1}年文档所列{year}年数")
+        # … or state the figure ("2023年当年预算执行数为60.13万元")
         stated = [f for f in facts if f.table_kind == "narrative" and f.column_path == ("金额",)
                   and f"{year}年" in f.row_label]
         match = resolver.best(stated) if stated else None
