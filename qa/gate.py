@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
-from budgetqa.models import TableFact
+from budgetqa.models import Answer, TableFact
+from qa.answer import fmt, refuse
+from qa.understand import Query
 
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _PREVIOUS = re.compile(r"^上年|上年(预算|执行|决算)")
@@ -150,3 +152,24 @@ def unmatched_item_words(item_text: str, evidence: list[str], synonyms: dict[str
 def _covered(words: str, text: str) -> bool:
     bigrams = [words[i:i + 2] for i in range(len(words) - 1)]
     return bool(bigrams) and sum(b in text for b in bigrams) >= 0.5 * len(bigrams)
+
+
+def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: dict[str, list[str]]) -> Answer:
+    """Refuse a number whose evidence does not satisfy what the question names."""
+    if not answer.found or answer.value is None:
+        return answer
+    if restates_the_question(answer.value, query.question):
+        return refuse(query.question, f"找到的数字{fmt(answer.value)}是问题本身给出的数字，文档中没有直接给出所问的数。",
+                      final=True)
+    if asks_count(query.text) and answer.unit in MONEY_UNITS:
+        return refuse(query.question, f"文档中有金额（{fmt(answer.value, answer.unit)}），但没有所问的数量。", final=True)
+    foreign = foreign_organisations(query.text, loaded_names)
+    evidence = [f"{c.table or ''}{c.row or ''}{c.column or ''}{c.snippet or ''}" for c in answer.citations]
+    missing = unmatched_item_words(query.item_text, evidence + [answer.answer], synonyms)
+    table_cells = bool(answer.citations) and all(c.table and c.row for c in answer.citations[:1])
+    if missing and answer.route == "table" and table_cells:
+        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有找到“{'、'.join(missing)}”。",
+                      final=True)
+    if foreign and not names_in_evidence(foreign, evidence):
+        return refuse(query.question, f"文档中没有“{'、'.join(foreign)}”的这项数据。", final=True)
+    return answer

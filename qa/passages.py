@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from budgetqa.models import Answer, Citation
+from qa.answer import refuse
 from qa.understand import Catalog, Query
 
 _QUESTION_WORDS = re.compile(
@@ -55,7 +56,6 @@ def content_terms(query: Query, catalog: Catalog) -> list[str]:
 
 def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: list[str],  # type: ignore[no-untyped-def]
                          min_coverage: float = 0.25) -> Answer:
-    from qa.chain import refuse
 
     year = query.years[0] if query.years else None
     docs = [d for dep in departments for d in catalog.docs_for(dep, year, None)]

@@ -1,0 +1,105 @@
+"""Answers and their evidence: the value read for one department-year (`Evidence`), number
+formatting and unit conversion, citations of facts, and refusals.
+
+    refuse("…", "文档中没有…")      cite(fact, stored_document)      fmt(Decimal("91016775.35"))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from budgetqa.models import Answer, Citation, StoredDocument, TableFact
+from ingest.checks import UNIT_YUAN
+from qa.lookup import clean_label
+
+TWO = Decimal("0.01")
+
+
+@dataclass
+class Evidence:
+    """A value for one (department, year) with the facts it was read or derived from."""
+
+    value: Decimal | None  # None for a target text (指标值)
+    unit: str | None
+    item: str
+    facts: list[TableFact]
+    doc: StoredDocument
+    note: str | None = None  # how it was derived when not read directly
+    score: float = 0.0  # how specifically the question named the item
+
+
+def fmt(value: Decimal, unit: str | None = None) -> str:
+    """'91016775.35' -> '91,016,775.35'; keeps the printed decimals."""
+    text = f"{value:,f}"
+    return text + (unit or "")
+
+
+def round2(value: Decimal) -> Decimal:
+    return value.quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+def shown(value: Decimal, unit: str | None) -> Decimal:
+    """A converted value for display: at most 2 decimals (computations keep full precision)."""
+    exponent = value.as_tuple().exponent
+    return round2(value) if isinstance(exponent, int) and exponent < -2 else value
+
+
+def convert(value: Decimal, unit: str | None, target: str) -> Decimal:
+    if unit not in UNIT_YUAN or target not in UNIT_YUAN:
+        return value
+    return value * UNIT_YUAN[unit] / UNIT_YUAN[target]
+
+
+def _who(dep: str, year: int | None, with_department: bool) -> str:
+    return f"{dep}{year or ''}年" if with_department else f"{year}年"
+
+
+def corroborating(fact: TableFact, facts: list[TableFact], limit: int = 3) -> list[TableFact]:
+    """Other places of the same document that print the same figure: the same row (code or label)
+    in another table, or a sentence stating the amount in 万元 (the identities of domain.md say
+    they agree). Cited beside the primary cell so a reader can check either."""
+    if fact.value is None or fact.table_kind == "narrative" or fact.value == 0:
+        return []
+    wan = round2(convert(fact.value, fact.unit, "万元")) if fact.unit in UNIT_YUAN else None
+    label = clean_label(fact.row_label)
+    out: list[TableFact] = []
+    pages = {fact.page}
+    for other in facts:
+        if other.page in pages or other.document_id != fact.document_id or other.value is None:
+            continue
+        if other.table_kind == "narrative":
+            same = wan is not None and other.unit == "万元" and other.value == wan and len(str(wan).replace(".", "")) >= 4
+        else:
+            same_row = (fact.row_code and other.row_code == fact.row_code) or (
+                not fact.row_code and clean_label(other.row_label) == label and len(label) >= 2)
+            same = bool(same_row) and other.unit == fact.unit and other.value == fact.value \
+                and other.table_index != fact.table_index
+        if same:
+            out.append(other)
+            pages.add(other.page)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def cite(fact: TableFact, doc: StoredDocument) -> Citation:
+    """A citation of one fact: document, page, and table/row/column (or the stated sentence)."""
+    if fact.table_kind == "narrative":
+        return Citation(document=doc.file_name, page=fact.page, document_id=doc.document_id,
+                        snippet=fact.sentence, line_no=fact.line_no)
+    row = " ".join(x for x in (fact.row_code, fact.row_label) if x)
+    if fact.row_path and not fact.row_code:  # a project's line under its project: 区域重点项目协审经费 > 审计服务
+        row = " > ".join([*fact.row_path, row])
+    return Citation(document=doc.file_name, page=fact.page, document_id=doc.document_id, table=fact.table_title,
+                    row=row, column=" > ".join(fact.column_path), bbox=fact.bbox, line_no=fact.line_no)
+
+
+def refuse(question: str, why: str, final: bool = False) -> Answer:
+    """The honest answer: the documents do not say (no number)."""
+    return Answer(question=question, answer=f"文档中没有找到答案。{why}", found=False,
+                  route="none-final" if final else "none")
+
+
+
+

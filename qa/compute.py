@@ -1,0 +1,297 @@
+"""Operations over evidence, with the arithmetic shown and every input cited: differences and growth
+(across years or departments, or from a stated change), shares with a named denominator, sums,
+rankings of rows and of the named departments.
+
+    class Answerer(Computations): …     answer = self._share(query, catalog, departments)
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from budgetqa.models import Answer, TableFact
+from qa.answer import Evidence, _who, cite, convert, fmt, refuse, round2, shown
+from qa.gate import fits_codes, named_codes
+from qa.lookup import ItemResolver, Match, clean_label
+from qa.resolve import FactLookup, latest_year
+from qa.understand import Catalog, Query
+
+
+class Computations(FactLookup):
+    """Difference, growth, share, sum and ranking answers (mixed into the Answerer)."""
+
+    def _difference(self, query: Query, catalog: Catalog, departments: list[str], resolver: ItemResolver) -> Answer:
+        by_items = self._item_difference(query, catalog, departments)
+        if by_items is not None:
+            return by_items
+        pairs = self._pair(query, catalog, departments)
+        if pairs is None:
+            return refuse(query.question, "需要两个年度或两个部门才能比较，问题里只找到一个。")
+        (dep_a, year_a), (dep_b, year_b) = pairs
+        a = self.evidence(query, catalog, dep_a, year_a, resolver)
+        if a is None:
+            return refuse(query.question, f"没有找到{dep_a}{year_a or ''}年的该项数据。", final=True)
+        b = self.evidence(query, catalog, dep_b, year_b, resolver)
+        stated = None
+        if dep_a == dep_b and year_b is not None and (b is None or b.note):
+            docs = catalog.docs_for(dep_a, year_a, query.kind)
+            match = Match(a.facts[0], a.item, 0)
+            stated = self._stated_change(resolver, self.facts(docs), match, year_b)
+        if stated is not None:
+            delta, fact = stated
+            return self._change_answer(query, a, delta, fact, year_a, year_b)
+        if b is None:
+            return refuse(query.question, f"没有找到{dep_b}{year_b or ''}年的该项数据，无法比较。", final=True)
+        unit = a.unit if a.unit == b.unit else "万元"
+        va, vb = convert(a.value, a.unit, unit), convert(b.value, b.unit, unit)
+        delta = va - vb
+        name_a, name_b = _who(dep_a, year_a, dep_a != dep_b), _who(dep_b, year_b, dep_a != dep_b)
+        chart = [{"label": name_a, "value": float(va), "unit": unit}, {"label": name_b, "value": float(vb), "unit": unit}]
+        citations = [cite(f, a.doc) for f in a.facts] + [cite(f, b.doc) for f in b.facts]
+        if query.operation == "growth":
+            if vb == 0:
+                return refuse(query.question, "基数为0，无法计算增长率。")
+            rate = round2(delta / vb * 100)
+            text = f"{name_a}{a.item}{fmt(va, unit)}，{name_b}{fmt(vb, unit)}，增长率为{rate}%。"
+            return Answer(query.question, text, True, "compute", rate, "%", citations,
+                          computation=f"({fmt(va)} − {fmt(vb)}) ÷ {fmt(vb)} × 100 = {rate}%", chart=chart)
+        more = "多" if delta > 0 else "少" if delta < 0 else "持平"
+        shown = round2(abs(delta)) if unit != "元" else abs(delta)
+        text = (f"{name_a}{a.item}为{fmt(va, unit)}，{name_b}为{fmt(vb, unit)}，"
+                + (f"{name_a}比{name_b}{more}{fmt(shown, unit)}。" if delta else "两者相同。"))
+        return Answer(query.question, text, True, "compute", shown, unit, citations,
+                      computation=f"{fmt(va)} − {fmt(vb)} = {fmt(delta)}{unit}", chart=chart)
+
+    def _change_answer(self, query: Query, a: Evidence, delta: Decimal, fact: TableFact, year_a: int | None,
+                       year_b: int | None) -> Answer:
+        doc = a.doc
+        direction = "增加" if delta > 0 else "减少" if delta < 0 else "持平"
+        sentence = fact.sentence or ""
+        if query.operation == "growth":
+            pct = re.search(r"(增长|下降|增加|减少)(?:了)?\s*(\d+(?:\.\d+)?)%", sentence)
+            if not pct:
+                return refuse(query.question, "文档只说明了变化金额，没有说明增长率，且没有上一年度的文档可以计算。")
+            rate = Decimal(pct.group(2))
+            return Answer(query.question, f"据文档说明，{sentence}", True, "table", rate, "%", [cite(fact, doc)])
+        text = f"据{doc.department}{year_a}年文档说明：{sentence}（{a.item}比{year_b}年{direction}" + (
+            f"{fmt(abs(delta), fact.unit)}）" if delta else "）")
+        return Answer(query.question, text, True, "table", abs(delta), fact.unit or a.unit, [cite(fact, doc)])
+
+    def _pair(self, query: Query, catalog: Catalog, departments: list[str]) -> tuple | None:  # type: ignore[type-arg]
+        """The two (department, year) sides of a comparison, in the order they were named."""
+        if len(query.departments) >= 2:
+            years = query.years
+            if len(years) >= 2:
+                return (departments[0], years[0]), (departments[1], years[1])
+            year = years[0] if years else None
+            return (departments[0], year or latest_year(catalog, departments[0])), \
+                   (departments[1], year or latest_year(catalog, departments[1]))
+        if len(query.years) >= 2 and departments:
+            return (departments[0], query.years[0]), (departments[0], query.years[1])
+        if len(query.years) == 1 and departments and query.operation in ("difference", "growth", "compare"):
+            return (departments[0], query.years[0]), (departments[0], query.years[0] - 1)
+        return None
+
+    def _item_difference(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:
+        """'人员经费比公用经费多多少': two items of one document-year."""
+        match = re.match(r"^(.*?)比(.*?)(多|少|高|低|增加|减少|差)", query.item_text)
+        if not match or len(query.departments) > 1 or len(query.years) > 1:
+            return None
+        left, right = (re.sub(r"[＃的]", "", g) for g in match.group(1, 2))
+        if len(left) < 2 or len(right) < 2 or re.search(r"去年|上年|上一年|前年|预算$", right):
+            return None
+        targets = self._targets(query, catalog, departments)
+        if len(targets) != 1:
+            return None
+        dep, year = targets[0]
+        a = self.evidence(query, catalog, dep, year, ItemResolver(left))
+        b = self.evidence(query, catalog, dep, year, ItemResolver(right))
+        if a is None or b is None or a.value is None or b.value is None or a.facts[0] is b.facts[0]:
+            return None
+        unit = a.unit if a.unit == b.unit else "万元"
+        if "万元" in query.text:
+            unit = "万元"
+        va, vb = convert(a.value, a.unit, unit), convert(b.value, b.unit, unit)
+        delta = va - vb
+        shown = round2(abs(delta)) if unit != "元" else abs(delta)
+        more = "多" if delta > 0 else "少" if delta < 0 else "持平"
+        text = f"{dep}{year}年{a.item}{fmt(va, unit)}，{b.item}{fmt(vb, unit)}，{a.item}比{b.item}{more}{fmt(shown, unit)}。"
+        return Answer(query.question, text, True, "compute", shown, unit,
+                      [cite(f, a.doc) for f in a.facts] + [cite(f, b.doc) for f in b.facts],
+                      computation=f"{fmt(va)} − {fmt(vb)} = {fmt(delta)}{unit}")
+
+    def _share(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
+        text = query.item_text
+        split = re.search(r"占(?:到)?(.{0,30}?)(?:的)?(?:比例|比重|百分之|多少|几成|%|$)", text)
+        part_text = text[: split.start()] if split else text
+        whole_text = split.group(1) if split else ""
+        whole_text = re.sub(r"了|比|是|多大|多少|几成?|的|百分之|大约|总数", "", whole_text)  # "占了多大比例": no whole named
+        inside = re.match(r"^(.*?)(?:里|中|当中|之中)(?:的)?(.+)$", part_text)
+        if inside and not whole_text.strip("的＃"):
+            whole_text, part_text = inside.group(1), inside.group(1) + inside.group(2)  # "政府采购里工程占多少"
+        targets = self._targets(query, catalog, departments)
+        if len(targets) != 1:
+            return refuse(query.question, "请指明一个部门和年度。")
+        dep, year = targets[0]
+        part = self.evidence(query, catalog, dep, year, ItemResolver(part_text))
+        whole = self.evidence(query, catalog, dep, year, ItemResolver(whole_text)) if whole_text.strip("的") else None
+        if part is not None and whole_text.strip("＃"):
+            # "人员经费占基本支出合计": the part's own table total is the named whole (same table, same 口径)
+            whole = self._table_total(part, whole_text, query) or whole
+        if whole is None and whole_text.strip("＃"):
+            return refuse(query.question, f"没有找到问题所说的分母“{whole_text.strip('＃')}”。")
+        if whole is None or whole.facts[0] == (part.facts[0] if part else None):
+            whole = self._default_whole(query, catalog, dep, year, part)
+        fund = re.search(r"一般公共预算|政府性基金|国有资本经营|财政拨款", whole_text)
+        if fund and part is not None and not _carries_fund(part.facts[0], fund.group()):
+            # the whole names a fund source: the part must be read for that fund too, never over all funds
+            funded = [f for f in self.facts([part.doc], query) if _carries_fund(f, fund.group())]
+            match = ItemResolver(inside.group(2) if inside else part_text).best(funded)
+            if match is None or match.fact.value is None:
+                return refuse(query.question, f"没有找到{fund.group()}口径的“{part.item}”。")
+            part = Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], part.doc)
+        if inside and part is not None and whole is not None and whole.facts[0].table_index >= 0 \
+                and part.facts[0].table_index != whole.facts[0].table_index:
+            # "一般公共预算财政拨款支出里，项目支出占…": the part is read in the whole's own table
+            table = [f for f in self.facts([whole.doc], query) if f.table_index == whole.facts[0].table_index]
+            match = ItemResolver(inside.group(2)).best(table)
+            if match is None or match.fact.value is None:
+                return refuse(query.question, f"在“{whole.item}”所在的表中没有找到“{inside.group(2)}”。")
+            part = Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], whole.doc)
+        if part is None or whole is None or whole.value == 0:
+            return refuse(query.question, "没有找到计算占比所需的数值。")
+        unit = "元" if part.unit == whole.unit == "元" else "万元"
+        vp, vw = convert(part.value, part.unit, unit), convert(whole.value, whole.unit, unit)
+        rate = round2(vp / vw * 100)
+        if rate > 100 or rate < 0:  # a part larger than its whole: the items were not matched as asked
+            return refuse(query.question, f"找到的“{part.item}”（{fmt(shown(vp, unit), unit)}）大于“{whole.item}”"
+                                          f"（{fmt(shown(vw, unit), unit)}），无法确定所问的占比口径。")
+        citations = [cite(f, part.doc) for f in part.facts] + [cite(f, whole.doc) for f in whole.facts]
+        answer_text = f"{dep}{year}年{part.item}{fmt(shown(vp, unit), unit)}，占{whole.item}{fmt(shown(vw, unit), unit)}的{rate}%。"
+        return Answer(query.question, answer_text, True, "compute", rate, "%", citations,
+                      computation=f"{fmt(vp)} ÷ {fmt(vw)} × 100 = {rate}%")
+
+    def _table_total(self, part: Evidence, whole_text: str, query: Query) -> Evidence | None:
+        """The 合计 row × 合计 column of the part's own table, when the whole the question names is that
+        table's total (its nature, e.g. 基本支出 for the 基本支出 table, or 合计)."""
+        fact = part.facts[0]
+        if fact.table_index < 0:
+            return None
+        nature = fact.dimensions.get("nature") or ""
+        names_table = any(word and word in whole_text for word in (fact.table_kind.replace("一般公共预算", ""), nature))
+        if not (names_table or "合计" in whole_text) or fact.table_kind in ("narrative", "其他"):
+            return None
+        if fact.table_kind.replace("一般公共预算", "") not in whole_text and "合计" not in whole_text:
+            return None
+        table = [f for f in self.facts([part.doc], query) if f.table_index == fact.table_index and f.value is not None]
+        totals = [f for f in table if clean_label(f.row_label) in ("合计", "总计")
+                  and f.column_path and f.column_path[-1].replace(" ", "") in ("合计", "总计")]
+        if len(totals) != 1 or totals[0] is fact:
+            return None
+        total = totals[0]
+        return Evidence(total.value, total.unit, f"{fact.table_kind}合计", [total], part.doc)
+
+    def _default_whole(self, query: Query, catalog: Catalog, dep: str, year: int | None,
+                       part: Evidence | None) -> Evidence | None:
+        if part is not None and part.facts[0].table_kind == "三公经费":
+            return self.evidence(query, catalog, dep, year, ItemResolver("三公经费"))
+        if part is not None and "政府采购" in part.facts[0].row_label + part.item:
+            return self.evidence(query, catalog, dep, year, ItemResolver("政府采购预算"))
+        return self.evidence(query, catalog, dep, year, ItemResolver("支出总计"))
+
+    def _sum(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
+        body = re.split(r"一共|合计|总共|加起来|之和|共计|总和", query.item_text)[0]
+        scope = " ".join(re.findall(r"[（(][^）)]*表[^）)]*[）)]", query.item_text))  # "（部门收入预算总表口径）"
+        hint = ItemResolver(scope).table_cue if scope else None
+        parts = [p for p in re.split(r"和|与|及|加上|、|加", body) if p]
+        targets = self._targets(query, catalog, departments)
+        if len(targets) != 1 or len(parts) < 2:
+            return refuse(query.question, "请指明一个部门、一个年度和要相加的项目。")
+        dep, year = targets[0]
+        items = [self.evidence(query, catalog, dep, year, ItemResolver(p, table_hint=hint)) for p in parts]
+        if any(e is None for e in items) or len({e.facts[0].row_label + str(e.facts[0].column_path) for e in items}) < len(items):  # type: ignore[union-attr]
+            return refuse(query.question, "没有找到每个要相加的项目。")
+        codes = named_codes(query.item_text)
+        if codes and not all(fits_codes(e.facts[0], codes) for e in items):  # type: ignore[union-attr]
+            return refuse(query.question, f"问题指明了科目{'、'.join(sorted(codes))}，但找到的相加项目不全是该科目。")
+        unit = "元" if all(e.unit == "元" for e in items) else "万元"  # type: ignore[union-attr]
+        values = [convert(e.value, e.unit, unit) for e in items]  # type: ignore[union-attr]
+        total = sum(values, Decimal(0))
+        wan = round2(convert(total, unit, "万元"))
+        citations = [cite(f, e.doc) for e in items for f in e.facts]  # type: ignore[union-attr]
+        computation = " + ".join(fmt(v) for v in values) + f" = {fmt(total)}{unit}"
+        text = "、".join(f"{e.item}{fmt(v, unit)}" for e, v in zip(items, values)) + f"，合计{fmt(total, unit)}"  # type: ignore[union-attr]
+        if unit == "元":
+            text += f"（约{fmt(wan)}万元）"
+        return Answer(query.question, text + "。", True, "compute", total, unit, citations, computation=computation)
+
+    def _rank(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
+        text = query.text
+        if re.search(r"哪个(部门|单位)", text) or len(query.departments) > 1:
+            return self._rank_departments(query, catalog)
+        targets = self._targets(query, catalog, departments)
+        if len(targets) != 1:
+            return refuse(query.question, "请指明一个部门和年度。")
+        dep, year = targets[0]
+        docs = catalog.docs_for(dep, year, query.kind)
+        facts = self.facts(docs, query)
+        level = 7 if re.search(r"项级|项目级|“项”", text) else 5 if re.search(r"款级|“款”", text) else 3
+        resolver = ItemResolver(query.item_text)
+        kind = resolver.table_cue or ("一般公共预算基本支出" if "经济分类" in text else None)
+        if "三公" in text:
+            rows = [f for f in facts if f.table_kind == "三公经费" and f.value is not None and
+                    any(w in "".join(f.column_path) for w in ("出国", "接待", "公务用车")) and
+                    (f.column_path[-1] in ("小计",) or not any(w in f.column_path[-1] for w in ("购置费", "运行费")))]
+            label = lambda f: f.column_path[-1] if f.column_path[-1] != "小计" else f.column_path[-2]  # noqa: E731
+        else:
+            order = [kind] if kind else ["收入预算总表", "支出预算总表", "财政拨款支出", "一般公共预算支出"]
+            rows = []
+            for table_kind in order:
+                rows = [f for f in facts if f.table_kind == table_kind and f.row_code and len(f.row_code) == level
+                        and f.value is not None and clean_label(f.column_path[-1]) in ("合计", "金额")]
+                if rows:
+                    break
+            label = lambda f: f"{f.row_code} {f.row_label}"  # noqa: E731
+        if not rows:
+            return refuse(query.question, "没有找到可以排序的科目。")
+        ranked = sorted(rows, key=lambda f: f.value, reverse=query.rank_desc)[: max(query.rank_n, 1)]
+        doc = next(d for d in docs if d.document_id == ranked[0].document_id)
+        lines = [f"{i + 1}. {label(f)}：{fmt(f.value, f.unit)}" for i, f in enumerate(ranked)]  # type: ignore[arg-type]
+        text_out = f"{dep}{year}年" + ("最多" if query.rank_desc else "最少") + f"的是{label(ranked[0])}。\n" + "\n".join(lines)
+        return Answer(query.question, text_out, True, "compute", ranked[0].value, ranked[0].unit,
+                      [cite(f, doc) for f in ranked],
+                      chart=[{"label": label(f), "value": float(f.value), "unit": f.unit} for f in ranked])  # type: ignore[arg-type]
+
+    def _rank_departments(self, query: Query, catalog: Catalog) -> Answer:
+        # "这三个普陀区部门中": the scope of the ranking, not an item
+        item = re.sub(r"这?[一二三四五六七八九十两\d]*个?[\u4e00-\u9fa5]{0,6}(部门|单位)(中|里|之中|当中)?", "", query.item_text)
+        resolver = ItemResolver(item)
+        found = []
+        named = query.departments if len(query.departments) > 1 else catalog.departments()
+        paired = len(query.years) == len(named) > 1  # "区政府办2025、万里街道2024、区司法局2026"
+        for position, dep in enumerate(named):
+            years = [query.years[position]] if paired else (query.years[:1] or catalog.years(dep))
+            for year in years:
+                ev = self.evidence(query, catalog, dep, year, resolver)
+                if ev is not None:
+                    found.append(((dep, year), ev))
+        if not found:
+            return refuse(query.question, "没有找到可以比较的数值。")
+        found.sort(key=lambda x: convert(x[1].value, x[1].unit, "元"), reverse=query.rank_desc)
+        (dep, year), top = found[0]
+        lines = [f"{d}{y}年：{fmt(e.value, e.unit)}" for (d, y), e in found]
+        return Answer(query.question, f"{dep}{year}年{top.item}最" + ("多" if query.rank_desc else "少")
+                      + f"，为{fmt(top.value, top.unit)}。\n" + "\n".join(lines), True, "compute", top.value, top.unit,
+                      [cite(f, e.doc) for _, e in found for f in e.facts],
+                      chart=[{"label": f"{d}{y}", "value": float(convert(e.value, e.unit, "万元")), "unit": "万元"}
+                             for (d, y), e in found])
+
+
+def _carries_fund(fact: TableFact, fund: str) -> bool:
+    """The fact is a figure of that fund source: by its table (一般公共预算支出表) or its column."""
+    if fact.table_index < 0:
+        return fund in (fact.sentence or "")
+    return fund in fact.table_title or fund in "".join(fact.column_path) or fact.dimensions.get("fund") == fund
+
+

@@ -1,0 +1,114 @@
+"""Intent -> facts: which documents a question targets, the facts the trust gate lets answer it, and
+the value of the asked item for one department-year (read in a table, printed in the next year's
+column, stated in a sentence, or derived from a stated change).
+
+    class Answerer(FactLookup): …      ev = self.evidence(query, catalog, dep, year, ItemResolver(text))
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from decimal import Decimal
+
+from budgetqa.models import StoredDocument, TableFact
+from index.store import Store
+from qa.answer import Evidence, convert, corroborating, fmt
+from qa.gate import column_year, eligible, fits_codes, named_codes
+from qa.lookup import ItemResolver, Match
+from qa.understand import Catalog, Query
+
+
+class FactLookup:
+    """Facts of the stored documents (cached per document) and the evidence for one item."""
+
+    store: Store
+    _facts: dict[str, list[TableFact]]
+    _lock: threading.Lock
+
+    def facts(self, docs: list[StoredDocument], query: Query | None = None) -> list[TableFact]:
+        """The facts of these documents; with a query, only those the trust gate lets answer it."""
+        out: list[TableFact] = []
+        for doc in docs:
+            with self._lock:
+                if doc.document_id not in self._facts:
+                    self._facts[doc.document_id] = self.store.facts(document_ids=[doc.document_id])
+                facts = self._facts[doc.document_id]
+            out += eligible(facts, doc.fiscal_year, doc.kind, query.kind) if query is not None else facts
+        return out
+
+    def _targets(self, query: Query, catalog: Catalog, departments: list[str]) -> list[tuple[str, int | None]]:
+        years = query.years[:1] if query.operation not in ("compare", "difference", "growth") else query.years
+        targets = []
+        for dep in departments:
+            for year in (years or catalog.years(dep)):
+                targets.append((dep, year))
+        return targets
+
+    def evidence(self, query: Query, catalog: Catalog, dep: str, year: int | None,
+                 resolver: ItemResolver) -> Evidence | None:
+        """The value of the asked item for one department-year: read, or derived from a stated change."""
+        docs = catalog.docs_for(dep, year, query.kind)
+        if docs:
+            doc_facts = self.facts(docs, query)
+            match = resolver.best(doc_facts)
+            if match is not None and not fits_codes(match.fact, named_codes(resolver.asked)):
+                return None  # the question names a code this row does not carry
+            if match is not None and (match.fact.value is not None or match.fact.text_value):
+                doc = next(d for d in docs if d.document_id == match.fact.document_id)
+                facts = [match.fact] + corroborating(match.fact, doc_facts)
+                return Evidence(match.fact.value, match.fact.unit, match.item, facts, doc, score=match.score)
+            return None
+        if year is None:
+            return None
+        later = catalog.docs_for(dep, year + 1, query.kind)
+        if not later:
+            return None
+        facts = self.facts(later)
+        # not loaded: the following year's tables may print it in a column of its own ("2025年预算数") …
+        printed = [f for f in facts if f.table_index >= 0 and column_year(f, year + 1) == year]
+        match = resolver.best(printed) if printed else None
+        if match is not None and match.fact.value is not None and fits_codes(match.fact, named_codes(resolver.asked)):
+            doc = next(d for d in later if d.document_id == match.fact.document_id)
+            return Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], doc, score=match.score,
+                            note=f"{year + 1}年文档所列{year}年数")
+        # … or state the figure ("2023年当年预算执行数为60.13万元")
+        stated = [f for f in facts if f.table_kind == "narrative" and f.column_path == ("金额",)
+                  and f"{year}年" in f.row_label]
+        match = resolver.best(stated) if stated else None
+        if match is not None and match.fact.value is not None and match.score >= 8:
+            doc = next(d for d in later if d.document_id == match.fact.document_id)
+            return Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], doc, score=match.score)
+        # … or its stated change ("比2024年预算减少2,389.52万元") lets us derive it
+        current = resolver.best(facts)
+        if current is None or current.fact.value is None:
+            return None
+        change = self._stated_change(resolver, facts, current, year)
+        if change is None:
+            return None
+        delta, fact = change
+        base = convert(current.fact.value, current.fact.unit, fact.unit or "万元") if fact.unit else current.fact.value
+        value = base - delta
+        doc = next(d for d in later if d.document_id == fact.document_id)
+        return Evidence(value, fact.unit, current.item, [current.fact, fact], doc,
+                        note=f"{year + 1}年{fmt(base, fact.unit)} {'−' if delta >= 0 else '+'} "
+                             f"{fmt(abs(delta), fact.unit)}（{fact.text_value}）")
+
+    @staticmethod
+    def _stated_change(resolver: ItemResolver, facts: list[TableFact], current: Match,
+                       year: int) -> tuple[Decimal, TableFact] | None:
+        """A signed change versus `year` stated in the text about the item (增加 +, 减少 −, 持平 0)."""
+        for fact in resolver.changes(facts, current.item):
+            stated_year = re.match(r"比(\d{4})", fact.column_path[0])
+            if stated_year and int(stated_year.group(1)) not in (year, year + 1):
+                continue  # "比上年" (no year printed) means the year before
+            direction = fact.column_path[1]
+            sign = -1 if direction in ("减少", "下降") else 0 if direction == "持平" else 1
+            return Decimal(sign) * (fact.value or Decimal(0)), fact
+        return None
+
+
+def latest_year(catalog: Catalog, department: str) -> int | None:
+    years = catalog.years(department)
+    return years[-1] if years else None
+
