@@ -220,6 +220,7 @@ class Citation:
     snippet: str | None = None
     bbox: BBox | None = None  # the cited cell on the page (PDF), for highlighting
     line_no: int | None = None  # text files
+    context: str | None = None  # what a stated figure is about (its section / project), for the trust gate
 
     def to_json(self) -> dict:
         out = {"document": self.document, "page": self.page}

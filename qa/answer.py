@@ -87,7 +87,8 @@ def cite(fact: TableFact, doc: StoredDocument) -> Citation:
     """A citation of one fact: document, page, and table/row/column (or the stated sentence)."""
     if fact.table_kind == "narrative":
         return Citation(document=doc.file_name, page=fact.page, document_id=doc.document_id,
-                        snippet=fact.sentence, line_no=fact.line_no)
+                        snippet=fact.sentence, line_no=fact.line_no,
+                        context=" > ".join([*fact.row_path, fact.row_label, fact.table_title]))
     row = " ".join(x for x in (fact.row_code, fact.row_label) if x)
     if fact.row_path and not fact.row_code:  # a project's line under its project: 区域重点项目协审经费 > 审计服务
         row = " > ".join([*fact.row_path, row])

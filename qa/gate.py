@@ -127,7 +127,7 @@ def restates_the_question(value: float | str, question: str) -> bool:
 _ASKING = re.compile(
     r"＃|[\d.,%％]+|是多少|有多少|多少|一共|总共|合计|总额|总计|共计|安排了?|预算数?|决算数?|金额|经费数|资金|"
     r"财政拨款|一般公共预算|政府性基金|国有资本经营|基本支出|项目支出|万元|亿元|元|部门|单位|本级|年度|全年|今年|"
-    r"报表|公开|表[里中内]?|里|中|的|了|是|为|有|在|及|和|与|其|这个|该|请问|那么|花了?|用了?|支出了?|开支|收入|支出|"
+    r"报表|公开|表[里中内]?|[里中](?![心央])|的|了|是|为|有|在|及|和|与|其|这个|该|请问|那么|花了?|用了?|支出了?|开支|收入|支出|"
     r"分别|大约|约|按|口径|保留两位小数|保留|两位|小数|几[个辆项家名人台套]?|辆车?|科目|经济科目|功能科目|显示|介绍|"
     r"根据|说明|数量|比去年|比上年|去年|上年|多还是少|变化|增加|减少|增长|下降|百分比|比例|占比|是否|"
     r"[，,。？?！!：:（）()“”\"、\s]")
@@ -149,6 +149,16 @@ def unmatched_item_words(item_text: str, evidence: list[str], synonyms: dict[str
     return missing if sum(map(len, missing)) > 0.5 * sum(map(len, runs)) else []
 
 
+def item_absent(item_text: str, evidence: list[str], synonyms: dict[str, list[str]]) -> bool:
+    """Not one word pair of the asked item is in the evidence: the sentence is about something else
+    (差旅费 answered with a sentence about 财政拨款收入)."""
+    plain = re.sub(r"[“”\"'（）()\s]", "", "".join(evidence))
+    item_text = re.sub(r"[\u4e00-\u9fa5“”]{2,24}表", " ", item_text)
+    runs = re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING.sub(" ", item_text))
+    words = runs + [sub for term, subs in synonyms.items() for run in runs if term in run for sub in subs]
+    return bool(runs) and not any(run[i:i + 2] in plain for run in words for i in range(len(run) - 1))
+
+
 def _covered(words: str, text: str) -> bool:
     bigrams = [words[i:i + 2] for i in range(len(words) - 1)]
     return bool(bigrams) and sum(b in text for b in bigrams) >= 0.5 * len(bigrams)
@@ -164,10 +174,13 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
     if asks_count(query.text) and answer.unit in MONEY_UNITS:
         return refuse(query.question, f"文档中有金额（{fmt(answer.value, answer.unit)}），但没有所问的数量。", final=True)
     foreign = foreign_organisations(query.text, loaded_names)
-    evidence = [f"{c.table or ''}{c.row or ''}{c.column or ''}{c.snippet or ''}" for c in answer.citations]
+    evidence = [f"{c.table or ''}{c.row or ''}{c.column or ''}{c.snippet or ''}{c.context or ''}"
+                for c in answer.citations]
     missing = unmatched_item_words(query.item_text, evidence + [answer.answer], synonyms)
-    table_cells = bool(answer.citations) and all(c.table and c.row for c in answer.citations[:1])
-    if missing and answer.route == "table" and table_cells:
+    table_cells = any(c.table for c in answer.citations)
+    if answer.route == "table" and ((missing and table_cells) or
+                                    (not table_cells and item_absent(query.item_text, evidence, synonyms))):
+        missing = missing or re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING.sub(" ", query.item_text))
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有找到“{'、'.join(missing)}”。",
                       final=True)
     if foreign and not names_in_evidence(foreign, evidence):

@@ -53,10 +53,15 @@ class Catalog:
                        (department is None or canonical_department(d.department or "") == department)})
 
     def docs_for(self, department: str | None, year: int | None, kind: str | None = None) -> list[StoredDocument]:
-        return [d for d in self.documents
+        """The documents of a department-year of the kind asked; a 预算 question about a year published
+        only as 决算 reads the 决算 (it prints the 年初预算 beside the 决算数, and the gate picks it)."""
+        docs = [d for d in self.documents
                 if (department is None or canonical_department(d.department or "") == department)
-                and (year is None or d.fiscal_year == year)
-                and (kind is None or (d.kind or "").endswith(kind[-2:]))]
+                and (year is None or d.fiscal_year == year)]
+        kinds = [d for d in docs if kind is None or (d.kind or "").endswith(kind[-2:])]
+        if not kinds and kind == "预算" and department is not None and year is not None:
+            return docs
+        return kinds
 
 
 def canonical_department(name: str) -> str:
@@ -125,7 +130,9 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
         elif len(departments) == len(candidates) and not re.search(r"[、和与及]|哪个|最", text):
             # the only name in the question, and it fits several (a list of regions before it is a comparison)
             ambiguous = sorted(fitting or candidates)
-    doc_kind = kind or ("决算" if "决算" in text else "预算" if "预算" in text else None)
+    # 一般公共预算 / 政府性基金预算 name fund sources and 预算数 / 年初预算 a column: none names the document kind
+    kind_text = re.sub(r"一般公共预算|政府性基金预算|国有资本经营预算|预算单位|预算数|年初预算|全年预算", "", text)
+    doc_kind = kind or ("决算" if "决算" in kind_text else "预算" if "预算" in kind_text else None)
     operation, rank_n, rank_desc = _operation(text, years, departments)
     counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台)|多少(个|辆|家|项|人|名|层|台|套)|数量", text)) and not \
         re.search(r"多少(万)?元|金额|经费|预算(是|为)?多少", text)
