@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from budgetqa.models import Answer, TableFact
 from qa.answer import Evidence, _who, cite, convert, fmt, refuse, round2, shown
-from qa.gate import fits_codes, named_codes
+from qa.gate import fits_codes, item_absent, named_codes
 from qa.lookup import ItemResolver, Match, clean_label
 from qa.resolve import FactLookup, latest_year
 from qa.understand import Catalog, Query
@@ -212,6 +212,10 @@ class Computations(FactLookup):
         items = [self.evidence(query, catalog, dep, year, ItemResolver(p, table_hint=hint)) for p in parts]
         if any(e is None for e in items) or len({e.facts[0].row_label + str(e.facts[0].column_path) for e in items}) < len(items):  # type: ignore[union-attr]
             return refuse(query.question, "没有找到每个要相加的项目。")
+        for text, e in zip(parts, items):
+            told = [" ".join([f.table_title, *f.row_path, f.row_label, *f.column_path, f.sentence or ""]) for f in e.facts]  # type: ignore[union-attr]
+            if item_absent(text, told, {}):
+                return refuse(query.question, f"没有找到要相加的“{text.strip('＃，, ')}”。")
         codes = named_codes(query.item_text)
         if codes and not all(fits_codes(e.facts[0], codes) for e in items):  # type: ignore[union-attr]
             return refuse(query.question, f"问题指明了科目{'、'.join(sorted(codes))}，但找到的相加项目不全是该科目。")

@@ -196,7 +196,7 @@ CONCEPTS: list[Concept] = [
 
 
 _SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和]?培训费(支出)?(预算)?(表|合计)(口径)?")
-_COUNT_UNITS = {"个", "辆", "家", "项", "人", "名", "层", "台", "套", "台（套）", "个工作日"}
+_COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "名", "层", "台", "套", "台（套）", "个工作日"}
 
 
 class ItemResolver:
@@ -207,6 +207,8 @@ class ItemResolver:
     def __init__(self, text: str, counting: bool = False, table_hint: str | None = None) -> None:
         self.asked = text  # as given, for the trust gate (codes the question names)
         self.counting = counting
+        unit = re.search(r"(?:多少|几)(人次|批次|个工作日|个|辆|家|项|人|名|台|套|层)", text)
+        self.count_unit = unit.group(1) if unit else None
         if counting:
             text = text + rewrite_counts(text)
         table_named = _SANGONG_TABLE.search(text)
@@ -280,6 +282,8 @@ class ItemResolver:
                 continue
             if counts != (fact.unit in _COUNT_UNITS):
                 continue
+            if counts and self.count_unit and not (fact.unit or "").startswith(self.count_unit):
+                continue  # "多少人次" is not answered with 10批次
             subject = _subject_core(fact.row_label)
             overlap = max(_overlap(part, self.text) for part in subject.split("…"))
             longest = max(len(p) for p in subject.split("…"))
