@@ -29,6 +29,10 @@ class Computations(FactLookup):
         if pairs is None:
             return refuse(query.question, "需要两个年度或两个部门才能比较，问题里只找到一个。")
         (dep_a, year_a), (dep_b, year_b) = pairs
+        stages = re.findall(r"年初预算|全年预算|预算数|决算数|支出决算|执行数", query.text)
+        if len(set(stages)) >= 2 and (dep_a, year_a) == (dep_b, year_b):
+            return refuse(query.question, f"问题比较同一项目的{'与'.join(dict.fromkeys(stages))}，"
+                                          "文档中没有找到该项目两者并列的数字。")
         a = self.evidence(query, catalog, dep_a, year_a, resolver)
         if a is None:
             return refuse(query.question, f"没有找到{dep_a}{year_a or ''}年的该项数据。", final=True)
@@ -238,6 +242,9 @@ class Computations(FactLookup):
         if len(targets) != 1:
             return refuse(query.question, "请指明一个部门和年度。")
         dep, year = targets[0]
+        if re.search(r"哪个项目|哪一个项目|哪项(项目|工作)", text):
+            # projects are not classification rows: ranking 科目 would answer another question
+            return refuse(query.question, "文档没有列出可以排序的项目金额（只能按科目排序）。")
         docs = catalog.docs_for(dep, year, query.kind)
         facts = self.facts(docs, query)
         level = 7 if re.search(r"项级|项目级|“项”", text) else 5 if re.search(r"款级|“款”", text) else 3

@@ -178,7 +178,9 @@ def item_text(text: str, catalog: Catalog) -> str:
     for name in sorted(catalog.names, key=len, reverse=True):
         text = text.replace(name, "＃")
     text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?", "＃", text)
-    return re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
+    text = re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
+    # "部门预算收入一共多少": 部门预算 names the disclosure, not a row (一、部门预算 of a 综合预算 收支总表)
+    return re.sub(r"(?<![一二三四五六七八九十、])(部门|单位)(综合)?(预算|决算)(?=收入|支出|中|里|显示|$)", "", text)
 
 
 _SHARED_NAMES: list[tuple[str, set[str]]] = []  # the last parse's names that fit several departments
