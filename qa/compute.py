@@ -22,6 +22,11 @@ class Computations(FactLookup):
     """Difference, growth, share, sum and ranking answers (mixed into the Answerer)."""
 
     def _difference(self, query: Query, catalog: Catalog, departments: list[str], resolver: ItemResolver) -> Answer:
+        stages = re.findall(r"年初预算|全年预算|预算数|决算数|支出决算|执行数", query.text)
+        if len(set(stages)) >= 2 and len(query.departments) <= 1 and len(set(query.years)) <= 1:
+            # 年初预算 vs 决算 of one item is a stage comparison, not a difference between two items
+            return refuse(query.question, f"问题比较同一项目的{'与'.join(dict.fromkeys(stages))}，"
+                                          "文档中没有找到该项目两者并列的数字。")
         by_items = self._item_difference(query, catalog, departments)
         if by_items is not None:
             return by_items
@@ -29,10 +34,6 @@ class Computations(FactLookup):
         if pairs is None:
             return refuse(query.question, "需要两个年度或两个部门才能比较，问题里只找到一个。")
         (dep_a, year_a), (dep_b, year_b) = pairs
-        stages = re.findall(r"年初预算|全年预算|预算数|决算数|支出决算|执行数", query.text)
-        if len(set(stages)) >= 2 and (dep_a, year_a) == (dep_b, year_b):
-            return refuse(query.question, f"问题比较同一项目的{'与'.join(dict.fromkeys(stages))}，"
-                                          "文档中没有找到该项目两者并列的数字。")
         a = self.evidence(query, catalog, dep_a, year_a, resolver)
         if a is None:
             return refuse(query.question, f"没有找到{dep_a}{year_a or ''}年的该项数据。", final=True)
@@ -220,6 +221,8 @@ class Computations(FactLookup):
             told = [" ".join([f.table_title, *f.row_path, f.row_label, *f.column_path, f.sentence or ""]) for f in e.facts]  # type: ignore[union-attr]
             if item_absent(text, told, {}):
                 return refuse(query.question, f"没有找到要相加的“{text.strip('＃，, ')}”。")
+        if hint and any(e.facts[0].table_kind != hint for e in items):  # type: ignore[union-attr]
+            return refuse(query.question, f"问题指明按{hint}口径相加，但没有在该表中找到每个项目。")
         codes = named_codes(query.item_text)
         if codes and not all(fits_codes(e.facts[0], codes) for e in items):  # type: ignore[union-attr]
             return refuse(query.question, f"问题指明了科目{'、'.join(sorted(codes))}，但找到的相加项目不全是该科目。")

@@ -141,11 +141,13 @@ def unmatched_item_words(item_text: str, evidence: list[str], synonyms: dict[str
     runs = re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING.sub(" ", item_text))
     missing = []
     for run in runs:
-        variants = [run] + [s for term, subs in synonyms.items() if term in run for s in subs]
-        if any(_covered(v, plain) for v in variants):
-            continue
-        missing.append(run)
-    # a stray word ("给职工交的养老保险") is tolerated; most of the asked item missing is not
+        if not _covered_by_synonyms(run, plain, synonyms):
+            missing.append(run)
+    # a stray word ("给职工交的养老保险") is tolerated; most of the asked item missing is not, nor an item
+    # the question puts in quotes (“行政运行”)
+    quoted = [q for q in re.findall(r"“([^”]{2,20})”", item_text) if not _covered(q, plain)]
+    if quoted:
+        return quoted
     return missing if sum(map(len, missing)) > 0.5 * sum(map(len, runs)) else []
 
 
@@ -157,6 +159,20 @@ def item_absent(item_text: str, evidence: list[str], synonyms: dict[str, list[st
     runs = re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING.sub(" ", item_text))
     words = runs + [sub for term, subs in synonyms.items() for run in runs if term in run for sub in subs]
     return bool(runs) and not any(run[i:i + 2] in plain for run in words for i in range(len(run) - 1))
+
+
+def _covered_by_synonyms(run: str, text: str, synonyms: dict[str, list[str]]) -> bool:
+    """Half of the run's word pairs are in the text, a colloquial term counting as present when one of
+    its document wordings is (公车 -> 公务用车购置及运行费)."""
+    done = [False] * max(len(run) - 1, 0)
+    for term, subs in synonyms.items():
+        start = run.find(term)
+        if start >= 0 and any(sub in text for sub in subs):
+            for i in range(start, min(start + len(term) - 1, len(done))):
+                done[i] = True
+    for i in range(len(done)):
+        done[i] = done[i] or run[i:i + 2] in text
+    return bool(done) and sum(done) >= 0.5 * len(done)
 
 
 def _covered(words: str, text: str) -> bool:

@@ -98,7 +98,10 @@ class FactLookup:
     def _stated_change(resolver: ItemResolver, facts: list[TableFact], current: Match,
                        year: int) -> tuple[Decimal, TableFact] | None:
         """A signed change versus `year` stated in the text about the item (增加 +, 减少 −, 持平 0)."""
-        for fact in resolver.changes(facts, current.item):
+        changes = resolver.changes(facts, current.item)
+        # the change stated in the very sentence that gives the figure comes first
+        changes.sort(key=lambda f: f.sentence != current.fact.sentence if current.fact.sentence else False)
+        for fact in changes:
             stated_year = re.match(r"比(\d{4})", fact.column_path[0])
             if stated_year and int(stated_year.group(1)) not in (year, year + 1):
                 continue  # "比上年" (no year printed) means the year before
