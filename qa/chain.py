@@ -20,7 +20,7 @@ from budgetqa.settings import Settings
 from index.store import Store
 from qa.answer import Evidence, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
-from qa.gate import PER_PERSON, gate_answer
+from qa.gate import PER_PERSON, asks_count, gate_answer
 from qa.lookup import ItemResolver
 from qa.understand import Catalog, Query, parse_question
 
@@ -180,7 +180,16 @@ class Answerer(Computations):
                         min_coverage: float = 0.25) -> Answer:
         from qa.passages import answer_from_passages
 
-        return answer_from_passages(self, query, catalog, departments, min_coverage)
+        answer = answer_from_passages(self, query, catalog, departments, min_coverage)
+        if not answer.found:
+            return answer
+        withheld = re.search(r"[^。；]*(?:不予公开|涉密内容|保密审查)[^。；]*", answer.answer)
+        if withheld and not re.search(r"公开|涉密|保密", query.text):
+            # the document says it withholds this: that is "the documents do not say" (unless asked why)
+            return refuse(query.question, f"文档说明此项内容不公开：“{withheld.group().strip('【】 ')}”。", final=True)
+        if asks_count(query.text) and not re.search(r"\d+\s*(?:个|人|名|辆|家|项|台|套|层|次)", answer.answer):
+            return refuse(query.question, "文档中有相关说明，但没有所问的数量。", final=True)
+        return answer
 
 
 

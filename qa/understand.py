@@ -179,6 +179,8 @@ def item_text(text: str, catalog: Catalog) -> str:
         text = text.replace(name, "＃")
     text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?", "＃", text)
     text = re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
+    # "按说明推算，…" / "（按2024年决算说明推算）" says how to get the figure, not what figure
+    text = re.sub(r"[（(]?(?:按|根据|依据|由|从)[^，,。？?（）()]{0,24}?推算[）)]?[，,]?|推算", "", text)
     # "部门预算收入一共多少": 部门预算 names the disclosure, not a row (一、部门预算 of a 综合预算 收支总表)
     return re.sub(r"(?<![一二三四五六七八九十、])(部门|单位)(综合)?(预算|决算)(?=收入|支出|中|里|显示|$)", "", text)
 
