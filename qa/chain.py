@@ -68,6 +68,8 @@ class Answerer(Computations):
             from qa.phrasing import phrase_with_llm
 
             answer = phrase_with_llm(self.llm, answer)
+        if answer.route == "none-final":  # internal marker of a refusal no fallback may override
+            answer.route = "none"
         answer.latency_ms = (time.perf_counter() - start) * 1000
         return answer
 

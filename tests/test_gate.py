@@ -73,3 +73,9 @@ def test_refusals_say_what_is_missing(answerer, question: str, says: str) -> Non
     answer = answerer.ask(question)
     assert not answer.found and answer.value is None, answer.answer
     assert says in answer.answer
+
+
+def test_every_route_is_one_of_the_format(answerer) -> None:  # type: ignore[no-untyped-def]
+    for question in ("中共西安市委宣传部的主要职责是什么？（2021年部门预算）", "区政府办2025年有多少公务员编制？",
+                     "区政府办2025年三公经费是多少？"):
+        assert answerer.ask(question).route in ("table", "passage", "compute", "none")
