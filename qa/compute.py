@@ -132,13 +132,18 @@ class Computations(FactLookup):
         part_text = text[: split.start()] if split else text
         whole_text = split.group(1) if split else ""
         whole_text = re.sub(r"了|比|是|多大|多少|几成?|的|百分之|大约|总数", "", whole_text)  # "占了多大比例": no whole named
-        inside = re.match(r"^(.*?)(?:里|中|当中|之中)(?:的)?(.+)$", part_text)
+        inside = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)(?:的)?(.+)$", part_text)  # 其中 is not "within"
         if inside and not whole_text.strip("的＃"):
             whole_text, part_text = inside.group(1), inside.group(1) + inside.group(2)  # "政府采购里工程占多少"
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
             return refuse(query.question, "请指明一个部门和年度。")
         dep, year = targets[0]
+        halves = re.search(r"分(?:为|成)?(.{2,12}?)和(.{2,12}?)(?:两|二)(?:块|部分|类|项)", text)
+        if halves and not whole_text.strip("＃"):
+            # "基本支出分人员经费和公用经费两块，其中人员经费占比": the whole is the two parts together
+            return self._share_of_two(query, catalog, dep, year, halves.group(1), halves.group(2),
+                                      text[: halves.start()], text[halves.end():])
         part = self.evidence(query, catalog, dep, year, ItemResolver(part_text))
         whole = self.evidence(query, catalog, dep, year, ItemResolver(whole_text)) if whole_text.strip("的") else None
         if part is not None and whole_text.strip("＃"):
@@ -176,6 +181,26 @@ class Computations(FactLookup):
         answer_text = f"{dep}{year}年{part.item}{fmt(shown(vp, unit), unit)}，占{whole.item}{fmt(shown(vw, unit), unit)}的{rate}%。"
         return Answer(query.question, answer_text, True, "compute", rate, "%", citations,
                       computation=f"{fmt(vp)} ÷ {fmt(vw)} × 100 = {rate}%")
+
+    def _share_of_two(self, query: Query, catalog: Catalog, dep: str, year: int | None, first: str, second: str,
+                      scope: str, rest: str) -> Answer:
+        sides = [self.evidence(query, catalog, dep, year, ItemResolver(scope + name)) for name in (first, second)]
+        if any(e is None or e.value is None for e in sides):
+            return refuse(query.question, f"没有找到“{first}”和“{second}”两部分的数值。")
+        a, b = sides  # type: ignore[misc]
+        if a.facts[0] is b.facts[0] or a.value == b.value and a.item == b.item:  # type: ignore[union-attr]
+            return refuse(query.question, f"没有分别找到“{first}”和“{second}”。")
+        if a.facts[0].table_index != b.facts[0].table_index:  # type: ignore[union-attr]
+            return refuse(query.question, f"“{first}”和“{second}”不在同一张表中，无法确定占比口径。")
+        part = a if first in rest or second not in rest else b
+        unit = a.unit or "万元"  # type: ignore[union-attr]
+        va, vb = convert(a.value, a.unit, unit), convert(b.value, b.unit, unit)  # type: ignore[union-attr,arg-type]
+        vp = va if part is a else vb
+        rate = round2(vp / (va + vb) * 100)
+        citations = [cite(f, e.doc) for e in sides for f in e.facts]  # type: ignore[union-attr]
+        text = f"{dep}{year}年{part.item}{fmt(vp, unit)}，占{a.item}与{b.item}之和{fmt(va + vb, unit)}的{rate}%。"  # type: ignore[union-attr]
+        return Answer(query.question, text, True, "compute", rate, "%", citations,
+                      computation=f"{fmt(vp)} ÷ ({fmt(va)} + {fmt(vb)}) × 100 = {rate}%")
 
     def _table_total(self, part: Evidence, whole_text: str, query: Query) -> Evidence | None:
         """The 合计 row × 合计 column of the part's own table, when the whole the question names is that

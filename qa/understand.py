@@ -134,7 +134,8 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
     kind_text = re.sub(r"一般公共预算|政府性基金预算|国有资本经营预算|预算单位|预算数|年初预算|全年预算", "", text)
     doc_kind = kind or ("决算" if "决算" in kind_text else "预算" if "预算" in kind_text else None)
     operation, rank_n, rank_desc = _operation(text, years, departments)
-    counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台)|多少(个|辆|家|项|人|名|层|台|套)|数量", text)) and not \
+    counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台|批|次)|多少(个|辆|家|项|人次|人|名|层|台|套|批次|批|次)|数量",
+                              text)) and not \
         re.search(r"多少(万)?元|金额|经费|预算(是|为)?多少", text)
     return Query(question=question, text=text, departments=departments, unknown_department=unknown,
                  years=years, relative_previous=relative, kind=doc_kind, operation=operation, ambiguous=ambiguous,

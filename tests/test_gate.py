@@ -55,6 +55,8 @@ def test_a_number_the_question_gives_is_no_answer() -> None:
     ("广州信访局2026年“三公”经费预算是多少？", "4.80", "万元"),
     # the denominator the question names: the 基本支出 table's own total
     ("北京市司法局2026年一般公共预算基本支出中公用经费占多大比例？", "8.64", "%"),
+    # "分A和B两块，其中B占比": the whole is A + B
+    ("国家信访局2024年度财政拨款基本支出决算分人员经费和公用经费两块，其中公用经费占比是多少？", "22.15", "%"),
 ])
 def test_answers_that_fit_the_question(answerer, question: str, value: str, unit: str) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask(question)
