@@ -110,6 +110,9 @@ class Answerer(Computations):
 
     # ---- table route ------------------------------------------------------------------------
     def _table_answer(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
+        given = self._from_given_change(query, catalog, departments)
+        if given is not None:
+            return given
         if query.operation == "share":
             return self._share(query, catalog, departments)
         if query.operation == "sum":

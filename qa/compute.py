@@ -18,6 +18,10 @@ from qa.resolve import FactLookup, latest_year
 from qa.understand import Catalog, Query
 
 
+_GIVEN_CHANGE = re.compile(r"比(?:上年|上一年|去年|＃)[^，,。？?]{0,8}?(增加|减少|多|少|增长|下降)了?\s*"
+                          r"([\d,]+(?:\.\d+)?)\s*(万元|元|亿元)")
+
+
 class Computations(FactLookup):
     """Difference, growth, share, sum and ranking answers (mixed into the Answerer)."""
 
@@ -181,6 +185,36 @@ class Computations(FactLookup):
         answer_text = f"{dep}{year}年{part.item}{fmt(shown(vp, unit), unit)}，占{whole.item}{fmt(shown(vw, unit), unit)}的{rate}%。"
         return Answer(query.question, answer_text, True, "compute", rate, "%", citations,
                       computation=f"{fmt(vp)} ÷ {fmt(vw)} × 100 = {rate}%")
+
+    def _from_given_change(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:
+        """'…收支预算比上年增加118.76万元，那么2025年收支预算是多少': the document's figure minus the change
+        the question gives (the figure is read and cited; the change is the user's)."""
+        change = _GIVEN_CHANGE.search(query.item_text)
+        if change is None or not re.search(r"(那么|则|即|那)?[^，,。]{0,12}(上年|上一年|去年|＃)[^，,。]{0,14}多少",
+                                           query.item_text[change.end():]):
+            return None
+        targets = self._targets(query, catalog, departments)
+        years = sorted({y for _, y in targets if y}, reverse=True)
+        if len(departments) != 1 or not years:
+            return None
+        dep = departments[0]
+        year = max(y for y in catalog.years(dep) if y in years) if any(y in catalog.years(dep) for y in years) else None
+        if year is None:
+            return None
+        item = re.sub(r"[\d,.]+\s*(万元|元|亿元)|＃|的", "", query.item_text[: change.start()]).strip("，, ")
+        ev = self.evidence(query, catalog, dep, year, ItemResolver(item))
+        if ev is None or ev.value is None:
+            return refuse(query.question, f"没有找到{dep}{year}年的“{item}”，无法由问题给出的变化额推算。")
+        unit = change.group(3)
+        delta = Decimal(change.group(2).replace(",", ""))
+        base = convert(ev.value, ev.unit, unit)
+        sign = -1 if change.group(1) in ("增加", "多", "增长") else 1
+        value = base + sign * delta
+        op = "−" if sign < 0 else "+"
+        text = (f"{dep}{year}年{ev.item}{fmt(base, unit)}（文档），按问题给出的变化额{fmt(delta, unit)}推算，"
+                f"上一年为{fmt(value, unit)}。")
+        return Answer(query.question, text, True, "compute", value, unit, [cite(f, ev.doc) for f in ev.facts],
+                      computation=f"{fmt(base)} {op} {fmt(delta)} = {fmt(value)}{unit}")
 
     def _share_of_two(self, query: Query, catalog: Catalog, dep: str, year: int | None, first: str, second: str,
                       scope: str, rest: str) -> Answer:

@@ -57,6 +57,8 @@ def test_a_number_the_question_gives_is_no_answer() -> None:
     ("北京市司法局2026年一般公共预算基本支出中公用经费占多大比例？", "8.64", "%"),
     # "分A和B两块，其中B占比": the whole is A + B
     ("国家信访局2024年度财政拨款基本支出决算分人员经费和公用经费两块，其中公用经费占比是多少？", "22.15", "%"),
+    # the document's figure and a change the question gives: the year before
+    ("苏州市审计局2026年收入预算比上年减少50万元，那么2025年收入预算是多少万元？", "4701.67", "万元"),
 ])
 def test_answers_that_fit_the_question(answerer, question: str, value: str, unit: str) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask(question)
