@@ -180,6 +180,8 @@ def item_text(text: str, catalog: Catalog) -> str:
         text = text.replace(name, "＃")
     text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?", "＃", text)
     text = re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
+    # "（%，保留两位小数）" says how to write the answer, not what is asked
+    text = re.sub(r"[（(][^（）()]{0,6}(?:保留|精确到|四舍五入)[^（）()]{0,10}[）)]|[，,]?(?:保留|精确到)[^，,。？?]{0,8}小数", "", text)
     # "按说明推算，…" / "（按2024年决算说明推算）" says how to get the figure, not what figure
     text = re.sub(r"[（(]?(?:按|根据|依据|由|从)[^，,。？?（）()]{0,24}?推算[）)]?[，,]?|推算", "", text)
     # "部门预算收入一共多少": 部门预算 names the disclosure, not a row (一、部门预算 of a 综合预算 收支总表)
