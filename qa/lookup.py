@@ -306,7 +306,7 @@ class ItemResolver:
             return []
         pattern = self.concept.narrative
         found = [f for f in facts if f.table_kind == "narrative" and f.column_path == ("金额",)
-                 and re.search(pattern, f.row_label)]
+                 and re.search(pattern, re.sub(r"(共计|合计|总计|共|为|是|达|约)+$", "", f.row_label))]
         return [Match(f, self.concept.name, 50) for f in found[:1]]
 
     def changes(self, facts: list[TableFact], item: str) -> list[TableFact]:
