@@ -15,6 +15,10 @@ from budgetqa.settings import Settings
 
 def run_eval_command(settings: Settings, set_path: Path, docs: Path | None = None, report: Path | None = None,
                      baseline: bool = False, min_accuracy: float | None = None, limit: int | None = None) -> int:
+    problem = check_set_file(set_path)
+    if problem:
+        print(f"budgetqa eval: {set_path}: {problem}", file=sys.stderr)
+        return 2
     from tqdm import tqdm
 
     from budgetqa.library import Library
@@ -50,6 +54,30 @@ def run_eval_command(settings: Settings, set_path: Path, docs: Path | None = Non
         if report is not None:
             write_baseline(base, report, result)
     return 1 if result.below_min_accuracy else 0
+
+
+def check_set_file(set_path: Path) -> str | None:
+    """Why a file cannot be an evaluation set (missing, not JSON Lines, no question), or None."""
+    import json
+
+    if not set_path.is_file():
+        return "no such file"
+    try:
+        lines = [line for line in set_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError:
+        return "not a UTF-8 text file (an evaluation set is JSON Lines, see ../shared/docs/eval-format.md)"
+    if not lines:
+        return "the set is empty (no question)"
+    good = 0
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        good += isinstance(row, dict) and "question" in row and "answer" in row
+    if not good:
+        return "no line is a question object with 'question' and 'answer' (see ../shared/docs/eval-format.md)"
+    return None
 
 
 def _ingested_paths(settings: Settings) -> list[Path]:

@@ -25,6 +25,21 @@ from qa.lookup import ItemResolver
 from qa.understand import Catalog, Query, parse_question
 
 
+MAX_QUESTION_CHARS = 300  # a budget question is a sentence or two; longer input is refused before any matching
+
+
+def unusable_question(question: str) -> str | None:
+    """Why a question cannot be answered at all (empty, too long, not Chinese), or None."""
+    text = question.strip()
+    if not text:
+        return "请输入一个问题，例如“区政府办2025年三公经费是多少？”。"
+    if len(text) > MAX_QUESTION_CHARS:
+        return f"问题太长（{len(text)}字），请把问题缩短到{MAX_QUESTION_CHARS}字以内。"
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        return "目前只能理解中文问题，请用中文提问（Questions are understood in Chinese only）。"
+    return None
+
+
 class Answerer(Computations):
     """Answers questions from one data directory's stores."""
 
@@ -74,6 +89,9 @@ class Answerer(Computations):
         return answer
 
     def _answer(self, question: str, department: str | None, year: int | None, kind: str | None) -> Answer:
+        unusable = unusable_question(question)
+        if unusable:
+            return Answer(question[:MAX_QUESTION_CHARS], unusable, False, "none")
         documents = self.store.documents()
         if not documents:
             return refuse(question, "还没有加载任何文档。请先导入预算公开文件（budgetqa ingest …）。")
