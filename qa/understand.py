@@ -58,7 +58,12 @@ class Catalog:
         docs = [d for d in self.documents
                 if (department is None or canonical_department(d.department or "") == department)
                 and (year is None or d.fiscal_year == year)]
+        if kind in ("单位预算", "单位决算"):  # asked for the unit's own disclosure
+            return [d for d in docs if d.kind == kind]
         kinds = [d for d in docs if kind is None or (d.kind or "").endswith(kind[-2:])]
+        if any((d.kind or "").startswith("部门") for d in kinds):
+            # a department name means its 部门预算; the 单位预算 beside it answers only when asked for
+            kinds = [d for d in kinds if not (d.kind or "").startswith("单位")]
         if not kinds and kind == "预算" and department is not None and year is not None:
             return docs
         return kinds
@@ -132,7 +137,9 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
             ambiguous = sorted(fitting or candidates)
     # 一般公共预算 / 政府性基金预算 name fund sources and 预算数 / 年初预算 a column: none names the document kind
     kind_text = re.sub(r"一般公共预算|政府性基金预算|国有资本经营预算|预算单位|预算数|年初预算|全年预算", "", text)
-    doc_kind = kind or ("决算" if "决算" in kind_text else "预算" if "预算" in kind_text else None)
+    unit_kind = re.search(r"单位(预算|决算)", text)
+    doc_kind = kind or (unit_kind.group() if unit_kind else
+                        "决算" if "决算" in kind_text else "预算" if "预算" in kind_text else None)
     operation, rank_n, rank_desc = _operation(text, years, departments)
     counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台|批|次)|多少(个|辆|家|项|人次|人|名|层|台|套|批次|批|次)|数量",
                               text)) and not \

@@ -178,3 +178,20 @@ def test_follow_up_takes_department_year_and_item_from_the_question_before(answe
     # a question that names its own department is not changed by the one before
     own = answerer.ask("省法院2018年三公经费是多少？", previous=previous)
     assert own.citations[0].document == "省法院2018年度部门预算公开.pdf" and "按上一问" not in own.answer
+
+
+def test_department_name_means_the_department_budget_unit_budget_when_asked() -> None:
+    """With a 部门预算 and a 单位预算 of one department-year loaded, a question that names the department
+    reads the 部门预算; one that says 单位预算 reads the unit's."""
+    dept = StoredDocument(document_id="p", file_name="某局2026年部门预算.pdf", path="", file_format="pdf", content_hash="p",
+                          page_count=1, department="上海市某局", region="上海市", fiscal_year=2026, kind="部门预算",
+                          title=None, aliases=[], table_count=0, fact_count=0, passage_count=0, finding_count=0)
+    unit = StoredDocument(document_id="u", file_name="某局2026年单位预算.pdf", path="", file_format="pdf", content_hash="u",
+                          page_count=1, department="上海市某局", region="上海市", fiscal_year=2026, kind="单位预算",
+                          title=None, aliases=[], table_count=0, fact_count=0, passage_count=0, finding_count=0,
+                          unit="上海市某局")
+    catalog = Catalog([dept, unit])
+    assert [d.document_id for d in catalog.docs_for("上海市某局", 2026, "预算")] == ["p"]
+    assert [d.document_id for d in catalog.docs_for("上海市某局", 2026, None)] == ["p"]
+    assert [d.document_id for d in catalog.docs_for("上海市某局", 2026, "单位预算")] == ["u"]
+    assert parse_question("上海市某局2026年单位预算中三公经费是多少？", catalog).kind == "单位预算"
