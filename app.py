@@ -597,7 +597,11 @@ def _tables_tab(app: BudgetApp) -> dict:
 
 # ---- starting ------------------------------------------------------------------------------------
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any) -> None:
-    """Serve the app on host:port (blocking); offline: local fonts, no analytics, no share link."""
+    """Serve the app on host:port (blocking); offline: local fonts, no analytics, no share link.
+    Stores left disagreeing by a crashed ingest are repaired before the app listens."""
+    from budgetqa.library import Library
+
+    Library(settings).repair()
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=1)
     demo.launch(server_name=host, server_port=port, share=False, theme=offline_theme(), css=CSS,

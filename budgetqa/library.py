@@ -71,9 +71,32 @@ class Library:
 
         return PassageIndex(self.settings)
 
+    def repair(self) -> tuple[int, int]:
+        """Make both stores agree after a crash: index documents whose indexing never finished, and
+        drop passages of documents the relational store does not hold. Returns (re-indexed, orphans)."""
+        reindexed = 0
+        pending = self.store.unindexed()
+        in_index = set(self.passage_index.document_ids()) if pending else set()
+        for document_id, stage in pending:
+            if stage is None and document_id in in_index:
+                self.store.mark_indexed(document_id)  # a store from before stages: already indexed
+                continue
+            doc = self.store.document(document_id)
+            if doc is not None:
+                self.passage_index.remove_document(document_id)
+                self._index_stored(doc)
+                reindexed += 1
+        known = {d.document_id for d in self.store.documents()}
+        orphans = [i for i in self.passage_index.document_ids() if i not in known]
+        for document_id in orphans:
+            self.passage_index.remove_document(document_id)
+        return reindexed, len(orphans)
+
     def ingest(self, paths: Iterable[Path],
                progress: Callable[[int, int, Path], None] | None = None) -> list[FileResult]:
-        """Ingest files and folders; a bad file is reported and skipped, the batch goes on."""
+        """Ingest files and folders; a bad file is reported and skipped, the batch goes on. Stores left
+        disagreeing by an earlier crash are repaired first."""
+        self.repair()
         files = collect_files(paths)
         results = []
         for number, path in enumerate(files):
@@ -99,7 +122,8 @@ class Library:
             log.exception("unexpected failure reading %s", path)
             return FileResult(path, "failed", error=f"{path.name}: could not be read ({type(error).__name__}: "
                                                     f"{error}) — report this file as a bug")
-        replaced = [d.document_id for d in self.store.documents_named(path.name)]
+        # a new version of the same file (same path) replaces the old; a same-named file elsewhere is another document
+        replaced = [d.document_id for d in self.store.documents_named(path.name) if d.path == str(path.resolve())]
         try:
             self._save(doc, replaced)
         except Exception as error:
@@ -111,11 +135,12 @@ class Library:
     def _save(self, doc: IngestedDocument, replaced: list[str]) -> None:
         """Relational store first (one transaction), then the passage index; if indexing fails the
         relational rows are removed again so that neither store holds half a document."""
-        self.store.save(doc, replaces=replaced)
+        self.store.save(doc, replaces=replaced)  # stage "stored": a crash from here on is repaired by repair()
         try:
             for old_id in replaced:
                 self.passage_index.remove_document(old_id)
             self.passage_index.add_document(doc.document_id, self._index_passages(doc), self._index_meta(doc))
+            self.store.mark_indexed(doc.document_id)
         except Exception:
             self.store.delete_document(doc.document_id)
             self.passage_index.remove_document(doc.document_id)
@@ -133,19 +158,24 @@ class Library:
 
     def reindex(self, progress: Callable[[int, int, Path], None] | None = None) -> int:
         """Rebuild the passage index from the structured store (after switching embedding model)."""
-        from index.rows import table_row_passages
 
         self.passage_index.clear()
         documents = self.store.documents()
         for number, doc in enumerate(documents):
             if progress:
                 progress(number, len(documents), Path(doc.file_name))
-            meta = index_meta(doc.department, doc.region, doc.fiscal_year, doc.kind, doc.file_name)
-            facts = self.store.facts(document_ids=[doc.document_id])
-            passages = [p for p in self.store.passages([doc.document_id]) if p.kind == "narrative"]
-            self.passage_index.add_document(doc.document_id,
-                                            passages + table_row_passages(doc.document_id, meta, facts), meta)
+            self._index_stored(doc)
         return len(documents)
+
+    def _index_stored(self, doc: StoredDocument) -> None:
+        """Index a stored document's passages and table rows from the relational store."""
+        from index.rows import table_row_passages
+
+        meta = index_meta(doc.department, doc.region, doc.fiscal_year, doc.kind, doc.file_name)
+        facts = self.store.facts(document_ids=[doc.document_id])
+        passages = [p for p in self.store.passages([doc.document_id]) if p.kind == "narrative"]
+        self.passage_index.add_document(doc.document_id, passages + table_row_passages(doc.document_id, meta, facts), meta)
+        self.store.mark_indexed(doc.document_id)
 
     def remove(self, document_id: str) -> bool:
         """Remove a document from both stores."""

@@ -42,6 +42,8 @@ class DocumentRow(Base):
     unit: Mapped[str | None] = mapped_column(String(200), nullable=True)
     level: Mapped[str | None] = mapped_column(String(10), nullable=True)
     contents: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # how far ingestion got: "stored" (relational rows committed) -> "indexed" (passages in every index)
+    stage: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
 class TableRow(Base):
@@ -160,6 +162,21 @@ class Store:
                                        expected=f.expected, found=f.found, page=f.page, message=f.message,
                                        severity=f.severity) for f in doc.findings)
 
+    def mark_indexed(self, document_id: str) -> None:
+        """The document's passages are in the passage index too: it now counts as ingested."""
+        with self._session.begin() as session:
+            row = session.get(DocumentRow, document_id)
+            if row is not None:
+                row.stage = "indexed"
+
+    def unindexed(self) -> list[tuple[str, str | None]]:
+        """(id, stage) of documents whose indexing is not known to have finished: "stored" after a crash,
+        None in a store written before stages were recorded."""
+        with self._session() as session:
+            query = select(DocumentRow.id, DocumentRow.stage).where(
+                (DocumentRow.stage != "indexed") | (DocumentRow.stage.is_(None)))
+            return [(row[0], row[1]) for row in session.execute(query)]
+
     def delete_document(self, document_id: str) -> bool:
         with self._session.begin() as session:
             return _delete(session, document_id)
@@ -264,7 +281,7 @@ def _document_row(doc: IngestedDocument) -> DocumentRow:
                        content_hash=doc.content_hash, page_count=doc.page_count, department=doc.meta.department,
                        region=doc.meta.region, fiscal_year=doc.meta.fiscal_year, kind=doc.meta.kind,
                        title=doc.meta.title, aliases=list(doc.meta.aliases), unit=doc.meta.unit,
-                       level=doc.meta.level, contents=doc.meta.contents)
+                       level=doc.meta.level, contents=doc.meta.contents, stage="stored")
 
 
 def _table_rows(doc: IngestedDocument) -> list[TableRow]:
