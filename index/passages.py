@@ -225,6 +225,16 @@ class PassageIndex:
         self._chroma = self._open_chroma()
         self._lexical = BM25Store(settings.index_dir / "bm25")
 
+    def refresh(self) -> None:
+        """See what other processes wrote since this index was opened: a persistent Chroma client keeps
+        its own view of the collection (queries then fail with "Error finding id"), so it is reopened.
+        The BM25 side reloads by itself when its file changes."""
+        if not self.settings.chroma_host:
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+        self._chroma = self._open_chroma()
+
     # ---------- opening ----------
     def _open_chroma(self) -> Any:
         import chromadb

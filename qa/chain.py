@@ -52,6 +52,7 @@ class Answerer(Computations):
             self.__dict__["passage_index"] = passage_index
         self._facts: dict[str, list[TableFact]] = {}
         self._lock = threading.Lock()
+        self._generation: frozenset[str] | None = None  # the document ids seen at the last question
 
     @cached_property
     def passage_index(self):  # type: ignore[no-untyped-def]
@@ -93,6 +94,7 @@ class Answerer(Computations):
         if unusable:
             return Answer(question[:MAX_QUESTION_CHARS], unusable, False, "none")
         documents = self.store.documents()
+        self._notice_other_writers(documents)
         if not documents:
             return refuse(question, "还没有加载任何文档。请先导入预算公开文件（budgetqa ingest …）。")
         catalog = Catalog(documents)
@@ -127,6 +129,16 @@ class Answerer(Computations):
         return passage if passage.found else answer
 
     # ---- table route ------------------------------------------------------------------------
+    def _notice_other_writers(self, documents: list) -> None:  # type: ignore[type-arg]
+        """Another process (or the app's own ingest) changed the library: reopen the passage index so
+        that no stale id is queried."""
+        generation = frozenset(d.document_id for d in documents)
+        with self._lock:
+            changed = self._generation is not None and generation != self._generation
+            self._generation = generation
+        if changed and "passage_index" in self.__dict__:
+            self.passage_index.refresh()
+
     def _table_answer(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
         given = self._from_given_change(query, catalog, departments)
         if given is not None:

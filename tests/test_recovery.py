@@ -97,3 +97,28 @@ def test_sigkill_at_many_moments_then_a_plain_rerun_agrees(tmp_path: Path, sampl
     # how many kills cut a run short, and how many left the stores disagreeing, depends on the machine's
     # speed; the agreement after each re-run above is what must always hold
     assert killed >= 6, f"only {killed} of 12 runs were killed before they finished (repairs: {repaired})"
+
+
+def test_a_running_answerer_sees_documents_another_process_ingests(tmp_path: Path) -> None:
+    """The answerer (as the running app holds it) keeps answering after another process ingests: the
+    new document is found by the passage route too (no stale Chroma ids, no error)."""
+    import os
+    import subprocess
+    import sys
+
+    from qa.chain import Answerer
+    from tests.conftest import corpus_file
+
+    settings = Settings(data_dir=tmp_path / "data")
+    library = Library(settings)
+    library.ingest([corpus_file("普陀区司法局2026年部门预算.pdf")])
+    answerer = Answerer(settings, passage_index=library.passage_index)
+    assert answerer.ask("区司法局的主要职能是什么？").found
+    run = subprocess.run([sys.executable, "-m", "budgetqa.cli", "--data-dir", str(settings.data_dir), "ingest",
+                          str(corpus_file("苏州市审计局2026年部门预算.pdf"))],
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-500:]
+    narrative = answerer.ask("苏州市审计局的主要职能是什么？")
+    assert narrative.found and narrative.route == "passage" and "审计" in narrative.answer
+    table = answerer.ask("苏州市审计局2026年三公经费是多少？")
+    assert table.found and table.value is not None
