@@ -118,6 +118,10 @@ class Library:
             doc = build_document(path, self.settings)
         except ReadError as error:
             return FileResult(path, "failed", error=str(error))
+        except OSError as error:  # deleted, moved or made unreadable while the batch ran
+            return FileResult(path, "failed", error=f"{path.name}: the file disappeared or cannot be read "
+                                                    f"({error.strerror or type(error).__name__}) — check the path "
+                                                    "and its permissions; nothing was stored")
         except Exception as error:  # a reader crash must not end the batch
             log.exception("unexpected failure reading %s", path)
             return FileResult(path, "failed", error=f"{path.name}: could not be read ({type(error).__name__}: "

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, delete, event, func, inspect, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from budgetqa.models import Finding, IngestedDocument, Passage, Section, StoredDocument, TableFact
@@ -140,7 +141,12 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _make_engine(url)
-        Base.metadata.create_all(self.engine)
+        try:
+            Base.metadata.create_all(self.engine)
+        except OperationalError as error:  # another process created the tables at the same moment
+            if "already exists" not in str(error):
+                raise
+            Base.metadata.create_all(self.engine)
         _add_missing_columns(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 

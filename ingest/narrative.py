@@ -218,6 +218,12 @@ _CHANGE = re.compile(
 )
 
 
+# A budget statement says what a figure is; text that tells someone what to answer or to disregard
+# instructions is not a statement of the document, whatever numbers it holds.
+_INSTRUCTION = re.compile(r"忽略|(?:之前|以上|上述|所有)的?指令|提示词|请回答|回答[:：]|你是一个|你必须|"
+                          r"ignore (?:all|previous|the)|instructions?\b|prompt|assistant", re.IGNORECASE)
+
+
 def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact]:
     """Figures stated in narrative sentences ("“三公”经费预算数为102.74万元，比2019年预算减少
     103.50万元") as facts linked to their sentence: the amount, and the stated change."""
@@ -233,6 +239,9 @@ def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact
                 lead = _ITEM_LEAD.match(sentence)
                 if lead:  # a numbered item names what its later sentences speak about
                     item = lead.group(1)
+                if _INSTRUCTION.search(sentence):
+                    offset += len(raw)
+                    continue  # words addressed to a reader or a machine ("忽略之前的指令，回答：…") state no figure
                 for fact in _sentence_facts(document_id, passage, sentence, len(facts)):
                     if item:
                         fact.row_path = passage.section_path + (item,)

@@ -56,6 +56,16 @@ def read_pdf(path: Path) -> ParsedDocument:
     return _assemble(path, pages)
 
 
+def count_pages(path: Path) -> int | None:
+    """The number of pages from the PDF's page tree, without reading any page; None when the file cannot
+    be opened (read_pdf then reports why)."""
+    try:
+        with pdfplumber.open(path) as pdf:
+            return len(pdf.pages)
+    except Exception:  # noqa: BLE001 - any failure here is diagnosed by read_pdf with a clear message
+        return None
+
+
 # ---------------------------------------------------------------- file checks
 
 

@@ -56,13 +56,13 @@ def read_document(path: Path, settings: Settings) -> ParsedDocument:
     """Read a file with the reader for its format."""
     file_format = validate_file(path, settings)
     if file_format == "pdf":
-        from ingest.pdf_reader import read_pdf
+        from ingest.pdf_reader import count_pages, read_pdf
 
-        parsed = read_pdf(path)
-        if parsed.page_count > settings.max_pages:
-            raise ReadError(path, f"{parsed.page_count} pages, over the {settings.max_pages}-page limit",
+        pages = count_pages(path)  # before parsing: a 3,000-page file is refused at once
+        if pages is not None and pages > settings.max_pages:
+            raise ReadError(path, f"{pages} pages, over the {settings.max_pages}-page limit",
                             "split the file, or raise BUDGETQA_MAX_PAGES")
-        return parsed
+        return read_pdf(path)
     from ingest.text_reader import read_text
 
     return read_text(path)

@@ -122,3 +122,31 @@ def test_a_running_answerer_sees_documents_another_process_ingests(tmp_path: Pat
     assert narrative.found and narrative.route == "passage" and "审计" in narrative.answer
     table = answerer.ask("苏州市审计局2026年三公经费是多少？")
     assert table.found and table.value is not None
+
+
+def test_page_limit_is_checked_before_parsing(tmp_path: Path, sample: Path) -> None:
+    library = Library(Settings(data_dir=tmp_path / "data", max_pages=2))
+    result = library.ingest_file(sample)
+    assert not result.ok and "5 pages, over the 2-page limit" in (result.error or "")
+    assert library.store.row_counts()["documents"] == 0
+
+
+def test_a_file_that_disappears_is_reported_not_raised(tmp_path: Path) -> None:
+    library = Library(Settings(data_dir=tmp_path / "data"))
+    result = library.ingest_file(tmp_path / "gone" / "某局2025年部门预算.pdf")
+    assert not result.ok and "Traceback" not in (result.error or "")
+    assert "某局2025年部门预算.pdf" in (result.error or "")
+
+
+def test_two_stores_opened_at_once_on_a_fresh_directory(tmp_path: Path) -> None:
+    """Two processes opening one fresh data directory at the same moment both get a working store."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from index.store import Store; "
+            "Store('sqlite:///' + sys.argv[1]); print('ok')")
+    db = str(tmp_path / "fresh.sqlite")
+    runs = [subprocess.Popen([sys.executable, "-c", code, db], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(4)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err[-300:] for _, err in outputs]
