@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -48,8 +49,19 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+_TOKENIZER_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _tokenizer() -> Any:
+    """The jieba tokenizer with the budget dictionary, loaded once per process even when many
+    requests need it at the same moment."""
+    with _TOKENIZER_LOCK:
+        return _load_tokenizer()
+
+
+@lru_cache(maxsize=1)
+def _load_tokenizer() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

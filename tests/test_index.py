@@ -308,3 +308,18 @@ def test_ingested_document_with_table_rows(tmp_path: Path, embeddings) -> None: 
                              filters={"document_id": doc.document_id, "passage_kind": "narrative"})
     assert all(h.kind == "narrative" for h in narrative)
     assert any(h.page_start == 21 and "867.50" in h.text for h in narrative)  # 20 is the table's caption
+
+
+def test_the_tokenizer_loads_once_under_concurrent_first_use() -> None:
+    import threading
+
+    from index.lexical import _load_tokenizer, _tokenizer
+
+    _tokenizer.cache_clear()
+    _load_tokenizer.cache_clear()
+    threads = [threading.Thread(target=_tokenizer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert _load_tokenizer.cache_info().misses == 1
