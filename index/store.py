@@ -10,7 +10,8 @@ Only portable SQL is used (no SQLite-specific statements). Money is stored as it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -141,13 +142,8 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _make_engine(url)
-        try:
-            Base.metadata.create_all(self.engine)
-        except OperationalError as error:  # another process created the tables at the same moment
-            if "already exists" not in str(error):
-                raise
-            Base.metadata.create_all(self.engine)
-        _add_missing_columns(self.engine)
+        _with_retries(lambda: Base.metadata.create_all(self.engine))
+        _with_retries(lambda: _add_missing_columns(self.engine))
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     # ---- writing -------------------------------------------------------------------------
@@ -257,6 +253,20 @@ class Store:
         with self._session() as session:
             return {model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
                     for model in (DocumentRow, *_CHILD_ROWS)}
+
+
+def _with_retries(step: Callable[[], None], attempts: int = 8) -> None:
+    """Run a schema step that another process may be running at the same moment on a fresh store
+    (SQLite then says "already exists", "duplicate column" or "database is locked"): retry, it is idempotent."""
+    for attempt in range(attempts):
+        try:
+            step()
+            return
+        except OperationalError as error:
+            message = str(error).lower()
+            if attempt == attempts - 1 or not any(w in message for w in ("already exists", "duplicate column", "locked")):
+                raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 def _add_missing_columns(engine: Engine) -> None:
