@@ -40,6 +40,18 @@ def unusable_question(question: str) -> str | None:
     return None
 
 
+_GENERAL_WORDS = re.compile(
+    r"主要职能|职能|主要职责|职责|机构设置|内设机构|机关运行经费|“?三公”?经费|三公|名词解释|预算|决算|部门|单位|项目|"
+    r"是什么|有哪些|哪些|负责|做什么|干什么|情况|说明|原因|为什么|增加|减少|多少|是|的|了|呢|吗|有|今年|去年|"
+    r"上年|本年|总额|合计|一共|收入|支出|经费|[＃？?，,。、：:！!（）()“”\s\d]")
+
+
+def names_nothing_specific(item_text: str) -> bool:
+    """The question, without department and year, holds only words every disclosure uses (主要职能,
+    机关运行经费, 三公经费 …): it cannot single out one document by itself."""
+    return len(_GENERAL_WORDS.sub("", item_text)) < 2
+
+
 class Answerer(Computations):
     """Answers questions from one data directory's stores."""
 
@@ -110,6 +122,11 @@ class Answerer(Computations):
                                     "请写出是哪一个（例如带上地区名）。")
         if query.kind == "决算" and not any((d.kind or "").endswith("决算") for d in documents):
             return refuse(question, "已加载的文档都是预算，没有决算（决算数）数据。")
+        if not query.departments and len(catalog.departments()) > 1 and names_nothing_specific(query.item_text):
+            # "机关运行经费呢？" with no department and no question before it: any answer would be about
+            # an arbitrary department
+            return refuse(question, "问题没有指明部门。已加载的部门有：" + "、".join(catalog.departments()[:12])
+                          + ("等" if len(catalog.departments()) > 12 else "") + "。请说明是哪个部门、哪一年。")
         departments = query.departments or catalog.departments()
         if query.route == "passage":
             return self._passage_answer(query, catalog, departments)

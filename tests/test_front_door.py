@@ -39,3 +39,15 @@ def test_eval_refuses_what_is_no_set(tmp_path: Path, content: str | None, says: 
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert says in run.stderr and "Traceback" not in run.stderr + run.stdout
+
+
+@pytest.mark.parametrize("question", ["机关运行经费呢？", "主要职能是什么？", "三公经费是多少？"])
+def test_a_question_that_names_no_department_asks_which(answerer, question: str) -> None:  # type: ignore[no-untyped-def]
+    """With many departments loaded and no question before it, a context-free question is not answered
+    about an arbitrary department."""
+    answer = answerer.ask(question)
+    assert not answer.found and "部门" in answer.answer
+
+
+def test_a_specific_question_still_finds_its_department(answerer) -> None:  # type: ignore[no-untyped-def]
+    assert answerer.ask("徐州铁路运输法院负责哪些工作？").found
