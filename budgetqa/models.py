@@ -201,11 +201,6 @@ class StoredDocument:
     level: str | None = None  # 中央 | 省级 | 市级 | 区县级
     contents: str | None = None  # narrative | tables | both
 
-    @property
-    def pair_key(self) -> tuple[str | None, int | None, str | None, str | None]:
-        """Files of one disclosure (情况说明 + 报表 published apart) share this key."""
-        return (self.department, self.fiscal_year, self.kind, self.unit)
-
 
 @dataclass
 class Citation:

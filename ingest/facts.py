@@ -173,10 +173,9 @@ def _split_code(row: list[Cell | None], code_cols: list[int], carried_code: list
 
 def _row_key(
     row: list[Cell | None], code_cols: list[int], label_cols: list[int], carried: list[str],
-    carried_code: list[str] | None = None,
+    carried_code: list[str],
 ) -> tuple[str | None, str, tuple[str, ...]]:
     """Code, label and parent labels of one row within a column group."""
-    carried_code = carried_code if carried_code is not None else [""] * len(code_cols)
     code = _split_code(row, code_cols, carried_code) if len(code_cols) > 1 else (
         normalize_code([_cell_text(row[i]) for i in code_cols]) if code_cols else None)
     labels = [_cell_text(row[i]) for i in label_cols]
@@ -234,16 +233,17 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
 
 def _without_column_number_rows(facts: list[TableFact]) -> list[TableFact]:
     """Drop the row that numbers the columns under a header (1 2 3 … n, printed as plain integers)."""
-    rows: dict[tuple[int, int], list[TableFact]] = {}
-    for fact in facts:
-        rows.setdefault((fact.row_index, id(fact.row_label)), []).append(fact)
+    rows: dict[tuple[int, str], list[TableFact]] = {}
+    for fact in facts:  # side-by-side groups share a row index, so a row is (index, label)
+        rows.setdefault((fact.row_index, fact.row_label), []).append(fact)
     numbering = set()
     for key, cells in rows.items():
         texts = [f.text_value or "" for f in cells]
-        if len(texts) >= 3 and all(t.isdigit() for t in texts) and [int(t) for t in texts] == sorted(int(t) for t in texts) \
-                and len({int(t) for t in texts}) == len(texts) and int(texts[-1]) - int(texts[0]) == len(texts) - 1:
-            numbering.add(key)
-    return [f for f in facts if (f.row_index, id(f.row_label)) not in numbering]
+        if len(texts) >= 3 and all(t.isdigit() for t in texts):
+            numbers = [int(t) for t in texts]
+            if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+                numbering.add(key)
+    return [f for f in facts if (f.row_index, f.row_label) not in numbering]
 
 
 def _make_fact(document_id: str, table_index: int, kind: str, table: ExtractedTable, cell: Cell,

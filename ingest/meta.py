@@ -14,7 +14,14 @@ import re
 from collections import Counter
 
 from budgetqa.models import DocumentMeta, ParsedDocument
-from ingest.names import canonical_name, looks_like_org, naming_rules, org_suffix_pattern, short_forms, split_region
+from ingest.names import (
+    canonical_name,
+    looks_like_org,
+    naming_rules,
+    org_suffix_pattern,
+    short_forms,
+    split_region,
+)
 
 KINDS = ("部门综合预算", "部门决算", "单位决算", "单位预算", "部门预算")
 _CN_YEAR = str.maketrans("〇零一二三四五六七八九", "00123456789")
@@ -128,9 +135,9 @@ def _trim_to_region(text: str) -> str | None:
         rest = text[start:]
         if rest.startswith(tuple(naming_rules()["party_prefixes"]) + tuple(naming_rules()["central_prefixes"])):
             return rest
-        if split_region(rest).region and split_region(rest).region != "中央" and start <= len(text) - 3:
-            if split_region(rest).region_forms and any(rest.startswith(f) for f in split_region(rest).region_forms):
-                return rest
+        parts = split_region(rest)
+        if parts.region not in (None, "中央") and start <= len(text) - 3 and rest.startswith(parts.region_forms):
+            return rest
     return text
 
 

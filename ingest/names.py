@@ -97,6 +97,7 @@ def _tsv_rows(path: Path) -> list[list[str]]:
 # ---------------------------------------------------------------- what an organisation name is
 
 
+@lru_cache(maxsize=1)
 def org_suffix_pattern() -> str:
     suffixes = sorted(naming_rules()["org_suffixes"], key=len, reverse=True)
     return "(?:" + "|".join(map(re.escape, suffixes)) + ")"
@@ -174,7 +175,7 @@ def _leading_region(text: str, parent: str | None) -> tuple[Region | None, str]:
                 following = text[consumed:consumed + 1]
                 if following not in ("省", "市", "委") and not text[consumed:].startswith(("自治区", "党委")):
                     continue  # 江苏 must be followed by 省委… to mean the province
-                if following in ("省", "市") and not text[consumed + 1:consumed + 2] == "委":
+                if following in ("省", "市") and text[consumed + 1:consumed + 2] != "委":
                     consumed += 1  # "江苏省" written out: covered by the full name anyway
             if best is None or consumed > best[1]:
                 best = (region, consumed)
@@ -282,6 +283,3 @@ def _too_generic(name: str) -> bool:
     (政府办公厅（室）及相关机构事务), 法院 is every court."""
     return len(name) < 2 or bool(_GENERIC.match(name))
 
-
-def is_central(name: str) -> bool:
-    return split_region(name).level == "中央"

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from budgetqa.models import Answer, Citation, StoredDocument, TableFact
 from ingest.checks import UNIT_YUAN
-from qa.lookup import clean_label
+from qa.lookup import Match, clean_label
 
 TWO = Decimal("0.01")
 
@@ -27,6 +27,13 @@ class Evidence:
     doc: StoredDocument
     note: str | None = None  # how it was derived when not read directly
     score: float = 0.0  # how specifically the question named the item
+
+    @classmethod
+    def of(cls, match: Match, doc: StoredDocument, facts: list[TableFact] | None = None,
+           note: str | None = None) -> Evidence:
+        """The evidence of a resolved match: its fact's value, cited with `facts` (default: the fact)."""
+        return cls(match.fact.value, match.fact.unit, match.item, facts or [match.fact], doc, note=note,
+                   score=match.score)
 
 
 def fmt(value: Decimal, unit: str | None = None) -> str:
@@ -100,7 +107,3 @@ def refuse(question: str, why: str, final: bool = False) -> Answer:
     """The honest answer: the documents do not say (no number)."""
     return Answer(question=question, answer=f"文档中没有找到答案。{why}", found=False,
                   route="none-final" if final else "none")
-
-
-
-

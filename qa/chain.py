@@ -24,7 +24,6 @@ from qa.gate import PER_PERSON, asks_count, gate_answer
 from qa.lookup import ItemResolver
 from qa.understand import Catalog, Query, parse_question
 
-
 MAX_QUESTION_CHARS = 300  # a budget question is a sentence or two; longer input is refused before any matching
 
 
@@ -122,11 +121,12 @@ class Answerer(Computations):
                                     "请写出是哪一个（例如带上地区名）。")
         if query.kind == "决算" and not any((d.kind or "").endswith("决算") for d in documents):
             return refuse(question, "已加载的文档都是预算，没有决算（决算数）数据。")
-        if not query.departments and len(catalog.departments()) > 1 and names_nothing_specific(query.item_text):
+        loaded = catalog.departments()
+        if not query.departments and len(loaded) > 1 and names_nothing_specific(query.item_text):
             # "机关运行经费呢？" with no department and no question before it: any answer would be about
             # an arbitrary department
-            return refuse(question, "问题没有指明部门。已加载的部门有：" + "、".join(catalog.departments()[:12])
-                          + ("等" if len(catalog.departments()) > 12 else "") + "。请说明是哪个部门、哪一年。")
+            return refuse(question, "问题没有指明部门。已加载的部门有：" + "、".join(loaded[:12])
+                          + ("等" if len(loaded) > 12 else "") + "。请说明是哪个部门、哪一年。")
         departments = query.departments or catalog.departments()
         if query.route == "passage":
             return self._passage_answer(query, catalog, departments)

@@ -17,7 +17,6 @@ from qa.lookup import ItemResolver, Match, clean_label
 from qa.resolve import FactLookup, latest_year
 from qa.understand import Catalog, Query
 
-
 _GIVEN_CHANGE = re.compile(r"比(?:上年|上一年|去年|＃)[^，,。？?]{0,8}?(增加|减少|多|少|增长|下降)了?\s*"
                           r"([\d,]+(?:\.\d+)?)\s*(万元|元|亿元)")
 
@@ -164,7 +163,7 @@ class Computations(FactLookup):
             match = ItemResolver(inside.group(2) if inside else part_text).best(funded)
             if match is None or match.fact.value is None:
                 return refuse(query.question, f"没有找到{fund.group()}口径的“{part.item}”。")
-            part = Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], part.doc)
+            part = Evidence.of(match, part.doc)
         if inside and part is not None and whole is not None and whole.facts[0].table_index >= 0 \
                 and part.facts[0].table_index != whole.facts[0].table_index:
             # "一般公共预算财政拨款支出里，项目支出占…": the part is read in the whole's own table
@@ -172,7 +171,7 @@ class Computations(FactLookup):
             match = ItemResolver(inside.group(2)).best(table)
             if match is None or match.fact.value is None:
                 return refuse(query.question, f"在“{whole.item}”所在的表中没有找到“{inside.group(2)}”。")
-            part = Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], whole.doc)
+            part = Evidence.of(match, whole.doc)
         if part is None or whole is None or whole.value == 0:
             return refuse(query.question, "没有找到计算占比所需的数值。")
         unit = "元" if part.unit == whole.unit == "元" else "万元"
@@ -193,12 +192,11 @@ class Computations(FactLookup):
         if change is None or not re.search(r"(那么|则|即|那)?[^，,。]{0,12}(上年|上一年|去年|＃)[^，,。]{0,14}多少",
                                            query.item_text[change.end():]):
             return None
-        targets = self._targets(query, catalog, departments)
-        years = sorted({y for _, y in targets if y}, reverse=True)
-        if len(departments) != 1 or not years:
+        if len(departments) != 1:
             return None
         dep = departments[0]
-        year = max(y for y in catalog.years(dep) if y in years) if any(y in catalog.years(dep) for y in years) else None
+        asked = {y for _, y in self._targets(query, catalog, departments) if y}
+        year = max((y for y in catalog.years(dep) if y in asked), default=None)  # the document's (later) year
         if year is None:
             return None
         item = re.sub(r"[\d,.]+\s*(万元|元|亿元)|＃|的", "", query.item_text[: change.start()]).strip("，, ")
@@ -240,11 +238,7 @@ class Computations(FactLookup):
         """The 合计 row × 合计 column of the part's own table, when the whole the question names is that
         table's total (its nature, e.g. 基本支出 for the 基本支出 table, or 合计)."""
         fact = part.facts[0]
-        if fact.table_index < 0:
-            return None
-        nature = fact.dimensions.get("nature") or ""
-        names_table = any(word and word in whole_text for word in (fact.table_kind.replace("一般公共预算", ""), nature))
-        if not (names_table or "合计" in whole_text) or fact.table_kind in ("narrative", "其他"):
+        if fact.table_index < 0 or fact.table_kind == "其他":
             return None
         if fact.table_kind.replace("一般公共预算", "") not in whole_text and "合计" not in whole_text:
             return None

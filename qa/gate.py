@@ -133,19 +133,29 @@ _ASKING = re.compile(
     r"[，,。？?！!：:（）()“”\"、\s]")
 
 
+def _without_table_names(item_text: str) -> str:
+    return re.sub(r"[\u4e00-\u9fa5“”]{2,24}表", " ", item_text)  # a named table is the resolver's table cue
+
+
+def _item_runs(item_text: str) -> list[str]:
+    """The words of the asked item: the question without department, year, table names and asking words."""
+    return re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING.sub(" ", _without_table_names(item_text)))
+
+
+def _plain(evidence: list[str]) -> str:
+    return re.sub(r"[“”\"'（）()\s]", "", "".join(evidence))
+
+
 def unmatched_item_words(item_text: str, evidence: list[str], synonyms: dict[str, list[str]]) -> list[str]:
     """The parts of the asked item (the question without department, year and asking words) that no
     cited cell or sentence mentions, even by a synonym: '委托业务费' when the answer cites 财政拨款收入."""
-    plain = re.sub(r"[“”\"'（）()\s]", "", "".join(evidence))
-    item_text = re.sub(r"[\u4e00-\u9fa5“”]{2,24}表", " ", item_text)  # a named table is the resolver's table cue
-    runs = re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING.sub(" ", item_text))
-    missing = []
-    for run in runs:
-        if not _covered_by_synonyms(run, plain, synonyms):
-            missing.append(run)
+    plain = _plain(evidence)
+    runs = _item_runs(item_text)
+    missing = [run for run in runs if not _covered_by_synonyms(run, plain, synonyms)]
     # a stray word ("给职工交的养老保险") is tolerated; most of the asked item missing is not, nor an item
     # the question puts in quotes (“行政运行”)
-    quoted = [q for q in re.findall(r"“([^”]{2,20})”", item_text) if not _covered(q, plain)]
+    quoted = [q for q in re.findall(r"“([^”]{2,20})”", _without_table_names(item_text))
+              if not _covered_by_synonyms(q, plain, {})]
     if quoted:
         return quoted
     return missing if sum(map(len, missing)) > 0.5 * sum(map(len, runs)) else []
@@ -154,9 +164,8 @@ def unmatched_item_words(item_text: str, evidence: list[str], synonyms: dict[str
 def item_absent(item_text: str, evidence: list[str], synonyms: dict[str, list[str]]) -> bool:
     """Not one word pair of the asked item is in the evidence: the sentence is about something else
     (差旅费 answered with a sentence about 财政拨款收入)."""
-    plain = re.sub(r"[“”\"'（）()\s]", "", "".join(evidence))
-    item_text = re.sub(r"[\u4e00-\u9fa5“”]{2,24}表", " ", item_text)
-    runs = re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING.sub(" ", item_text))
+    plain = _plain(evidence)
+    runs = _item_runs(item_text)
     words = runs + [sub for term, subs in synonyms.items() for run in runs if term in run for sub in subs]
     return bool(runs) and not any(run[i:i + 2] in plain for run in words for i in range(len(run) - 1))
 
@@ -175,11 +184,6 @@ def _covered_by_synonyms(run: str, text: str, synonyms: dict[str, list[str]]) ->
     return bool(done) and sum(done) >= 0.5 * len(done)
 
 
-def _covered(words: str, text: str) -> bool:
-    bigrams = [words[i:i + 2] for i in range(len(words) - 1)]
-    return bool(bigrams) and sum(b in text for b in bigrams) >= 0.5 * len(bigrams)
-
-
 def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: dict[str, list[str]]) -> Answer:
     """Refuse a number whose evidence does not satisfy what the question names."""
     if not answer.found or answer.value is None:
@@ -196,7 +200,7 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
     table_cells = any(c.table for c in answer.citations)
     if answer.route == "table" and ((missing and table_cells) or
                                     (not table_cells and item_absent(query.item_text, evidence, synonyms))):
-        missing = missing or re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING.sub(" ", query.item_text))
+        missing = missing or _item_runs(query.item_text)
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有找到“{'、'.join(missing)}”。",
                       final=True)
     if foreign and not names_in_evidence(foreign, evidence):

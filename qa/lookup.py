@@ -82,7 +82,7 @@ def _transposed(table: list[TableFact]) -> bool:
             and not any(any(w in "".join(f.column_path) for w in parts) for f in table))
 
 
-def _row_pick(table: list[TableFact], rows: list[TableFact]) -> list[TableFact]:
+def _row_pick(rows: list[TableFact]) -> list[TableFact]:
     """In a transposed table: the row's total column (合计/小计), else its first figure."""
     totals = [f for f in rows if _leaf(f) in ("合计", "小计", "总计")]
     return totals or sorted(rows, key=lambda f: (f.row_index, len(f.column_path)))[:1]
@@ -93,10 +93,10 @@ def _sangong_total(facts: list[TableFact]) -> list[TableFact]:
     if _transposed(table):
         named = [f for f in table if "三公" in f.row_label and f.value is not None]
         if named:
-            return _row_pick(table, named)
+            return _row_pick(named)
         if any(w in f.row_label for f in table for w in ("会议", "培训", "行政经费")):
             return []  # a 合计 row that also adds other costs is not the 三公 total
-        return _row_pick(table, [f for f in table if clean_label(f.row_label) in ("合计", "总计") and f.value is not None])
+        return _row_pick([f for f in table if clean_label(f.row_label) in ("合计", "总计") and f.value is not None])
     whole = [f for f in table if "三公" in _leaf(f) and re.search(r"总额|合计|总计", _leaf(f))]
     if whole:  # "“三公”经费财政拨款预算总额" printed as one column (北京 预算09表)
         return whole
@@ -112,7 +112,7 @@ def _sangong_part(*words: str, exclude: tuple[str, ...] = ()) -> Callable[[list[
     def pick(facts: list[TableFact]) -> list[TableFact]:
         table = [f for f in facts if f.table_kind == "三公经费"]
         if _transposed(table):
-            return _row_pick(table, [f for f in table if all(w in f.row_label for w in words) and f.value is not None
+            return _row_pick([f for f in table if all(w in f.row_label for w in words) and f.value is not None
                                      and not any(x in f.row_label for x in exclude)])
         found = [f for f in table if all(any(w in c for c in f.column_path) for w in words)
                  and not any(x in _leaf(f) for x in exclude)]

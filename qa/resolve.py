@@ -56,8 +56,7 @@ class FactLookup:
                 return None  # the question names a code this row does not carry
             if match is not None and (match.fact.value is not None or match.fact.text_value):
                 doc = next(d for d in docs if d.document_id == match.fact.document_id)
-                facts = [match.fact] + corroborating(match.fact, doc_facts)
-                return Evidence(match.fact.value, match.fact.unit, match.item, facts, doc, score=match.score)
+                return Evidence.of(match, doc, [match.fact] + corroborating(match.fact, doc_facts))
             return None
         if year is None:
             return None
@@ -70,15 +69,14 @@ class FactLookup:
         match = resolver.best(printed) if printed else None
         if match is not None and match.fact.value is not None and fits_codes(match.fact, named_codes(resolver.asked)):
             doc = next(d for d in later if d.document_id == match.fact.document_id)
-            return Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], doc, score=match.score,
-                            note=f"{year + 1}年文档所列{year}年数")
+            return Evidence.of(match, doc, note=f"{year + 1}年文档所列{year}年数")
         # … or state the figure ("2023年当年预算执行数为60.13万元")
         stated = [f for f in facts if f.table_kind == "narrative" and f.column_path == ("金额",)
                   and f"{year}年" in f.row_label]
         match = resolver.best(stated) if stated else None
         if match is not None and match.fact.value is not None and match.score >= 8:
             doc = next(d for d in later if d.document_id == match.fact.document_id)
-            return Evidence(match.fact.value, match.fact.unit, match.item, [match.fact], doc, score=match.score)
+            return Evidence.of(match, doc)
         # … or its stated change ("比2024年预算减少2,389.52万元") lets us derive it
         current = resolver.best(facts)
         if current is None or current.fact.value is None:
@@ -114,4 +112,3 @@ class FactLookup:
 def latest_year(catalog: Catalog, department: str) -> int | None:
     years = catalog.years(department)
     return years[-1] if years else None
-

@@ -117,12 +117,12 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
     # "（由2019年公开推算）" names the source document, not a year asked about
     text = re.sub(r"[（(]?(?:由|按|根据|从|照)\d{4}年度?(?:的)?(?:公开|文档|说明|数据)?(?:推算|计算)[）)]?", "推算",
                   normalize(question))
-    departments, unknown = _departments(_distribute_regions(text), catalog)
+    departments, unknown, shared = _departments(_distribute_regions(text), catalog)
     if department:
-        departments, unknown = _departments(normalize(department), catalog)
+        departments, unknown, _ = _departments(normalize(department), catalog)
+        shared = []  # the caller named the department: no short name is ambiguous
         if not departments:
             unknown = department
-    shared = list(_SHARED_NAMES) if not department else []
     years, relative = _years(_without_source_year(text), catalog, departments, year)
     if not years:
         years, relative = _years(text, catalog, departments, year)
@@ -195,11 +195,9 @@ def item_text(text: str, catalog: Catalog) -> str:
     return re.sub(r"(?<![一二三四五六七八九十、])(部门|单位)(综合)?(预算|决算)(?=收入|支出|中|里|显示|$)", "", text)
 
 
-_SHARED_NAMES: list[tuple[str, set[str]]] = []  # the last parse's names that fit several departments
-
-
-def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None]:
-    """Departments named in the text (longest names win), and an unloaded one if named instead."""
+def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None, list[tuple[str, set[str]]]]:
+    """Departments named in the text (longest names win), an unloaded one if named instead, and the
+    names that fit several loaded departments ("司法局" with two 司法局 loaded) with their candidates."""
     hits: list[tuple[int, int, set[str]]] = []
     for name, departments in catalog.names.items():
         for match in re.finditer(re.escape(name), text):
@@ -214,8 +212,6 @@ def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None]:
         if len(departments) > 1:
             shared.append((text[start:end], set(departments)))
         chosen += [dep for dep in sorted(departments) if dep not in chosen]
-    _SHARED_NAMES.clear()
-    _SHARED_NAMES.extend(shared)
     unknown = None
     if not chosen:
         for match in _ORG.finditer(text):
@@ -223,7 +219,7 @@ def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None]:
             if not _NOT_ORG.match(org) and not any(org in name or name in org for name in catalog.names):
                 unknown = org
                 break
-    return _mention_order(text, chosen, catalog), unknown
+    return _mention_order(text, chosen, catalog), unknown, shared
 
 
 def _mention_order(text: str, departments: list[str], catalog: Catalog) -> list[str]:
