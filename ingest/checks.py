@@ -76,7 +76,8 @@ def check_income_equals_expense(table: list[TableFact]) -> list[Finding]:
 
 def check_column_sums(table: list[TableFact]) -> list[Finding]:
     """Per row: a column named 合计/小计 equals the sum of the columns beside it under one parent."""
-    columns = sorted({f.column_path for f in table}, key=len)
+    # printed order, then depth: a set's order changes from run to run, and so would the findings' wording
+    columns = sorted(dict.fromkeys(f.column_path for f in table), key=len)
     rows: dict[int, dict[tuple[str, ...], TableFact]] = defaultdict(dict)
     for fact in table:
         rows[fact.row_index][fact.column_path] = fact
