@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from budgetqa.models import Cell, ExtractedTable, TableFact
-from ingest.tables import column_dimensions, table_kind
+from ingest.tables import column_dimensions, rules, table_kind
 
 _NUMBER = re.compile(r"^[-−]?\(?[-−]?\d[\d,]*(\.\d+)?\)?%?$")
 _LEADING_NUMBER = re.compile(r"^([-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+\.\d+)(?=[^\d,.])")
@@ -104,7 +104,7 @@ def _column_roles(table: ExtractedTable) -> list[_ColumnRole]:
             roles.append(_ColumnRole(index, "skip"))  # line numbers printed beside 决算 rows, not values
         elif last in ("类", "款", "项") or re.search(r"(代码|编码)$", last):
             roles.append(_ColumnRole(index, "code"))
-        elif re.search(r"指标值|目标值|指标内容|绩效指标值", header) or (
+        elif re.search(rules()["text_columns"]["pattern"], header) or (
                 re.search(r"绩效目标$", last) and len(numeric) < 0.5 * max(len(filled), 1)):
             roles.append(_ColumnRole(index, "target"))
         elif filled and len(numeric) >= 0.6 * len(filled) and not re.search(_LABEL_HEAD, last):

@@ -16,6 +16,7 @@ from budgetqa.settings import Settings
 from ingest.checks import check_document
 from ingest.errors import ReadError
 from ingest.facts import fill_missing_labels, table_facts
+from ingest.forms import form_facts
 from ingest.meta import detect_meta
 from ingest.narrative import narrative_facts, split_passages
 
@@ -82,7 +83,7 @@ def build_document(path: Path, settings: Settings | None = None) -> IngestedDocu
     sections, passages = split_passages(document_id, parsed)
     facts = []
     for index, table in enumerate(parsed.tables):
-        facts += table_facts(document_id, index, table)
+        facts += form_facts(document_id, index, table) or table_facts(document_id, index, table)
     fill_missing_labels(facts)
     facts += narrative_facts(document_id, passages)
     findings = check_document(facts)

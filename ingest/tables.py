@@ -17,20 +17,21 @@ UNMAPPED = "unmapped"
 
 
 @lru_cache(maxsize=1)
-def _rules() -> dict:
+def rules() -> dict:
+    """The parsed rules file (cached)."""
     with DATA.open("rb") as handle:
         return tomllib.load(handle)
 
 
 @lru_cache(maxsize=1)
 def _kind_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    return tuple((re.compile(entry["pattern"]), entry["kind"]) for entry in _rules()["table_kind"])
+    return tuple((re.compile(entry["pattern"]), entry["kind"]) for entry in rules()["table_kind"])
 
 
 @lru_cache(maxsize=1)
 def _dimension_words() -> tuple[tuple[str, tuple[tuple[str, re.Pattern[str]], ...]], ...]:
     return tuple((entry["name"], tuple((value, re.compile(pattern)) for value, pattern in entry["words"]))
-                 for entry in _rules()["dimension"])
+                 for entry in rules()["dimension"])
 
 
 def table_kind(title: str) -> str:

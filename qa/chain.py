@@ -207,6 +207,10 @@ class Answerer(Computations):
             other = f"（{fmt(round2(ev.value * 10000))}元）"
         label = ev.item if ev.item else fact.row_label
         text = f"{ev.doc.department}{year or ''}年{label}：{fmt(ev.value, unit)}{other}。"
+        target = (fact.text_value or "").strip()
+        if target[:1] in ("≥", "≤", ">", "<", "=", "＝"):  # a performance target: the bound as printed
+            project = f"“{fact.row_path[0]}”" if fact.row_path else ""
+            text = f"{ev.doc.department}{year or ''}年{project}绩效指标“{fact.row_label}”的指标值：{target}。"
         if fact.table_kind == "narrative" and fact.sentence:
             text = f"{ev.doc.department}{year or ''}年：{fmt(ev.value, unit)}。原文：“{fact.sentence}”"
         if ev.note:

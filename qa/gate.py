@@ -11,6 +11,7 @@ the resolver, so a close-looking cell of the wrong year or stage cannot become t
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from budgetqa.models import Answer, TableFact
 from qa.answer import fmt, refuse
@@ -78,7 +79,7 @@ def fits_codes(fact: TableFact, codes: set[str]) -> bool:
 
 
 PER_PERSON = re.compile(r"人均|平均每(人|个人)|每人平均|每(名|个|位)[^，。？?]{0,10}(工资|收入|补贴|奖金)|月工资|个人工资")
-_COUNT = re.compile(r"人数|编制数|编制是多少|几(个|名|人|辆|台|套|批|次|家|项)|多少(个|名|人|辆|台|套|批|次|人次|家|项)(?!元)")
+_COUNT = re.compile(r"人数|编制数|数量(?!指标)|编制是多少|几(个|名|人|辆|台|套|批|次|家|项)|多少(个|名|人|辆|台|套|批|次|人次|家|项)(?!元)")
 MONEY_UNITS = ("元", "万元", "亿元")
 _ORG_TAIL = re.compile(r"[\u4e00-\u9fa5]{2,16}?(?:管理局|局|厅|委员会|委|办公室|办公厅|中心|法院|检察院|院|所|馆|站|队|部|署)")
 
@@ -184,6 +185,28 @@ def _covered_by_synonyms(run: str, text: str, synonyms: dict[str, list[str]]) ->
     return bool(done) and sum(done) >= 0.5 * len(done)
 
 
+# Column meanings that hold another figure than the row's total (nature and fund source, from the
+# [[dimension]] rules of ingest/data/tables.toml); 合计, 财政拨款 and 一般公共预算 are left out because most
+# tables hold nothing else and the question's word then names the table rather than a column.
+_NOT_DISTINCT = {"合计", "财政拨款", "一般公共预算", "单位资金"}
+
+
+@lru_cache(maxsize=1)
+def _column_meanings() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    from ingest.tables import rules
+
+    return tuple((value, re.compile(pattern.replace("^", "").replace("$", "")))
+                 for entry in rules()["dimension"] if entry["name"] in ("nature", "fund")
+                 for value, pattern in entry["words"] if value not in _NOT_DISTINCT)
+
+
+def unmet_columns(text: str, evidence: list[str]) -> list[str]:
+    """Column meanings the question names (基本支出里的人员经费, 政府性基金) that no cited cell or
+    sentence carries: the row's 合计 is not its 人员经费."""
+    joined = re.sub(r"\s", "", "".join(evidence))
+    return [value for value, pattern in _column_meanings() if value in text and not pattern.search(joined)]
+
+
 def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: dict[str, list[str]]) -> Answer:
     """Refuse a number whose evidence does not satisfy what the question names."""
     if not answer.found or answer.value is None:
@@ -202,6 +225,10 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
                                     (not table_cells and item_absent(query.item_text, evidence, synonyms))):
         missing = missing or _item_runs(query.item_text)
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有找到“{'、'.join(missing)}”。",
+                      final=True)
+    unmet = unmet_columns(query.item_text, evidence)
+    if unmet and answer.route in ("table", "compute"):
+        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但不是所问的“{'、'.join(unmet)}”一栏。",
                       final=True)
     if foreign and not names_in_evidence(foreign, evidence):
         return refuse(query.question, f"文档中没有“{'、'.join(foreign)}”的这项数据。", final=True)

@@ -196,7 +196,8 @@ CONCEPTS: list[Concept] = [
 
 
 _SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和]?培训费(支出)?(预算)?(表|合计)(口径)?")
-_COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "名", "层", "台", "套", "台（套）", "个工作日"}
+_COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "名", "层", "台", "套", "台套", "台（套）", "个工作日",
+                "次", "件", "场", "户", "篇", "期"}
 
 
 class ItemResolver:
@@ -221,7 +222,11 @@ class ItemResolver:
             if re.search(pattern, text) and printed not in text:
                 self.expanded += printed
         self.table_cue = next((kind for pattern, kind in TABLE_CUES if re.search(pattern, text)), table_hint)
-        self.column_cue = next((col for pattern, col in COLUMN_CUES if re.search(pattern, text)), None)
+        # the columns the question names, in the order it names them: "基本支出里的人员经费" reads the
+        # 人员经费 column under 基本支出 (the last named is the cell's own column, the others its parents)
+        cues = sorted((m.start(), col) for pattern, col in COLUMN_CUES for m in [re.search(pattern, text)] if m)
+        self.column_cue = cues[-1][1] if cues else None
+        self.parent_cues = [col for _, col in cues[:-1] if col != self.column_cue]
         self.concept = self._concept()
 
     def _concept(self) -> Concept | None:
@@ -245,8 +250,10 @@ class ItemResolver:
 
     def candidates(self, facts: list[TableFact]) -> list[Match]:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
-        if self.counting:
-            return self._narrative_by_subject(facts, counts=True)
+        if self.counting:  # a count: an indicator of a project form (聘用人员数量 ≥130人) or a stated count
+            targets = [m for m in self._by_label([f for f in table_facts if f.unit in _COUNT_UNITS and (
+                not self.count_unit or (f.unit or "").startswith(self.count_unit))]) if m.score >= 30]
+            return targets + self._narrative_by_subject(facts, counts=True)
         if self.concept is not None and self.concept.weak:
             specific = self._by_label(table_facts)
             if specific and specific[0].score >= 30:
@@ -340,7 +347,8 @@ class ItemResolver:
         leaf = _leaf(fact)
         joined = "".join(fact.column_path)
         if self.column_cue:
-            return 20 if self.column_cue in leaf else (5 if self.column_cue in joined else -20)
+            parents = 5 * sum(cue in joined for cue in self.parent_cues)
+            return parents + (20 if self.column_cue in leaf else (5 if self.column_cue in joined else -20))
         if fact.text_value and fact.value is None and fact.unit is None:
             return 1  # a target text (指标值)
         for rank, name in enumerate(DEFAULT_COLUMNS):
@@ -410,6 +418,7 @@ def _longest_common(a: str, b: str) -> tuple[int, int, int]:
 def _label_score(label: str, code: str | None, text: str) -> float:
     if code and re.search(rf"(?<!\d){code}(?!\d)", re.sub(r"(?<=\d)\s+(?=\d)", "", text)):
         return 60 + len(code)
+    text = re.sub(r"[\s“”\"'（）()「」『』]", "", text)  # "维修（护）费" asked, 维修（护）费 printed: compared as 维修护费
     if len(label) < 2 or label in ("合计", "小计", "总计", "项目", "金额"):
         return 0  # a total row is never asked for by its bare name
     if label in text:

@@ -143,7 +143,7 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
     operation, rank_n, rank_desc = _operation(text, years, departments)
     counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台|批|次)|多少(个|辆|家|项|人次|人|名|层|台|套|批次|批|次)|数量",
                               text)) and not \
-        re.search(r"多少(万)?元|金额|经费|预算(是|为)?多少", text)
+        re.search(r"多少(万)?元|金额|经费|预算(是|为)?多少", re.sub(r"“[^”]*”|「[^」]*」", "", text))  # not a quoted name's 经费
     return Query(question=question, text=text, departments=departments, unknown_department=unknown,
                  years=years, relative_previous=relative, kind=doc_kind, operation=operation, ambiguous=ambiguous,
                  route=_route(text, operation), rank_n=rank_n, rank_desc=rank_desc,

@@ -1,0 +1,138 @@
+"""Key/value forms -> facts: the project performance form (项目支出绩效目标表) that every national
+template prints once per project, instead of a grid with a header row.
+
+    项目名称 | 医保服务站工作经费
+    专项资金情况（万元） | 资金总额 | 968.00
+    年度目标 | 按……要求，用于……
+    一级指标 | 二级指标 | 三级指标 | 指标值
+    产出指标 | 数量指标 | 聘用人员数量 | ≥130人
+
+becomes facts whose row is the project (amounts and sentences, one column per printed key) and, for
+each indicator, a fact with row path (project, 一级指标, 二级指标), label 三级指标 and column 指标值.
+The words of the form live in data/tables.toml ([forms]).
+
+    facts = form_facts("doc-id", 7, extracted_table)   # [] when the table is no such form
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from functools import lru_cache
+
+from budgetqa.models import Cell, ExtractedTable, TableFact
+from ingest.facts import is_number, parse_value
+from ingest.tables import column_dimensions, rules
+
+FORM_KIND = "绩效目标"
+# an indicator value: comparator, number, unit ("≥130人", "=100%", "≤20次"); only counts and shares get
+# a numeric value, other targets ("按时完成", "≥3000万条/小时") stay text
+_TARGET = re.compile(r"^[≥≤><=＝≧≦]{0,2}\s*(\d+(?:\.\d+)?)\s*(%|人次|人|个|次|台套|台|套|辆|家|项|件|场|户|批次|批|名|篇|期)$")
+_UNIT_IN_KEY = re.compile(r"[（(](万元|元|亿元)[）)]")
+
+
+@lru_cache(maxsize=1)
+def _words() -> dict[str, re.Pattern[str]]:
+    return {key: re.compile(pattern) for key, pattern in rules()["forms"].items()}
+
+
+def _text(cell: Cell | None) -> str:
+    return re.sub(r"\s+", "", cell.text) if cell is not None else ""
+
+
+def _cells(row: list[Cell | None]) -> list[tuple[int, Cell]]:
+    return [(i, c) for i, c in enumerate(row) if c is not None and _text(c)]
+
+
+def is_form(table: ExtractedTable) -> bool:
+    """A project form: a 项目名称 key followed by a name in one of its first rows, and an indicator
+    header or a sentence key further down."""
+    words = _words()
+    named = any(words["name_keys"].match(_text(c)) and i + 1 < len(cells) and not is_number(_text(cells[i + 1][1]))
+                for row in table.rows[:4] for cells in [_cells(row)] for i, (_, c) in enumerate(cells))
+    body = any(words["indicator_value"].match(_text(c)) or words["text_keys"].match(_text(c))
+               for row in table.rows for _, c in _cells(row))
+    return named and body
+
+
+def target_value(text: str) -> tuple[Decimal | None, str | None]:
+    """'≥130人' -> (130, '人'); '=100%' -> (100, '%'); anything else -> (None, None)."""
+    match = _TARGET.match(re.sub(r"\s+", "", text))
+    if not match or not match.group(2):
+        return None, None
+    return Decimal(match.group(1)), match.group(2)
+
+
+def form_facts(document_id: str, table_index: int, table: ExtractedTable) -> list[TableFact]:
+    """The facts of a project form (one or several projects in one table); [] when it is no form."""
+    if not is_form(table):
+        return []
+    words = _words()
+    facts: list[TableFact] = []
+    title = table.title
+    project = ""
+    unit = table.unit or "万元"
+    indicator_cols: dict[int, str] = {}
+    value_col: int | None = None
+    levels: dict[int, str] = {}
+
+    def add(cell: Cell, label: str, path: tuple[str, ...], column: str, value: Decimal | None,
+            fact_unit: str | None) -> None:
+        facts.append(TableFact(
+            document_id=document_id, table_index=table_index, table_kind=FORM_KIND,
+            table_title=title or f"{project}绩效目标表", page=cell.page, row_index=len(facts), row_code=None,
+            row_label=label, row_path=path, column_path=(column,), value=value, text_value=cell.text.strip(),
+            unit=fact_unit, bbox=cell.bbox, line_no=cell.line_no, dimensions=column_dimensions((column,))))
+
+    for row in table.rows:
+        cells = _cells(row)
+        if not cells:
+            continue
+        texts = [_text(c) for _, c in cells]
+        if len(cells) == 1 and re.search(r"绩效目标表|绩效目标申报表|项目支出表$", texts[0]) and not value_col:
+            title = cells[0][1].text.strip()
+            continue
+        name_at = next((k for k, t in enumerate(texts) if words["name_keys"].match(t)), None)
+        if name_at is not None and name_at + 1 < len(cells):
+            project = cells[name_at + 1][1].text.strip()
+            indicator_cols, value_col, levels = {}, None, {}
+            if len(cells) == 2 and not re.search(r"绩效目标", title):
+                title = f"{project}绩效目标表"
+            continue
+        if any(words["indicator_value"].match(t) for t in texts):
+            indicator_cols = {i: t for (i, _), t in zip(cells, texts, strict=True)
+                              if words["indicator_header"].match(t)}
+            value_col = next(i for (i, _), t in zip(cells, texts, strict=True) if words["indicator_value"].match(t))
+            levels = {}
+            continue
+        if value_col is not None and project:
+            by_col = dict(cells)
+            for col in sorted(indicator_cols):
+                if col in by_col:
+                    levels[col] = by_col[col].text.strip()
+                    for deeper in [c for c in levels if c > col]:
+                        if deeper not in by_col:
+                            del levels[deeper]
+            cols = sorted(c for c in indicator_cols if c in levels)
+            if value_col in by_col and cols and cols[-1] in by_col:
+                cell = by_col[value_col]
+                value, fact_unit = target_value(cell.text)
+                add(cell, levels[cols[-1]], (project, *(levels[c] for c in cols[:-1])), "指标值", value, fact_unit)
+            continue
+        if not project:
+            continue
+        for k, (col, cell) in enumerate(cells):
+            key = texts[k]
+            block_unit = _UNIT_IN_KEY.search(cell.text)
+            if block_unit:
+                unit = block_unit.group(1)
+            rest = cells[k + 1:]
+            if not rest:
+                continue
+            if words["money_keys"].match(key) and is_number(_text(rest[0][1])):
+                value, _ = parse_value(rest[0][1].text)
+                add(rest[0][1], project, (), key, value, unit)
+            elif words["text_keys"].match(key) or words["other_keys"].match(key):
+                if not words["money_keys"].match(texts[k + 1]) and not words["text_keys"].match(texts[k + 1]):
+                    add(rest[0][1], project, (), key, None, None)
+    return facts
