@@ -126,7 +126,7 @@ def restates_the_question(value: float | str, question: str) -> bool:
 
 # Words that say how a figure is asked, not which figure: they need not appear in the evidence.
 _ASKING = re.compile(
-    r"＃|[\d.,%％]+|是多少|有多少|多少|一共|总共|合计|总额|总计|共计|安排了?|预算数?|决算数?|金额|经费数|资金|"
+    r"＃|[\d.,%％]+|请(给出|列出|告诉我|计算|算出|回答)?|给出|告诉我|差额|相差|差距|是多少|有多少|多少|一共|总共|合计|总额|总计|共计|安排了?|预算数?|决算数?|金额|经费数|资金|"
     r"财政拨款|一般公共预算|政府性基金|国有资本经营|基本支出|项目支出|万元|亿元|元|部门|单位|本级|年度|全年|今年|"
     r"报表|公开|表[里中内]?|[里中](?![心央])|的|了|是|为|有|在|及|和|与|其|这个|该|请问|那么|花了?|用了?|支出了?|开支|收入|支出|"
     r"分别|大约|约|按|口径|保留两位小数|保留|两位|小数|几[个辆项家名人台套]?|辆车?|科目|经济科目|功能科目|显示|介绍|"
@@ -169,6 +169,15 @@ def item_absent(item_text: str, evidence: list[str], synonyms: dict[str, list[st
     runs = _item_runs(item_text)
     words = runs + [sub for term, subs in synonyms.items() for run in runs if term in run for sub in subs]
     return bool(runs) and not any(run[i:i + 2] in plain for run in words for i in range(len(run) - 1))
+
+
+def untouched_phrases(item_text: str, evidence: list[str], synonyms: dict[str, list[str]]) -> list[str]:
+    """Phrases of five or more characters in the asked item of which the evidence holds not one word
+    pair, even by a synonym: a named thing ('预留给中小企业') the cited figure says nothing about."""
+    plain = _plain(evidence)
+    return [run for run in _item_runs(item_text) if len(run) >= 5 and not any(
+        run[i:i + 2] in plain for word in [run, *[s for t, subs in synonyms.items() if t in run for s in subs]]
+        for i in range(len(word) - 1))]
 
 
 def _covered_by_synonyms(run: str, text: str, synonyms: dict[str, list[str]]) -> bool:
@@ -225,6 +234,10 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
                                     (not table_cells and item_absent(query.item_text, evidence, synonyms))):
         missing = missing or _item_runs(query.item_text)
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有找到“{'、'.join(missing)}”。",
+                      final=True)
+    untouched = untouched_phrases(query.item_text, evidence + [answer.answer], synonyms)
+    if untouched and answer.route in ("table", "compute"):
+        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有提到“{'、'.join(untouched)}”。",
                       final=True)
     unmet = unmet_columns(query.item_text, evidence)
     if unmet and answer.route in ("table", "compute"):
