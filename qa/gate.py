@@ -134,6 +134,10 @@ _ASKING = re.compile(
     r"[，,。？?！!：:（）()“”\"、\s]")
 
 
+# the same without the one-character joiners (中, 里, 在, 和 …): a named phrase stays whole (预留给中小企业)
+_ASKING_WHOLE = re.compile(_ASKING.pattern.replace("|[里中](?![心央])|的|了|是|为|有|在|及|和|与|其|", "|的|了|"))
+
+
 def _without_table_names(item_text: str) -> str:
     return re.sub(r"[\u4e00-\u9fa5“”]{2,24}表", " ", item_text)  # a named table is the resolver's table cue
 
@@ -175,7 +179,8 @@ def untouched_phrases(item_text: str, evidence: list[str], synonyms: dict[str, l
     """Phrases of five or more characters in the asked item of which the evidence holds not one word
     pair, even by a synonym: a named thing ('预留给中小企业') the cited figure says nothing about."""
     plain = _plain(evidence)
-    return [run for run in _item_runs(item_text) if len(run) >= 5 and not any(
+    runs = re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING_WHOLE.sub(" ", _without_table_names(item_text)))
+    return [run for run in runs if len(run) >= 5 and not any(
         run[i:i + 2] in plain for word in [run, *[s for t, subs in synonyms.items() if t in run for s in subs]]
         for i in range(len(word) - 1))]
 
