@@ -235,8 +235,11 @@ class Answerer(Computations):
     def _passage_answer(self, query: Query, catalog: Catalog, departments: list[str],
                         min_coverage: float = 0.25) -> Answer:
         from qa.passages import answer_from_passages
+        from qa.projects import project_answer
 
-        answer = answer_from_passages(self, query, catalog, departments, min_coverage)
+        year = query.years[0] if query.years else None
+        project = project_answer(self, query, [d for dep in departments for d in catalog.docs_for(dep, year, None)])
+        answer = project or answer_from_passages(self, query, catalog, departments, min_coverage)
         if not answer.found:
             return answer
         withheld = re.search(r"[^。；]*(?:不予公开|涉密内容|保密审查)[^。；]*", answer.answer)

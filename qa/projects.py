@@ -1,0 +1,90 @@
+"""What a named project does: the sentences a project table or form prints about it (年度目标, 绩效目标,
+项目简介 …), quoted and cited when the question names the project.
+
+Narrative passages rarely describe single projects; the project tables do, one row per project. A
+question such as "“社工服务外包项目”是做什么的？" is answered from the row whose printed name is the
+name asked, never from a row that merely shares words with it.
+
+    answer = project_answer(answerer, query, docs)     # None when no project of the question is printed
+"""
+
+from __future__ import annotations
+
+import re
+
+from budgetqa.models import Answer, StoredDocument, TableFact
+from qa.answer import cite
+from qa.understand import Query
+
+# questions about what a project is for (not why its budget changed, not how much it costs)
+ASKS_PURPOSE = re.compile(r"做什么|干什么|干嘛|用途|用来|用于|作用|内容|目标|是什么项目|主要做|做哪些|哪些方面|"
+                          r"是什么|具体.{0,4}(工作|事项)|包括哪些")
+_NOT_PURPOSE = re.compile(r"为什么|原因|多少|几[个项人]|增加|减少|比上年|金额|预算数")
+_MIN_TEXT = 12  # a project sentence, not a short target such as "≥95%"
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s“”\"'「」『』（）()《》、，,。：:]", "", text)
+
+
+def _asked_names(query: Query) -> list[str]:
+    quoted = re.findall(r"[“「『]([^”」』]{3,40})[”」』]", query.question)
+    return [_plain(q) for q in quoted]
+
+
+def _name_fits(label: str, asked: list[str], question: str) -> float:
+    """How well a printed project name fits the question: the quoted name itself (1.0), the printed
+    name written out in the question (0.9); 0 otherwise."""
+    name = _plain(re.sub(r"^[\dA-Z\s-]{6,}", "", label))  # "11000022T0000004 44194-法律援助办案补贴"
+    name = re.sub(r"^\d+[-－]", "", name)
+    if len(name) < 4:
+        return 0.0
+    for quoted in asked:
+        core = re.sub(r"(项目|经费|资金)$", "", quoted)
+        if name == quoted or (len(core) >= 4 and (name == core or re.sub(r"(项目|经费|资金)$", "", name) == core)):
+            return 1.0
+    if not asked and name in _plain(question):
+        return 0.9
+    return 0.0
+
+
+def project_answer(answerer, query: Query, docs: list[StoredDocument]) -> Answer | None:  # type: ignore[no-untyped-def]
+    """The printed description of the project the question names, or None."""
+    if not ASKS_PURPOSE.search(query.text) or _NOT_PURPOSE.search(query.text):
+        return None
+    asked = _asked_names(query)
+    by_project: dict[tuple[str, str], list[TableFact]] = {}
+    fits: dict[tuple[str, str], float] = {}
+    for fact in answerer.facts(docs):
+        if fact.table_kind == "narrative" or fact.value is not None or not fact.text_value:
+            continue
+        if len(fact.text_value) < _MIN_TEXT or fact.row_path and fact.column_path == ("指标值",):
+            continue
+        score = _name_fits(fact.row_label, asked, query.text)
+        if score <= 0:
+            continue
+        key = (fact.document_id, fact.row_label)
+        by_project.setdefault(key, []).append(fact)
+        fits[key] = score
+    if not by_project:
+        return None
+    best = max(fits.values())
+    chosen = [key for key, score in fits.items() if score == best]
+    if len({label for _, label in chosen}) > 1:
+        return None  # two different printed projects fit equally: do not pick one
+    doc_by_id = {d.document_id: d for d in docs}
+    lines, citations = [], []
+    for key in chosen:
+        facts = sorted(by_project[key], key=lambda f: (f.page, f.row_index))
+        doc = doc_by_id[key[0]]
+        seen: set[str] = set()
+        lines.append(f"【{facts[0].table_title}】{doc.department or ''}“{key[1]}”：")
+        for fact in facts:
+            text = (fact.text_value or "").strip()
+            if text in seen:
+                continue
+            seen.add(text)
+            lines.append(f"{' > '.join(fact.column_path)}：{text}")
+            citations.append(cite(fact, doc))
+    return Answer(question=query.question, answer="\n".join(lines), found=True, route="passage",
+                  citations=citations)
