@@ -25,7 +25,7 @@ TABLE_CUES = [  # words in a question that name a table
     (r"收入预算|收入总表|收入来源", "收入预算总表"), (r"支出总表|支出预算总表", "支出预算总表"),
     (r"一般公共预算.{0,4}基本支出|经济分类", "一般公共预算基本支出"), (r"财政拨款.{0,4}基本支出", "财政拨款基本支出"),
     (r"一般公共预算", "一般公共预算支出"), (r"政府性基金", "政府性基金预算支出"),
-    (r"国有资本经营", "国有资本经营预算支出"), (r"财政拨款支出", "财政拨款支出"), (r"政府采购|采购", "政府采购"),
+    (r"国有资本经营", "国有资本经营预算支出"), (r"项目支出(预算)?(明细)?表|项目(预算)?表", "项目支出"), (r"财政拨款支出", "财政拨款支出"), (r"政府采购|采购", "政府采购"),
 ]
 COLUMN_CUES = [  # words in a question that name a column, most specific first
     (r"基本支出", "基本支出"), (r"项目支出", "项目支出"), (r"人员经费|人头经费|人员支出", "人员经费"),
@@ -226,6 +226,8 @@ class ItemResolver:
         # 人员经费 column under 基本支出 (the last named is the cell's own column, the others its parents)
         cues = sorted((m.start(), col) for pattern, col in COLUMN_CUES for m in [re.search(pattern, text)] if m)
         self.column_cue = cues[-1][1] if cues else None
+        # names the question quotes (“气象设施维护及科普”): the row printing exactly that name is the one asked
+        self.quoted = {clean_label(q) for q in re.findall(r"[“「『]([^”」』]{2,40})[”」』]", text)}
         self.parent_cues = [col for _, col in cues[:-1] if col != self.column_cue]
         self.concept = self._concept()
 
@@ -329,7 +331,7 @@ class ItemResolver:
             score = _label_score(label, fact.row_code, self.expanded)
             if score <= 0:
                 continue
-            score += self._table_score(fact) + self._column_score(fact)
+            score += self._table_score(fact) + self._column_score(fact) + (15 if label in self.quoted else 0)
             scored.append((score, fact, label))
         scored.sort(key=lambda s: -s[0])
         if self.table_cue and scored and scored[0][1].table_kind != self.table_cue and \
