@@ -162,6 +162,10 @@ class Answerer(Computations):
             return given
         if query.operation == "share":
             return self._share(query, catalog, departments)
+        if query.operation == "execution":
+            from qa.execution import execution_rate
+
+            return execution_rate(self, query, catalog, departments)
         if query.operation == "sum":
             return self._sum(query, catalog, departments)
         if query.operation == "rank":

@@ -250,6 +250,10 @@ def _years(text: str, catalog: Catalog, departments: list[str], forced: int | No
     return list(dict.fromkeys(years)), relative
 
 
+ASKS_EXECUTION = re.compile(r"执行率|完成率|完成了?(年初|全年|调整)?预算的?(百分之|多少|几成|比例|%)|"
+                            r"决算数?(是|占|为)?(年初|全年|调整)?预算数?的?(百分之|多少|几成|比例|%)")
+
+
 def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str, int, bool]:
     rank = re.search(r"(最多|最大|最高|最少|最小|最低|排名|排序|前([一二三四五六七八九十\d]+)(名|个|项|位)?)", text)
     if rank:
@@ -257,6 +261,8 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
         n = int(n_text) if n_text.isdigit() else CN_DIGITS.get(n_text, 1)
         desc = not re.search(r"最少|最小|最低", text)
         return "rank", n, desc
+    if ASKS_EXECUTION.search(text):
+        return "execution", 1, True
     if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|(增长|下降)(了)?(百分之|多少百分比|几个百分点)|变化率|增减率", text):
         return "growth", 1, True
     if re.search(r"占.{0,20}(比例|比重|多少|百分之|几成|%)|占比|比例是|百分比", text):

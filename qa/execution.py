@@ -1,0 +1,84 @@
+"""Execution rate of a 决算: 决算数 ÷ 预算数 × 100 for one item (or the rate the document states).
+
+A 部门决算 explains each 项-level item as "…信访事务（款）信访业务（项）。年初预算为2325.72万元，支出决算为
+2066.84万元，完成年初预算的88.87%。" and prints 年初预算数 / 决算数 columns side by side. The stated
+rate is quoted when the sentence's item is the one asked; otherwise the rate is computed from the
+item's 预算 and 决算 figures, both cited, never from figures of two different items.
+
+    answer = execution_rate(answerer, query, catalog, departments)
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from budgetqa.models import Answer, TableFact
+from qa.answer import cite, convert, fmt, refuse, round2
+from qa.lookup import ItemResolver, clean_label
+from qa.understand import ASKS_EXECUTION, Catalog, Query
+
+_STATED_RATE = re.compile(r"完成(年初|全年|调整)?预算|执行率|完成率")
+_BUDGET_LABEL = re.compile(r"(年初|全年|调整)?预算(数)?$")
+_ACTUAL_LABEL = re.compile(r"(支出)?决算(数)?$|执行数$")
+_LEVEL = re.compile(r"([^（）()。，、\s]+?)[（(](?:类|款|项)[）)]")
+
+
+def _item_of_sentence(fact: TableFact) -> str:
+    """The deepest classification named before the sentence: '…（款）信访业务（项）' -> '信访业务'."""
+    for text in (fact.sentence or "", *reversed(fact.row_path)):
+        levels = _LEVEL.findall(text)
+        if levels:
+            return clean_label(levels[-1])
+    return ""
+
+
+def _asked_item(query: Query, table_facts: list[TableFact]) -> str:
+    quoted = re.findall(r"[“「『]([^”」』]{2,40})[”」』]", query.question)
+    if quoted:
+        return clean_label(quoted[0])
+    text = ASKS_EXECUTION.sub("", query.item_text)
+    match = ItemResolver(text).best(table_facts)
+    return clean_label(match.fact.row_label) if match is not None and match.score >= 30 else ""
+
+
+def execution_rate(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer:  # type: ignore[no-untyped-def]
+    targets = answerer._targets(query, catalog, departments)
+    if len(targets) != 1:
+        return refuse(query.question, "请指明一个部门和年度。")
+    dep, year = targets[0]
+    docs = [d for d in catalog.docs_for(dep, year, None) if (d.kind or "").endswith("决算")]
+    if not docs:
+        return refuse(query.question, f"没有加载{dep}{year or ''}年的决算，预算文件没有执行数。", final=True)
+    facts = answerer.facts(docs)
+    explained = {_item_of_sentence(f) for f in facts if f.table_kind == "narrative" and f.sentence}
+    asked_text = clean_label(query.item_text)
+    named = sorted((name for name in explained if len(name) >= 2 and name in asked_text), key=len, reverse=True)
+    item = named[0] if named else _asked_item(query, [f for f in facts if f.table_index >= 0])
+    if not item:
+        return refuse(query.question, "没有找到要计算执行率的科目或项目。")
+    doc = docs[0]
+    sentences: dict[str, list[TableFact]] = {}
+    for fact in facts:
+        if fact.table_kind == "narrative" and fact.sentence and _item_of_sentence(fact) == item:
+            sentences.setdefault(fact.sentence, []).append(fact)
+    for sentence, stated in sentences.items():
+        rate = next((f for f in stated if f.unit == "%" and _STATED_RATE.search(f.row_label)), None)
+        if rate is not None and rate.value is not None:
+            return Answer(query.question, f"{dep}{year}年“{item}”{rate.row_label.rstrip('的')}{fmt(rate.value)}%。"
+                                          f"原文：“{sentence}”", True, "table", rate.value, "%", [cite(rate, doc)])
+        budget = next((f for f in stated if _BUDGET_LABEL.search(f.row_label) and f.unit in ("元", "万元")), None)
+        actual = next((f for f in stated if _ACTUAL_LABEL.search(f.row_label) and f.unit in ("元", "万元")), None)
+        if budget is not None and actual is not None and budget.value:
+            return _computed(query, dep, year, item, actual, budget, doc)
+    return refuse(query.question, f"文档中没有“{item}”的预算数和决算数的说明。")
+
+
+def _computed(query: Query, dep: str, year: int | None, item: str, actual: TableFact, budget: TableFact,
+              doc) -> Answer:  # type: ignore[no-untyped-def]
+    a = convert(actual.value, actual.unit, "万元")  # type: ignore[arg-type]
+    b = convert(budget.value, budget.unit, "万元")  # type: ignore[arg-type]
+    rate = round2(a / b * Decimal(100))
+    computation = f"{fmt(a)} ÷ {fmt(b)} × 100 = {rate}%"
+    return Answer(query.question, f"{dep}{year}年“{item}”决算{fmt(a, '万元')}，预算{fmt(b, '万元')}，执行率{rate}%。",
+                  True, "compute", rate, "%", [cite(actual, doc), cite(budget, doc)], computation=computation)
