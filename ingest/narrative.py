@@ -258,9 +258,10 @@ def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact
 def _subject(text_before: str) -> str:
     """The phrase a figure is about: the words between the last clause break and the number."""
     text_before = re.sub(r"[（(](?:类|款|项)[）)]", "", text_before)  # "住房保障（类）支出" -> "住房保障支出"
+    text_before = re.sub(r"[（(]\d{3}(?:\s?\d{2}){0,2}[）)]", "", text_before)  # "行政运行（2013301）" -> "行政运行"
     clause = re.split(r"[，,；;：:。（(、]", text_before.rstrip("，,；;：:、 "))[-1]
     clause = re.sub(r"(预算数|预算|支出|安排|合计|共计|总额|总计)?(为|是|达)?$", lambda m: m.group(1) or "", clause)
-    clause = re.sub(r"^(其中|主要用于|包括|\d+[.、．]|[一二三四五六七八九十]+[）)、])", "", clause.strip())
+    clause = re.sub(r"^(其中|主要用于|包括|\d+[.、．）)]|[一二三四五六七八九十]+[）)、]|[①②③④⑤⑥⑦⑧⑨⑩])", "", clause.strip())
     return clause.strip("“”\" ")
 
 

@@ -97,6 +97,9 @@ class FactLookup:
                        year: int) -> tuple[Decimal, TableFact] | None:
         """A signed change versus `year` stated in the text about the item (增加 +, 减少 −, 持平 0)."""
         changes = resolver.changes(facts, current.item)
+        codes = named_codes(resolver.asked)
+        if codes and any(fits_codes(f, codes) for f in changes):  # the sentence of the code asked
+            changes = [f for f in changes if fits_codes(f, codes)]
         # the change stated in the very sentence that gives the figure comes first
         changes.sort(key=lambda f: f.sentence != current.fact.sentence if current.fact.sentence else False)
         for fact in changes:
