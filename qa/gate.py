@@ -221,6 +221,18 @@ def unmet_columns(text: str, evidence: list[str]) -> list[str]:
     return [value for value, pattern in _column_meanings() if value in text and not pattern.search(joined)]
 
 
+def other_side(item_text: str, sentences: list[str]) -> str | None:
+    """The question asks for 收入 (or 支出) and the cited sentences speak only of the other side: a
+    stated "财政拨款支出减少287.41万元" does not answer how 财政拨款收入 changed."""
+    item_text = _without_table_names(item_text)  # "收入预算总表中…" names a table, not a side
+    asks_income, asks_spending = "收入" in item_text, "支出" in item_text
+    if asks_income == asks_spending:
+        return None
+    want, other = ("收入", "支出") if asks_income else ("支出", "收入")
+    joined = "".join(sentences)
+    return other if other in joined and want not in joined and "收支" not in joined else None
+
+
 def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: dict[str, list[str]]) -> Answer:
     """Refuse a number whose evidence does not satisfy what the question names."""
     if not answer.found or answer.value is None:
@@ -244,6 +256,9 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
     if untouched and answer.route in ("table", "compute"):
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有提到“{'、'.join(untouched)}”。",
                       final=True)
+    sentences = [c.snippet or "" for c in answer.citations if not c.table and c.snippet]
+    if sentences and query.operation != "share" and (side := other_side(query.item_text, sentences)):
+        return refuse(query.question, f"文档中的说明是关于{side}的（“{sentences[0][:60]}”），不是所问的数。", final=True)
     unmet = unmet_columns(query.item_text, evidence)
     if unmet and answer.route in ("table", "compute"):
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但不是所问的“{'、'.join(unmet)}”一栏。",
