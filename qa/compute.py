@@ -135,6 +135,9 @@ class Computations(FactLookup):
         part_text = text[: split.start()] if split else text
         whole_text = split.group(1) if split else ""
         whole_text = re.sub(r"了|比|是|多大|多少|几成?|的|百分之|大约|总数", "", whole_text)  # "占了多大比例": no whole named
+        given = re.search(r"[（(]\s*([\d,]+(?:\.\d+)?)\s*(万元|元|亿元)\s*[）)]", whole_text)
+        if given:  # "占部门支出预算合计（351904.90万元）": the figure the user quotes must be the whole found
+            whole_text = whole_text[: given.start()] + whole_text[given.end():]
         inside = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)(?:的)?(.+)$", part_text)  # 其中 is not "within"
         if inside and not whole_text.strip("的＃"):
             whole_text, part_text = inside.group(1), inside.group(1) + inside.group(2)  # "政府采购里工程占多少"
@@ -174,6 +177,9 @@ class Computations(FactLookup):
             part = Evidence.of(match, whole.doc)
         if part is None or whole is None or whole.value == 0:
             return refuse(query.question, "没有找到计算占比所需的数值。")
+        if given and convert(whole.value, whole.unit, given.group(2)) != Decimal(given.group(1).replace(",", "")):
+            return refuse(query.question, f"问题给出的分母{given.group(1)}{given.group(2)}与文档中的“{whole.item}”"
+                                          f"（{fmt(whole.value, whole.unit)}）不一致。", final=True)
         unit = "元" if part.unit == whole.unit == "元" else "万元"
         vp, vw = convert(part.value, part.unit, unit), convert(whole.value, whole.unit, unit)
         rate = round2(vp / vw * 100)

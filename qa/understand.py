@@ -265,7 +265,7 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
         return "execution", 1, True
     if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|(增长|下降)(了)?(百分之|多少百分比|几个百分点)|变化率|增减率", text):
         return "growth", 1, True
-    if re.search(r"占.{0,20}(比例|比重|多少|百分之|几成|%)|占比|比例是|百分比", text):
+    if re.search(r"占.{0,40}?(比例|比重|多少|百分之|几成|%)|占比|比例是|百分比", text):
         return "share", 1, True
     if re.search(r"哪个.{0,8}(多|高|大|少|低)|谁.{0,4}(多|高|大|少)|更(多|高|大|少|低)|对比|比较", text):
         if len(departments) > 1 or len(years) > 1:
