@@ -142,7 +142,7 @@ class Answerer(Computations):
             return answer
         # no table fact: a passage may still say it ("无机关运行费"), but for a numeric question only
         # when it covers every word of the question
-        passage = self._passage_answer(query, catalog, departments, 0.9 if query.route == "table" else 0.25)
+        passage = self._passage_answer(query, catalog, departments, 1.0 if query.route == "table" else 0.25)
         return passage if passage.found else answer
 
     # ---- table route ------------------------------------------------------------------------

@@ -266,10 +266,12 @@ class ItemResolver:
         if self.concept is not None and self.concept.weak and _unexplained(self.text, self.concept.trigger):
             return []  # "江苏法院云平台租赁费政府采购预算": a named item not found is not the department total
         if self.concept is not None:
-            picked = self.concept.pick(table_facts)
+            picked = self._named_rows(self.concept.pick(table_facts), table_facts)
             picked = [f for f in picked if f.value is not None] or picked
             if picked:
-                return [Match(f, self.concept.name, 100 - i) for i, f in enumerate(picked)]
+                asked = clean_label(self.text)
+                return [Match(f, (f.row_label if len(clean_label(f.row_label)) >= 4 and clean_label(f.row_label) in asked
+                                  else "") + self.concept.name, 100 - i) for i, f in enumerate(picked)]
             narrative = self.narrative(facts)
             if narrative:
                 return narrative
@@ -282,6 +284,21 @@ class ItemResolver:
         if stated and (not by_label or stated[0].score > by_label[0].score):
             return stated + by_label
         return by_label
+
+    def _named_rows(self, picked: list[TableFact], facts: list[TableFact]) -> list[TableFact]:
+        """A concept's column read in the row the question names: a 三公 table printed per unit
+        (杭州市气象服务中心 | 公务用车运行维护费) answers for that unit, not with the 合计 row."""
+        if not picked:
+            return picked
+        text = clean_label(self.text)
+        tables = {f.table_index for f in picked}
+        named = {f.row_label for f in facts if f.table_index in tables and len(clean_label(f.row_label)) >= 4
+                 and clean_label(f.row_label) in text}
+        if not named:
+            return picked
+        columns = {(f.table_index, f.column_path) for f in picked}
+        rows = [f for f in facts if (f.table_index, f.column_path) in columns and f.row_label in named]
+        return rows or picked
 
     def _narrative_by_subject(self, facts: list[TableFact], counts: bool) -> list[Match]:
         """Figures stated in sentences whose subject (and section) the question names."""
