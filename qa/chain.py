@@ -136,7 +136,8 @@ class Answerer(Computations):
             return refuse(question, "预算公开文件不公布人均数或个人的工资收入。")
         if re.search(r"全区|全市|全省|全县", query.text) and not query.departments:
             return refuse(question, "已加载的是部门预算，不包含全区（全市）的总预算。")
-        answer = gate_answer(query, set(catalog.names), self._table_answer(query, catalog, departments), question_synonyms())
+        answer = self._table_answer(query, catalog, departments)
+        answer = gate_answer(query, set(catalog.names), answer, question_synonyms(), lambda: self._sections_of(answer))
         if answer.found or answer.route == "none-final" or query.counting:
             answer.route = "none" if answer.route == "none-final" else answer.route
             return answer
@@ -234,6 +235,15 @@ class Answerer(Computations):
                  for (dep, year), ev in found]
         return Answer(question=query.question, answer=text, found=True, route="table", citations=citations,
                       chart=chart)
+
+    def _sections_of(self, answer: Answer) -> list[str]:
+        """The passages of the top sections that the answer's cited sentences stand in."""
+        roots = {(c.document_id, (c.context or "").split(" > ")[0]) for c in answer.citations if not c.table}
+        texts = []
+        for document_id in {d for d, _ in roots}:
+            texts += [p.text for p in self.store.passages([document_id])
+                      if p.section_path and (document_id, p.section_path[0]) in roots]
+        return texts
 
     # ---- passage route ----------------------------------------------------------------------
     def _passage_answer(self, query: Query, catalog: Catalog, departments: list[str],

@@ -11,6 +11,7 @@ the resolver, so a close-looking cell of the wrong year or stage cannot become t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from budgetqa.models import Answer, TableFact
@@ -126,7 +127,7 @@ def restates_the_question(value: float | str, question: str) -> bool:
 
 # Words that say how a figure is asked, not which figure: they need not appear in the evidence.
 _ASKING = re.compile(
-    r"＃|[\d.,%％]+|请(给出|列出|告诉我|计算|算出|回答)?|给出|告诉我|差额|相差|差距|是多少|有多少|多少|一共|总共|合计|总额|总计|共计|安排了?|预算数?|决算数?|金额|经费数|资金|"
+    r"＃|[\d.,%％]+|请(给出|列出|告诉我|计算|算出|回答)?|给出|告诉我|差额|相差|差距|所有|全部|名称为|名为|名叫|叫做|是多少|有多少|多少|一共|总共|合计|总额|总计|共计|安排了?|预算数?|决算数?|金额|经费数|资金|"
     r"财政拨款|一般公共预算|政府性基金|国有资本经营|基本支出|项目支出|万元|亿元|元|部门|单位|本级|年度|全年|今年|"
     r"报表|公开|表[里中内]?|[里中](?![心央])|的|了|是|为|有|在|及|和|与|其|这个|该|请问|那么|花了?|用了?|支出了?|开支|收入|支出|"
     r"分别|大约|约|按|口径|保留两位小数|保留|两位|小数|几[个辆项家名人台套]?|辆车?|科目|经济科目|功能科目|显示|介绍|"
@@ -176,13 +177,27 @@ def item_absent(item_text: str, evidence: list[str], synonyms: dict[str, list[st
 
 
 def untouched_phrases(item_text: str, evidence: list[str], synonyms: dict[str, list[str]]) -> list[str]:
-    """Phrases of five or more characters in the asked item of which the evidence holds not one word
+    """Stretches of five or more characters of the asked item of which the evidence holds not one word
     pair, even by a synonym: a named thing ('预留给中小企业') the cited figure says nothing about."""
     plain = _plain(evidence)
     runs = re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING_WHOLE.sub(" ", _without_table_names(item_text)))
-    return [run for run in runs if len(run) >= 5 and not any(
-        run[i:i + 2] in plain for word in [run, *[s for t, subs in synonyms.items() if t in run for s in subs]]
-        for i in range(len(word) - 1))]
+    found = []
+    for run in runs:
+        touched = [run[i:i + 2] in plain for i in range(len(run) - 1)]
+        for term, subs in synonyms.items():
+            start = run.find(term)
+            if start >= 0 and any(sub in plain for sub in subs):
+                for i in range(start, min(start + len(term) - 1, len(touched))):
+                    touched[i] = True
+        stretch = 0
+        for i, hit in enumerate(touched + [True]):
+            if not hit:
+                stretch += 1
+                continue
+            if stretch + 1 >= 5:  # the stretch without the characters its touched neighbours share
+                found.append(run[i - stretch + (i - stretch > 0):i + (i == len(touched))])
+            stretch = 0
+    return found
 
 
 def _covered_by_synonyms(run: str, text: str, synonyms: dict[str, list[str]]) -> bool:
@@ -233,8 +248,11 @@ def other_side(item_text: str, sentences: list[str]) -> str | None:
     return other if other in joined and want not in joined and "收支" not in joined else None
 
 
-def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: dict[str, list[str]]) -> Answer:
-    """Refuse a number whose evidence does not satisfy what the question names."""
+def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: dict[str, list[str]],
+                sections: Callable[[], list[str]] | None = None) -> Answer:
+    """Refuse a number whose evidence does not satisfy what the question names. `sections` gives, on
+    demand, the text of the sections a cited sentence stands in (a project's part of the document names
+    the project once, at its head)."""
     if not answer.found or answer.value is None:
         return answer
     if restates_the_question(answer.value, query.question):
@@ -253,6 +271,8 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有找到“{'、'.join(missing)}”。",
                       final=True)
     untouched = untouched_phrases(query.item_text, evidence + [answer.answer], synonyms)
+    if untouched and sections is not None:
+        untouched = untouched_phrases(query.item_text, evidence + [answer.answer] + sections(), synonyms)
     if untouched and answer.route in ("table", "compute"):
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有提到“{'、'.join(untouched)}”。",
                       final=True)
