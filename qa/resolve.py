@@ -14,7 +14,7 @@ from decimal import Decimal
 from budgetqa.models import StoredDocument, TableFact
 from index.store import Store
 from qa.answer import Evidence, convert, corroborating, fmt
-from qa.gate import column_year, eligible, fits_codes, named_codes
+from qa.gate import column_year, eligible, fits_codes, named_codes, other_side
 from qa.lookup import ItemResolver, Match
 from qa.understand import Catalog, Query
 
@@ -97,6 +97,7 @@ class FactLookup:
                        year: int) -> tuple[Decimal, TableFact] | None:
         """A signed change versus `year` stated in the text about the item (增加 +, 减少 −, 持平 0)."""
         changes = resolver.changes(facts, current.item)
+        changes = [f for f in changes if not other_side(resolver.asked, [f.sentence or ""])]  # 支出 for 收入
         codes = named_codes(resolver.asked)
         if codes and any(fits_codes(f, codes) for f in changes):  # the sentence of the code asked
             changes = [f for f in changes if fits_codes(f, codes)]
