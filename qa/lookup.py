@@ -228,6 +228,9 @@ class ItemResolver:
         self.column_cue = cues[-1][1] if cues else None
         # names the question quotes (“气象设施维护及科普”): the row printing exactly that name is the one asked
         self.quoted = {clean_label(q) for q in re.findall(r"[“「『]([^”」』]{2,40})[”」』]", text)}
+        # a quoted path ("政府办公厅（室）及相关机构事务-行政运行"): the row is the last part, under the first
+        self.quoted_paths = [tuple(clean_label(p) for p in re.split(r"[-－—>／/]", q) if p.strip())
+                             for q in self.quoted if re.search(r"[-－—>／/]", q)]
         self.parent_cues = [col for _, col in cues[:-1] if col != self.column_cue]
         self.concept = self._concept()
 
@@ -349,6 +352,11 @@ class ItemResolver:
             if score <= 0:
                 continue
             score += self._table_score(fact) + self._column_score(fact) + (15 if label in self.quoted else 0)
+            for path in self.quoted_paths:
+                if label == path[-1] and all(any(p in clean_label(r) for r in fact.row_path) for p in path[:-1]):
+                    score += 30  # the child the quoted path names, under its parent
+                elif label in path[:-1]:
+                    score -= 30  # the parent of the quoted path is not what is asked
             scored.append((score, fact, label))
         scored.sort(key=lambda s: -s[0])
         if self.table_cue and scored and scored[0][1].table_kind != self.table_cue and \
