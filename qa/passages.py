@@ -102,6 +102,12 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
     chosen = _with_neighbours(answerer, best, whole_list=whole_list)
     names = {d.document_id: d.file_name for d in docs}
     text = "\n".join(p.text for p in chosen)
+    specific = [t for t in terms if t not in generic and not any(t in w for w in SECTION_CUES)]
+    lead = [] if whole_list else _focus(answerer, best, specific, variants)
+    if lead and not all(piece in text[:300] for _, piece in lead):
+        # the sentences or list items that speak of what was asked come first, then their context
+        text = "\n".join(piece for _, piece in lead) + "\n……\n" + text
+        chosen = [p for p, _ in lead if p.passage_id not in {c.passage_id for c in chosen}] + chosen
     section = " > ".join(best.section_path)
     citations = [Citation(document=names.get(best.document_id, best.file_name or ""), page=best.page_start,
                           document_id=best.document_id, snippet=best.text[:120])]
@@ -148,6 +154,34 @@ def _with_neighbours(answerer, best, whole_list: bool = True):  # type: ignore[n
         else:
             break
     return chosen
+
+
+_PIECE = re.compile(r"(?<=[。；;！？])|\n")
+
+
+def _focus(answerer, best, specific: list[str], variants: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+    """Up to three sentences or list items of the best passage's section that name most of the asked
+    specific words (a list of 职责 asked about one duty), in document order, with their passages."""
+    if not specific:
+        return []
+    # the whole top section: a numbered list item ("（十一）负责…执法工作") may be read as a heading of its own
+    section = sorted((p for p in answerer.store.passages([best.document_id])
+                      if p.section_path[:1] == best.section_path[:1] and p.kind == "narrative"),
+                     key=lambda p: p.char_start)
+    scored = []
+    for order, passage in enumerate(section):
+        heading = passage.section_path[-1] if len(passage.section_path) > 1 else ""
+        for piece in [heading + passage.text.split("\n")[0] if heading else "",
+                      *(x.strip() for x in _PIECE.split(passage.text))]:
+            if len(piece) < 6:
+                continue
+            hits = sum(any(v in piece for v in variants.get(t, [t])) for t in specific)
+            scored.append((hits, order, passage, piece))
+    top = max((h for h, *_ in scored), default=0)
+    if top == 0 or top < 0.5 * len(specific):
+        return []
+    picked = sorted((s for s in scored if s[0] == top), key=lambda s: s[1])[:3]
+    return [(passage, piece) for _, _, passage, piece in picked]
 
 
 def _as_hit(passage):  # type: ignore[no-untyped-def]
