@@ -37,6 +37,8 @@ class Computations(FactLookup):
         if pairs is None:
             return refuse(query.question, "需要两个年度或两个部门才能比较，问题里只找到一个。")
         (dep_a, year_a), (dep_b, year_b) = pairs
+        if query.operation == "growth" and dep_a == dep_b and year_a and year_b and year_a < year_b:
+            (dep_a, year_a), (dep_b, year_b) = (dep_b, year_b), (dep_a, year_a)  # growth is over the earlier year
         a = self.evidence(query, catalog, dep_a, year_a, resolver)
         if a is None:
             return refuse(query.question, f"没有找到{dep_a}{year_a or ''}年的该项数据。", final=True)
@@ -170,8 +172,14 @@ class Computations(FactLookup):
         if inside and part is not None and whole is not None and whole.facts[0].table_index >= 0 \
                 and part.facts[0].table_index != whole.facts[0].table_index:
             # "一般公共预算财政拨款支出里，项目支出占…": the part is read in the whole's own table
-            table = [f for f in self.facts([whole.doc], query) if f.table_index == whole.facts[0].table_index]
+            kind = whole.facts[0].table_kind
+            fund = re.match(r"一般公共预算|财政拨款|政府性基金|国有资本经营", kind)
+            doc_facts = self.facts([whole.doc], query)
+            table = [f for f in doc_facts if f.table_index == whole.facts[0].table_index]
             match = ItemResolver(inside.group(2)).best(table)
+            if (match is None or match.fact.value is None) and fund:  # its 基本支出 table is the same 口径
+                match = ItemResolver(inside.group(2)).best(
+                    [f for f in doc_facts if f.table_index >= 0 and f.table_kind.startswith(fund.group())])
             if match is None or match.fact.value is None:
                 return refuse(query.question, f"在“{whole.item}”所在的表中没有找到“{inside.group(2)}”。")
             part = Evidence.of(match, whole.doc)

@@ -259,6 +259,10 @@ class ItemResolver:
             targets = [m for m in self._by_label([f for f in table_facts if f.unit in _COUNT_UNITS and (
                 not self.count_unit or (f.unit or "").startswith(self.count_unit))]) if m.score >= 30]
             return targets + self._narrative_by_subject(facts, counts=True)
+        if self.concept is None or self.concept.weak:
+            whole = self._table_total(table_facts)
+            if whole:
+                return whole
         if self.concept is not None and self.concept.weak:
             specific = self._by_label(table_facts)
             if specific and specific[0].score >= 30:
@@ -287,6 +291,18 @@ class ItemResolver:
         if stated and (not by_label or stated[0].score > by_label[0].score):
             return stated + by_label
         return by_label
+
+    def _table_total(self, facts: list[TableFact]) -> list[Match]:
+        """"一般公共预算支出是多少": a question that names a table and nothing inside it asks for the
+        table's total row, read in its default column."""
+        cue = next((pattern for pattern, kind in TABLE_CUES if kind == self.table_cue and re.search(pattern, self.text)),
+                   None)
+        if cue is None or len(_GENERIC_WORDS.sub("", re.sub(cue, "", self.text))) >= 2:
+            return []  # anything else named (金融支出, 人员经费, 服务) is a row or column, not the total
+        totals = [f for f in facts if f.table_kind == self.table_cue and f.value is not None
+                  and clean_label(f.row_label) in ("合计", "总计", "支出合计", "本年支出合计", "收入合计", "本年收入合计")]
+        scored = sorted(totals, key=lambda f: (len(f.column_path), -self._column_score(f), f.row_index))
+        return [Match(f, f"{self.table_cue}合计", 40 + self._column_score(f)) for f in scored]
 
     def _named_rows(self, picked: list[TableFact], facts: list[TableFact]) -> list[TableFact]:
         """A concept's column read in the row the question names: a 三公 table printed per unit
