@@ -11,7 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from budgetqa.models import Answer, Citation, StoredDocument, TableFact
 from ingest.checks import UNIT_YUAN
-from qa.lookup import Match, clean_label
+from qa.concepts import clean_label
+from qa.lookup import Match
 
 TWO = Decimal("0.01")
 

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from budgetqa.models import Answer, TableFact
 from qa.answer import Evidence, _who, cite, convert, fmt, refuse, round2, shown
+from qa.concepts import clean_label
 from qa.gate import fits_codes, item_absent, named_codes
-from qa.lookup import ItemResolver, Match, clean_label
+from qa.lookup import ItemResolver, Match
 from qa.resolve import FactLookup, latest_year
 from qa.understand import Catalog, Query
 

@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from budgetqa.models import Answer, TableFact
 from qa.answer import cite, convert, fmt, refuse, round2
-from qa.lookup import ItemResolver, clean_label
+from qa.concepts import clean_label
+from qa.lookup import ItemResolver
 from qa.understand import ASKS_EXECUTION, Catalog, Query
 
 _STATED_RATE = re.compile(r"完成(年初|全年|调整)?预算|执行率|完成率")

@@ -1,0 +1,162 @@
+"""Budget concepts people name in their own words (三公, 公车, 人头经费, 一共多少钱 …) and how each
+finds its cell in a document's tables, whatever the layout (三公 parts as columns or as rows, totals
+printed as a row or a column). Read by qa/lookup.py before any row-label matching.
+
+    concept = next(c for c in CONCEPTS if re.search(c.trigger, "三公经费是多少"))
+    cells = concept.pick(facts)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from budgetqa.models import TableFact
+
+_STRIP_LABEL = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、．]\s*|[（(][一二三四五六七八九十\d]+[）)]|其中[:：]?)")
+
+
+def clean_label(label: str) -> str:
+    text = _STRIP_LABEL.sub("", label.strip())
+    return re.sub(r"[\s“”\"'（）()]", "", text)
+
+
+@dataclass
+class Concept:
+    """A budget concept people name in their own words, and how to find its cell."""
+
+    name: str
+    trigger: str  # regex on the question
+    pick: Callable[[list[TableFact]], list[TableFact]]
+    narrative: str | None = None  # regex on a narrative fact's subject, as a fallback
+    weak: bool = False  # a generic total: used only when the question names no row of its own
+
+
+def _col_has(fact: TableFact, *words: str) -> bool:
+    joined = "".join(fact.column_path)
+    return all(w in joined for w in words)
+
+
+def column_leaf(fact: TableFact) -> str:
+    return re.sub(r"[\s“”]", "", fact.column_path[-1]) if fact.column_path else ""
+
+
+def _transposed(table: list[TableFact]) -> bool:
+    """A 三公 table printed with the parts as rows (广州, 福州 layouts) instead of columns."""
+    parts = ("出国", "接待", "公务用车")
+    return (any(any(w in f.row_label for w in parts) for f in table)
+            and not any(any(w in "".join(f.column_path) for w in parts) for f in table))
+
+
+def _row_pick(rows: list[TableFact]) -> list[TableFact]:
+    """In a transposed table: the row's total column (合计/小计), else its first figure."""
+    totals = [f for f in rows if column_leaf(f) in ("合计", "小计", "总计")]
+    return totals or sorted(rows, key=lambda f: (f.row_index, len(f.column_path)))[:1]
+
+
+def _sangong_total(facts: list[TableFact]) -> list[TableFact]:
+    table = [f for f in facts if f.table_kind == "三公经费"]
+    if _transposed(table):
+        named = [f for f in table if "三公" in f.row_label and f.value is not None]
+        if named:
+            return _row_pick(named)
+        if any(w in f.row_label for f in table for w in ("会议", "培训", "行政经费")):
+            return []  # a 合计 row that also adds other costs is not the 三公 total
+        return _row_pick([f for f in table if clean_label(f.row_label) in ("合计", "总计") and f.value is not None])
+    whole = [f for f in table if "三公" in column_leaf(f) and re.search(r"总额|合计|总计", column_leaf(f))]
+    if whole:  # "“三公”经费财政拨款预算总额" printed as one column (北京 预算09表)
+        return whole
+    nested = [f for f in table if any("三公" in c for c in f.column_path[:-1]) and column_leaf(f) in ("合计", "小计")
+              and not any(w in "".join(f.column_path) for w in ("公务用车", "出国", "接待"))]
+    if nested:
+        return sorted(nested, key=lambda f: len(f.column_path))
+    has_other = any(_col_has(f, "会议费") or _col_has(f, "培训费") for f in table)
+    return [f for f in table if column_leaf(f) == "合计" and not has_other]
+
+
+def _sangong_part(*words: str, exclude: tuple[str, ...] = ()) -> Callable[[list[TableFact]], list[TableFact]]:
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        table = [f for f in facts if f.table_kind == "三公经费"]
+        if _transposed(table):
+            return _row_pick([f for f in table if all(w in f.row_label for w in words) and f.value is not None
+                                     and not any(x in f.row_label for x in exclude)])
+        found = [f for f in table if all(any(w in c for c in f.column_path) for w in words)
+                 and not any(x in column_leaf(f) for x in exclude)]
+        # a column group (公务用车购置及运行费 > 小计/购置费/运行费) answers with its 小计
+        return sorted(found, key=lambda f: (column_leaf(f) not in ("小计", "合计") and len(f.column_path) > 1,
+                                            len(f.column_path)))
+    return pick
+
+
+def _vehicle_part(word: str) -> Callable[[list[TableFact]], list[TableFact]]:
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        return [f for f in facts if f.table_kind == "三公经费" and any("公务用车" in c for c in f.column_path)
+                and word in column_leaf(f) and "购置及" not in column_leaf(f) and column_leaf(f) not in ("小计", "合计")]
+    return pick
+
+
+def _column_anywhere(word: str, kinds: tuple[str, ...]) -> Callable[[list[TableFact]], list[TableFact]]:
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        in_columns = [f for f in facts if f.table_kind in kinds and any(word in c for c in f.column_path)]
+        if in_columns:
+            return in_columns
+        return [f for f in facts if f.table_kind in kinds and word in f.row_label]
+    return pick
+
+
+def _total_row(*labels: str, kinds: tuple[str, ...] = ("收支预算总表",)) -> Callable[[list[TableFact]], list[TableFact]]:
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        rows = [f for f in facts if f.table_kind in kinds and f.value is not None
+                and clean_label(f.row_label) in labels]
+        return sorted(rows, key=lambda f: labels.index(clean_label(f.row_label)))
+    return pick
+
+
+def _expense_column(word: str) -> Callable[[list[TableFact]], list[TableFact]]:
+    """基本支出 / 项目支出 of the whole department: the 合计 row of the 支出预算总表."""
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        return [f for f in facts if f.table_kind == "支出预算总表" and column_leaf(f) == word
+                and clean_label(f.row_label) in ("合计", "总计", "支出预算总表", "")]
+    return pick
+
+
+def _basic_column(word: str) -> Callable[[list[TableFact]], list[TableFact]]:
+    def pick(facts: list[TableFact]) -> list[TableFact]:
+        return [f for f in facts if f.table_kind in ("一般公共预算基本支出", "财政拨款基本支出")
+                and word in column_leaf(f) and clean_label(f.row_label) in ("合计", "总计")]
+    return pick
+
+
+CONCEPTS: list[Concept] = [
+    Concept("公务用车购置费", r"(公车|公务用车|车辆|用车).{0,6}购置(?!及)|购置.{0,4}(公车|车辆)|购车|买车", _vehicle_part("购置"),
+            r"公务用车购置"),
+    Concept("公务用车运行费", r"(公车|公务用车|车辆|用车).{0,6}(?<!及)运行|(?<!及)运行维护费|车辆运行", _vehicle_part("运行"),
+            r"公务用车运行"),
+    Concept("公务用车购置及运行费", r"公车|公务用车|车辆费用|车辆经费|用车", _sangong_part("公务用车"),
+            r"公务用车购置及运行"),
+    Concept("因公出国（境）费", r"出国|出境|因公出", _sangong_part("出国"), r"因公出国"),
+    Concept("公务接待费", r"接待|招待", _sangong_part("接待"), r"公务接待"),
+    Concept("会议费", r"会议费|开会", _column_anywhere("会议费", ("三公经费", "一般公共预算基本支出")), r"会议费"),
+    Concept("培训费", r"培训费|培训", _column_anywhere("培训费", ("三公经费", "一般公共预算基本支出")), r"培训费"),
+    Concept("“三公”经费", r"三公", _sangong_total, r"三公"),
+    Concept("机关运行经费", r"机关运行经费|运行经费|办公经费",
+            _column_anywhere("机关运行经费", ("三公经费", "机关运行经费")), r"机关运行经费"),
+    Concept("人员经费", r"人员经费|人头经费", _basic_column("人员经费"), r"人员经费"),
+    Concept("公用经费", r"公用经费", _basic_column("公用经费"), r"公用经费"),
+    Concept("基本支出", r"基本支出(?!.{0,3}(表|中|里))", _expense_column("基本支出"), r"^基本支出", weak=True),
+    Concept("项目支出", r"项目支出(?!.{0,3}(表|中|里))", _expense_column("项目支出"), r"^项目支出", weak=True),
+    Concept("政府采购预算", r"政府采购(预算)?(总额|总计|合计|是多少|多少|有多少|预算)(?!.{0,6}(货物|工程|服务|中小|小微|预留))",
+            lambda facts: [f for f in facts if f.table_kind == "政府采购" and clean_label(f.row_label) in ("合计", "总计")
+                           and column_leaf(f) in ("合计", "总计", "金额", "预算金额")],
+            r"政府采购预算$|政府采购预算总额", weak=True),
+    Concept("财政拨款收入", r"财政拨款收入|财政拨款(?!支出|基本|项目)",
+            _total_row("财政拨款收入", "财政拨款"), r"财政拨款收入|财政拨款"),
+    Concept("支出总计", r"支出总(计|额)|总支出|全部支出|支出合计|支出预算(总额|是多少|多少|$)",
+            _total_row("支出总计", "支出合计", "当年支出小计"), r"支出(预算)?总额|支出预算", weak=True),
+    Concept("收入总计", r"收入总(计|额)|总收入|收入合计|收入预算(总额|是多少|多少)|总预算|预算总额|一共多少钱|"
+            r"总共多少钱|多少钱|预算规模|盘子|预算总计|部门预算(是|有)?多少|收支(预算)?总计|预算(是|有)多少|"
+            r"(^|＃|的)(部门)?预算(?=比|多|最|和|与|增|减|相比|总|$|？)",
+            _total_row("收入总计", "收入合计", "当年收入小计", "支出总计"), r"收入预算|预算总额|支出(预算)?总额|预算总计|总预算",
+            weak=True),
+]
