@@ -13,16 +13,16 @@ from decimal import Decimal
 from budgetqa.models import Answer, TableFact
 from qa.answer import Evidence, _who, cite, convert, fmt, refuse, round2, shown
 from qa.concepts import clean_label
-from qa.gate import fits_codes, item_absent, named_codes
 from qa.lookup import ItemResolver, Match
-from qa.resolve import FactLookup, latest_year
+from qa.resolve import latest_year
+from qa.sums import Sums
 from qa.understand import Catalog, Query
 
 _GIVEN_CHANGE = re.compile(r"比(?:上年|上一年|去年|＃)[^，,。？?]{0,8}?(增加|减少|多|少|增长|下降)了?\s*"
                           r"([\d,]+(?:\.\d+)?)\s*(万元|元|亿元)")
 
 
-class Computations(FactLookup):
+class Computations(Sums):
     """Difference, growth, share, sum and ranking answers (mixed into the Answerer)."""
 
     def _difference(self, query: Query, catalog: Catalog, departments: list[str], resolver: ItemResolver) -> Answer:
@@ -272,66 +272,6 @@ class Computations(FactLookup):
         if part is not None and "政府采购" in part.facts[0].row_label + part.item:
             return self.evidence(query, catalog, dep, year, ItemResolver("政府采购预算"))
         return self.evidence(query, catalog, dep, year, ItemResolver("支出总计"))
-
-    def _sum(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
-        body = re.split(r"一共|合计|总共|加起来|之和|共计|总和", query.item_text)[0]
-        scope = " ".join(re.findall(r"[（(][^）)]*表[^）)]*[）)]", query.item_text))  # "（部门收入预算总表口径）"
-        hint = ItemResolver(scope).table_cue if scope else None
-        quoted = re.findall(r"[“「『]([^”」』]{2,40})[”」』]", body)
-        # quoted names are the parts ("“气象设施维护及科普”和“专业系统维护及科普”"), whatever words they hold
-        parts = quoted if len(quoted) >= 2 else [p for p in re.split(r"和|与|及|加上|、|加", body) if p]
-        targets = self._targets(query, catalog, departments)
-        if len(targets) == 1 and len(quoted) == 1 and re.search(r"几个|各个?|所有|全部|多个|这些", body):
-            return self._sum_same_name(query, catalog, targets[0], quoted[0], hint)
-        if len(targets) != 1 or len(parts) < 2:
-            return refuse(query.question, "请指明一个部门、一个年度和要相加的项目。")
-        dep, year = targets[0]
-        items = [self.evidence(query, catalog, dep, year, ItemResolver(f"“{p}”" if quoted else p, table_hint=hint))
-                 for p in parts]
-        if any(e is None for e in items) or len({e.facts[0].row_label + str(e.facts[0].column_path) for e in items}) < len(items):  # type: ignore[union-attr]
-            return refuse(query.question, "没有找到每个要相加的项目。")
-        for text, e in zip(parts, items):
-            told = [" ".join([f.table_title, *f.row_path, f.row_label, *f.column_path, f.sentence or ""]) for f in e.facts]  # type: ignore[union-attr]
-            if item_absent(text, told, {}):
-                return refuse(query.question, f"没有找到要相加的“{text.strip('＃，, ')}”。")
-        if hint and any(e.facts[0].table_kind != hint for e in items):  # type: ignore[union-attr]
-            return refuse(query.question, f"问题指明按{hint}口径相加，但没有在该表中找到每个项目。")
-        codes = named_codes(query.item_text)
-        if codes and not all(fits_codes(e.facts[0], codes) for e in items):  # type: ignore[union-attr]
-            return refuse(query.question, f"问题指明了科目{'、'.join(sorted(codes))}，但找到的相加项目不全是该科目。")
-        unit = "元" if all(e.unit == "元" for e in items) else "万元"  # type: ignore[union-attr]
-        values = [convert(e.value, e.unit, unit) for e in items]  # type: ignore[union-attr]
-        total = sum(values, Decimal(0))
-        wan = round2(convert(total, unit, "万元"))
-        citations = [cite(f, e.doc) for e in items for f in e.facts]  # type: ignore[union-attr]
-        computation = " + ".join(fmt(v) for v in values) + f" = {fmt(total)}{unit}"
-        text = "、".join(f"{e.item}{fmt(v, unit)}" for e, v in zip(items, values)) + f"，合计{fmt(total, unit)}"  # type: ignore[union-attr]
-        if unit == "元":
-            text += f"（约{fmt(wan)}万元）"
-        return Answer(query.question, text + "。", True, "compute", total, unit, citations, computation=computation)
-
-    def _sum_same_name(self, query: Query, catalog: Catalog, target: tuple[str, int | None], name: str,
-                       hint: str | None) -> Answer:
-        """"名称为「审计业务经费」的几个项目合计": every row of one table printed with that name, in the column
-        the name's best row is read from."""
-        dep, year = target
-        resolver = ItemResolver(f"“{name}”", table_hint=hint)
-        first = self.evidence(query, catalog, dep, year, resolver)
-        if first is None or clean_label(first.facts[0].row_label) != clean_label(name):
-            return refuse(query.question, f"没有找到名称为“{name}”的项目。")
-        fact = first.facts[0]
-        rows = [f for f in self.facts([first.doc], query) if f.table_index == fact.table_index
-                and f.column_path == fact.column_path and clean_label(f.row_label) == clean_label(name)
-                and f.value is not None]
-        if len({f.row_index for f in rows}) < 2:
-            return refuse(query.question, f"表中只有一个名称为“{name}”的项目，没有可相加的多个项目。")
-        total = sum((f.value for f in rows), Decimal(0))  # type: ignore[misc]
-        unit = first.unit
-        computation = " + ".join(fmt(f.value) for f in rows) + f" = {fmt(total)}{unit}"  # type: ignore[arg-type]
-        text = (f"{first.doc.department}{year or ''}年{fact.table_title}中名称为“{name}”的{len(rows)}个项目"
-                f"（{fact.column}）：{computation}。")
-        return Answer(query.question, text, True, "compute", total, unit, [cite(f, first.doc) for f in rows],
-                      computation=computation)
 
     def _rank(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
         text = query.text
