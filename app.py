@@ -596,6 +596,28 @@ def _tables_tab(app: BudgetApp) -> dict:
 
 
 # ---- starting ------------------------------------------------------------------------------------
+# Gradio refuses a file over max_file_size in the browser, before any upload, with an English message;
+# the page shows the app's own Chinese one instead (the server-side limit stays Gradio's).
+OVERSIZE_MESSAGE_JS = """<script>
+(() => {
+  const pattern = /File\\(s\\) exceed the maximum allowed size of ([^:]+):\\s*(.*)/;
+  const rewrite = (root) => {
+    if (!root) return;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const found = node.nodeValue.match(pattern);
+      if (found) node.nodeValue = `文件太大，超过上限 ${found[1]}：${found[2].replace(/"/g, "")}。` +
+        "请上传更小的文件（例如按部门拆分），未导入任何内容。";
+    }
+  };
+  new MutationObserver((changes) => changes.forEach((change) => {
+    if (change.type === "characterData") rewrite(change.target.parentNode);
+    change.addedNodes.forEach((node) => rewrite(node.nodeType === 1 ? node : node.parentNode));
+  })).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
+})();
+</script>"""
+
+
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any) -> None:
     """Serve the app on host:port (blocking); offline: local fonts, no analytics, no share link.
     Stores left disagreeing by a crashed ingest are repaired before the app listens."""
@@ -606,7 +628,7 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, **kwar
     demo.queue(default_concurrency_limit=1)
     demo.launch(server_name=host, server_port=port, share=False, theme=offline_theme(), css=CSS,
                 max_file_size=f"{settings.max_file_mb:g}mb", ssr_mode=False, mcp_server=False,
-                footer_links=[], show_error=True, **kwargs)
+                footer_links=[], show_error=True, head=OVERSIZE_MESSAGE_JS, **kwargs)
 
 
 def main(argv: list[str] | None = None) -> None:

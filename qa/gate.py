@@ -46,11 +46,26 @@ def fits_year(fact: TableFact, fiscal_year: int | None) -> bool:
     return year is None or (fiscal_year is not None and year == fiscal_year)
 
 
+def asked_stage(text: str) -> str | None:
+    """The column stage a question names: 年初预算, 全年预算 (调整预算), 预算 (预算数) or 决算 (决算数,
+    执行数); None when it names none."""
+    if re.search(r"决算数|执行数|实际支出|支出决算", text) and not re.search(r"年初预算|全年预算|预算数", text):
+        return "决算"
+    if "年初预算" in text:
+        return "年初预算"
+    if re.search(r"全年预算|调整预算|调整后预算", text):
+        return "全年预算"
+    return "预算" if "预算数" in text else None
+
+
 def fits_stage(fact: TableFact, document_kind: str | None, asked_kind: str | None) -> bool:
-    """In a 决算 document, a question about spending reads 决算数; one that says 预算 reads the budget."""
+    """In a 决算 document, a question about spending reads 决算数; one that says 预算 reads the budget,
+    and one that names 年初预算 or 全年预算 reads that column (or a plain 预算数 column)."""
     if fact.table_index < 0 or not (document_kind or "").endswith("决算"):
         return True
     stage = fact.dimensions.get("stage")
+    if asked_kind in ("年初预算", "全年预算"):
+        return stage in (asked_kind, "预算数")
     if asked_kind == "预算":
         return stage != "决算数"
     return stage not in _BUDGET_STAGES
@@ -160,11 +175,17 @@ def unmatched_item_words(item_text: str, evidence: list[str], synonyms: dict[str
     missing = [run for run in runs if not _covered_by_synonyms(run, plain, synonyms)]
     # a stray word ("给职工交的养老保险") is tolerated; most of the asked item missing is not, nor an item
     # the question puts in quotes (“行政运行”)
-    quoted = [q for q in re.findall(r"“([^”]{2,20})”", _without_table_names(item_text))
-              if not _covered_by_synonyms(q, plain, {})]
+    quoted = quoted_missing(item_text, evidence)
     if quoted:
         return quoted
     return missing if sum(map(len, missing)) > 0.5 * sum(map(len, runs)) else []
+
+
+def quoted_missing(item_text: str, evidence: list[str]) -> list[str]:
+    """Names the question puts in quotes (“行政运行”, 「住房公积金」) that the evidence does not print."""
+    plain = _plain(evidence)
+    quoted = re.findall(r"“([^”]{2,20})”|「([^」]{2,20})」|『([^』]{2,20})』", _without_table_names(item_text))
+    return [q for q in ("".join(groups) for groups in quoted) if not _covered_by_synonyms(_plain([q]), plain, {})]
 
 
 def item_absent(item_text: str, evidence: list[str], synonyms: dict[str, list[str]]) -> bool:
@@ -269,6 +290,10 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
                                     (not table_cells and item_absent(query.item_text, evidence, synonyms))):
         missing = missing or _item_runs(query.item_text)
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有找到“{'、'.join(missing)}”。",
+                      final=True)
+    unquoted = quoted_missing(query.item_text, evidence) if answer.route == "table" else []
+    if unquoted:  # a sentence about something else (the department's total for 「住房公积金」)
+        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但没有提到“{'、'.join(unquoted)}”。",
                       final=True)
     untouched = untouched_phrases(query.item_text, evidence + [answer.answer], synonyms)
     if untouched and sections is not None:

@@ -248,7 +248,8 @@ class ItemResolver:
             return 1  # a target text (指标值)
         for rank, name in enumerate(DEFAULT_COLUMNS):
             if leaf == name or leaf.endswith(name):
-                return 10 - rank
+                # a 小计 nested under a group ("2026年政府采购项目 > 小计") totals that group, not the row
+                return 10 - rank - 3 * (len(fact.column_path) - 1)
         return -5 if re.search(r"本年支出|支出$", joined) and "收入" in self.text else 0
 
 

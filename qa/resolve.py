@@ -14,7 +14,7 @@ from decimal import Decimal
 from budgetqa.models import StoredDocument, TableFact
 from index.store import Store
 from qa.answer import Evidence, convert, corroborating, fmt
-from qa.gate import column_year, eligible, fits_codes, named_codes, other_side
+from qa.gate import asked_stage, column_year, eligible, fits_codes, named_codes, other_side
 from qa.lookup import ItemResolver, Match
 from qa.understand import Catalog, Query
 
@@ -34,7 +34,8 @@ class FactLookup:
                 if doc.document_id not in self._facts:
                     self._facts[doc.document_id] = self.store.facts(document_ids=[doc.document_id])
                 facts = self._facts[doc.document_id]
-            out += eligible(facts, doc.fiscal_year, doc.kind, query.kind) if query is not None else facts
+            out += eligible(facts, doc.fiscal_year, doc.kind, asked_stage(query.text) or query.kind) \
+                if query is not None else facts
         return out
 
     def _targets(self, query: Query, catalog: Catalog, departments: list[str]) -> list[tuple[str, int | None]]:

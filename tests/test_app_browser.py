@@ -293,3 +293,22 @@ def test_upload_batch_with_a_bad_file_then_text_citation_then_remove(browser, se
     assert not [p for p in (server.data_dir / "uploads").rglob("*") if p.is_file()]
     shot(page, "11-removed")
     assert guard.blocked == []
+
+
+@pytest.mark.browser
+def test_an_oversized_upload_is_refused_in_chinese_and_nothing_changes(browser, data_dir: Path, guard: OfflineGuard,
+                                                                       tmp_path: Path) -> None:
+    """Gradio refuses a file over the limit in the browser; the page says so in the app's Chinese words."""
+    big = tmp_path / "超大文件2026年部门预算.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * 40_000)
+    with AppServer(data_dir, ARTIFACTS / "app-server-small-limit.log",
+                   extra_env={"BUDGETQA_MAX_FILE_MB": "0.01"}) as small:
+        page = _open(browser, guard, small)
+        open_tab(page, "文档库")
+        before = page.locator("#library").inner_text()
+        page.locator("#upload input[type=file]").set_input_files([str(big)])
+        page.get_by_text("文件太大，超过上限", exact=False).first.wait_for(timeout=30_000)
+        assert page.get_by_text("exceed the maximum allowed size", exact=False).count() == 0
+        assert page.locator("#library").inner_text() == before
+        shot(page, "11-oversized-upload")
+    assert not [p for p in (data_dir / "uploads").rglob("*") if p.is_file() and p.name == big.name]
