@@ -65,6 +65,9 @@ class Computations(Sums):
                 return refuse(query.question, "基数为0，无法计算增长率。")
             rate = round2(delta / vb * 100)
             text = f"{name_a}{a.item}{fmt(va, unit)}，{name_b}{fmt(vb, unit)}，增长率为{rate}%。"
+            if rate < 0 and re.search(r"下降|降幅|减少|降低|少了", query.text):
+                rate = -rate  # "下降了百分之多少" is answered with the size of the fall
+                text = f"{name_a}{a.item}{fmt(va, unit)}，{name_b}{fmt(vb, unit)}，下降{rate}%。"
             return Answer(query.question, text, True, "compute", rate, "%", citations,
                           computation=f"({fmt(va)} − {fmt(vb)}) ÷ {fmt(vb)} × 100 = {rate}%", chart=chart)
         more = "多" if delta > 0 else "少" if delta < 0 else "持平"

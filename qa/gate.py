@@ -279,6 +279,9 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
     if restates_the_question(answer.value, query.question):
         return refuse(query.question, f"找到的数字{fmt(answer.value)}是问题本身给出的数字，文档中没有直接给出所问的数。",
                       final=True)
+    if answer.unit is None and not query.counting:
+        return refuse(query.question, f"文档中的数字{fmt(answer.value)}没有金额单位（是评分、编号或序号一类），"
+                                      "不是所问的数。", final=True)
     if asks_count(query.text) and answer.unit in MONEY_UNITS:
         return refuse(query.question, f"文档中有金额（{fmt(answer.value, answer.unit)}），但没有所问的数量。", final=True)
     foreign = foreign_organisations(query.text, loaded_names)

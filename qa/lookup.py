@@ -47,7 +47,7 @@ class Match:
     score: float
 
 
-_SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和]?培训费(支出)?(预算)?(表|合计)(口径)?")
+_SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和及]?培训费(支出)?(三项|两项|等)?(的)?(预算)?(表|合计)(口径)?")
 _COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "名", "层", "台", "套", "台套", "台（套）", "个工作日",
                 "次", "件", "场", "户", "篇", "期"}
 
@@ -65,7 +65,7 @@ class ItemResolver:
         if counting:
             text = text + rewrite_counts(text)
         table_named = _SANGONG_TABLE.search(text)
-        self.whole_sangong_table = bool(table_named) and (table_named.group(4) == "合计" or bool(
+        self.whole_sangong_table = bool(table_named) and (table_named.group(6) == "合计" or bool(
             re.search(r"表的?合计|合计(数|是)|表合计", text)))
         text = _SANGONG_TABLE.sub("三公表", text)
         self.text = text
@@ -79,8 +79,10 @@ class ItemResolver:
         cues = sorted((m.start(), col) for pattern, col in COLUMN_CUES for m in [re.search(pattern, text)] if m)
         self.column_cue = cues[-1][1] if cues else None
         # names the question quotes (“气象设施维护及科普”): the row printing exactly that name is the one asked
-        self.quoted = {clean_label(q) for q in re.findall(r"[“「『]([^”」』]{2,40})[”」』]", text)}
+        # (a quoted name followed by 里/中/下 is a container: "「信访专项」里的信访工作经费" asks a part of it)
+        self.quoted = {clean_label(q) for q in re.findall(r"[“「『]([^”」』]{2,40})[”」』](?![里中下内])", text)}
         # a quoted path ("政府办公厅（室）及相关机构事务-行政运行"): the row is the last part, under the first
+        self.containers = {clean_label(q) for q in re.findall(r"[“「『]([^”」』]{2,40})[”」』](?=[里中下内])", text)}
         self.quoted_paths = [tuple(clean_label(p) for p in re.split(r"[-－—>／/]", q) if p.strip())
                              for q in self.quoted if re.search(r"[-－—>／/]", q)]
         self.parent_cues = [col for _, col in cues[:-1] if col != self.column_cue]
@@ -94,7 +96,8 @@ class ItemResolver:
         if self.whole_sangong_table:
             return Concept("“三公”经费、会议费、培训费合计", "", lambda facts: [
                 f for f in facts if f.table_kind == "三公经费" and f.column_path and column_leaf(f) == "合计"
-                and len(f.column_path) == 1])
+                and not any(re.search(r"三公|公务|会议|培训|出国", h) for h in f.column_path[:-1])])
+            # (the 合计 of the whole table, under at most a year/stage header such as 当年)
         for concept in CONCEPTS:
             if re.search(concept.trigger, self.text):
                 return concept
@@ -220,6 +223,8 @@ class ItemResolver:
             if score <= 0:
                 continue
             score += self._table_score(fact) + self._column_score(fact) + (15 if label in self.quoted else 0)
+            if label in self.containers:
+                score -= 30  # "「信访专项」里的信访工作经费": the container is not what is asked
             for path in self.quoted_paths:
                 if label == path[-1] and all(any(p in clean_label(r) for r in fact.row_path) for p in path[:-1]):
                     score += 30  # the child the quoted path names, under its parent

@@ -35,7 +35,7 @@ class Sums(FactLookup):
         if len(targets) != 1 or len(parts) < 2:
             return refuse(query.question, "请指明一个部门、一个年度和要相加的项目。")
         dep, year = targets[0]
-        items = [self.evidence(query, catalog, dep, year, ItemResolver(f"“{p}”" if quoted else p, table_hint=hint))
+        items = [self.evidence(query, catalog, dep, year, ItemResolver(f"“{p}”" if len(quoted) >= 2 else p, table_hint=hint))
                  for p in parts]
         if any(e is None for e in items) or len({e.facts[0].row_label + str(e.facts[0].column_path) for e in items}) < len(items):  # type: ignore[union-attr]
             return refuse(query.question, "没有找到每个要相加的项目。")
