@@ -20,7 +20,7 @@ from budgetqa.settings import Settings
 from index.store import Store
 from qa.answer import Evidence, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
-from qa.gate import PER_PERSON, asks_count, gate_answer
+from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer
 from qa.lookup import ItemResolver
 from qa.understand import Catalog, Query, parse_question
 
@@ -171,6 +171,12 @@ class Answerer(Computations):
             return self._sum(query, catalog, departments)
         if query.operation == "rank":
             return self._rank(query, catalog, departments)
+        if query.operation == "value" and asked_stage(query.text) in ("年初预算", "全年预算"):
+            from qa.execution import stage_value
+
+            stated = stage_value(self, query, catalog, departments)  # a 决算's explanation of the item
+            if stated is not None:
+                return stated
         resolver = ItemResolver(query.item_text, counting=query.counting)
         if query.operation in ("difference", "growth", "compare"):
             return self._difference(query, catalog, departments, resolver)
@@ -211,6 +217,10 @@ class Answerer(Computations):
         elif unit == "万元" and ev.note is None:
             other = f"（{fmt(round2(ev.value * 10000))}元）"
         label = ev.item if ev.item else fact.row_label
+        leaf = re.sub(r"\s", "", fact.column_path[-1]) if fact.column_path else ""
+        if fact.table_index >= 0 and leaf and not re.search(r"合计|总计|小计|金额|^预算数?$|^决算数?$|年预算数$", leaf) \
+                and leaf not in label:
+            label += f"（{' > '.join(fact.column_path)}）"  # the column read, when it is not the row's total
         text = f"{ev.doc.department}{year or ''}年{label}：{fmt(ev.value, unit)}{other}。"
         target = (fact.text_value or "").strip()
         if target[:1] in ("≥", "≤", ">", "<", "=", "＝"):  # a performance target: the bound as printed

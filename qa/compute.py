@@ -29,6 +29,11 @@ class Computations(Sums):
         stages = re.findall(r"年初预算|全年预算|预算数|决算数|支出决算|执行数", query.text)
         if len(set(stages)) >= 2 and len(query.departments) <= 1 and len(set(query.years)) <= 1:
             # 年初预算 vs 决算 of one item is a stage comparison, not a difference between two items
+            from qa.execution import stage_difference
+
+            by_stage = stage_difference(self, query, catalog, departments)
+            if by_stage is not None:
+                return by_stage
             return refuse(query.question, f"问题比较同一项目的{'与'.join(dict.fromkeys(stages))}，"
                                           "文档中没有找到该项目两者并列的数字。")
         by_items = self._item_difference(query, catalog, departments)
@@ -261,12 +266,18 @@ class Computations(Sums):
         if fact.table_kind.replace("一般公共预算", "") not in whole_text and "合计" not in whole_text:
             return None
         table = [f for f in self.facts([part.doc], query) if f.table_index == fact.table_index and f.value is not None]
-        totals = [f for f in table if clean_label(f.row_label) in ("合计", "总计")
-                  and f.column_path and f.column_path[-1].replace(" ", "") in ("合计", "总计")]
+        nature = re.search(r"基本支出|项目支出|人员经费|公用经费", whole_text)
+        if nature and nature.group() not in fact.table_kind:  # "全部项目支出合计": the 合计 row's 项目支出 column
+            totals = [f for f in table if clean_label(f.row_label) in ("合计", "总计")
+                      and f.column_path and nature.group() in f.column_path[-1]]
+        else:
+            totals = [f for f in table if clean_label(f.row_label) in ("合计", "总计")
+                      and f.column_path and f.column_path[-1].replace(" ", "") in ("合计", "总计")]
         if len(totals) != 1 or totals[0] is fact:
             return None
         total = totals[0]
-        return Evidence(total.value, total.unit, f"{fact.table_kind}合计", [total], part.doc)
+        name = f"{fact.table_kind}{nature.group() if nature and nature.group() not in fact.table_kind else ''}合计"
+        return Evidence(total.value, total.unit, name, [total], part.doc)
 
     def _default_whole(self, query: Query, catalog: Catalog, dep: str, year: int | None,
                        part: Evidence | None) -> Evidence | None:

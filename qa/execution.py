@@ -43,36 +43,85 @@ def _asked_item(query: Query, table_facts: list[TableFact]) -> str:
     return clean_label(match.fact.row_label) if match is not None and match.score >= 30 else ""
 
 
-def execution_rate(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer:  # type: ignore[no-untyped-def]
+class _Explained:
+    """The explanation a 决算 prints for one item: its 预算, 决算 and rate figures, in one sentence."""
+
+    def __init__(self, dep: str, year: int | None, doc, item: str, sentence: str,  # type: ignore[no-untyped-def]
+                 stated: list[TableFact]) -> None:
+        self.dep, self.year, self.doc, self.item, self.sentence = dep, year, doc, item, sentence
+        money = [f for f in stated if f.unit in ("元", "万元")]
+        self.rate = next((f for f in stated if f.unit == "%" and _STATED_RATE.search(f.row_label)), None)
+        self.budget = next((f for f in money if _BUDGET_LABEL.search(f.row_label)), None)
+        self.actual = next((f for f in money if _ACTUAL_LABEL.search(f.row_label)), None)
+
+
+def _explained(answerer, query: Query, catalog: Catalog, departments: list[str]) -> _Explained | str:  # type: ignore[no-untyped-def]
+    """The asked item's explanation sentence in the asked department-year's 决算, or why there is none."""
     targets = answerer._targets(query, catalog, departments)
     if len(targets) != 1:
-        return refuse(query.question, "请指明一个部门和年度。")
+        return "请指明一个部门和年度。"
     dep, year = targets[0]
     docs = [d for d in catalog.docs_for(dep, year, None) if (d.kind or "").endswith("决算")]
     if not docs:
-        return refuse(query.question, f"没有加载{dep}{year or ''}年的决算，预算文件没有执行数。", final=True)
+        return f"没有加载{dep}{year or ''}年的决算，预算文件没有执行数。"
     facts = answerer.facts(docs)
     explained = {_item_of_sentence(f) for f in facts if f.table_kind == "narrative" and f.sentence}
     asked_text = clean_label(query.item_text)
     named = sorted((name for name in explained if len(name) >= 2 and name in asked_text), key=len, reverse=True)
     item = named[0] if named else _asked_item(query, [f for f in facts if f.table_index >= 0])
     if not item:
-        return refuse(query.question, "没有找到要计算执行率的科目或项目。")
-    doc = docs[0]
+        return "没有找到所问的科目或项目。"
     sentences: dict[str, list[TableFact]] = {}
     for fact in facts:
         if fact.table_kind == "narrative" and fact.sentence and _item_of_sentence(fact) == item:
             sentences.setdefault(fact.sentence, []).append(fact)
     for sentence, stated in sentences.items():
-        rate = next((f for f in stated if f.unit == "%" and _STATED_RATE.search(f.row_label)), None)
-        if rate is not None and rate.value is not None:
-            return Answer(query.question, f"{dep}{year}年“{item}”{rate.row_label.rstrip('的')}{fmt(rate.value)}%。"
-                                          f"原文：“{sentence}”", True, "table", rate.value, "%", [cite(rate, doc)])
-        budget = next((f for f in stated if _BUDGET_LABEL.search(f.row_label) and f.unit in ("元", "万元")), None)
-        actual = next((f for f in stated if _ACTUAL_LABEL.search(f.row_label) and f.unit in ("元", "万元")), None)
-        if budget is not None and actual is not None and budget.value:
-            return _computed(query, dep, year, item, actual, budget, doc)
-    return refuse(query.question, f"文档中没有“{item}”的预算数和决算数的说明。")
+        found = _Explained(dep, year, docs[0], item, sentence, stated)
+        if found.rate is not None or (found.budget is not None and found.actual is not None):
+            return found
+    return f"文档中没有“{item}”的预算数和决算数的说明。"
+
+
+def execution_rate(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer:  # type: ignore[no-untyped-def]
+    found = _explained(answerer, query, catalog, departments)
+    if isinstance(found, str):
+        return refuse(query.question, found, final=found.startswith("没有加载"))
+    if found.rate is not None and found.rate.value is not None:
+        rate = found.rate
+        return Answer(query.question, f"{found.dep}{found.year}年“{found.item}”{rate.row_label.rstrip('的')}"
+                                      f"{fmt(rate.value)}%。原文：“{found.sentence}”", True, "table", rate.value, "%",
+                      [cite(rate, found.doc)])
+    if found.budget is None or found.actual is None or not found.budget.value:
+        return refuse(query.question, f"文档中没有“{found.item}”的预算数和决算数的说明。")
+    return _computed(query, found.dep, found.year, found.item, found.actual, found.budget, found.doc)
+
+
+def stage_difference(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:  # type: ignore[no-untyped-def]
+    """"决算比年初预算少了多少": 决算 − 预算 of the item, from its explanation sentence."""
+    found = _explained(answerer, query, catalog, departments)
+    if isinstance(found, str) or found.budget is None or found.actual is None:
+        return None
+    a = convert(found.actual.value, found.actual.unit, "万元")  # type: ignore[arg-type]
+    b = convert(found.budget.value, found.budget.unit, "万元")  # type: ignore[arg-type]
+    delta = a - b
+    more = "多" if delta > 0 else "少" if delta < 0 else "持平"
+    text = (f"{found.dep}{found.year}年“{found.item}”{found.budget.row_label}{fmt(b, '万元')}，"
+            f"{found.actual.row_label}{fmt(a, '万元')}，决算比预算{more}{fmt(abs(delta), '万元')}。")
+    return Answer(query.question, text, True, "compute", abs(delta), "万元",
+                  [cite(found.actual, found.doc), cite(found.budget, found.doc)],
+                  computation=f"{fmt(a)} − {fmt(b)} = {fmt(delta)}万元")
+
+
+def stage_value(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:  # type: ignore[no-untyped-def]
+    """"「住房公积金」（项）的年初预算是多少": the stage figure of the item's explanation sentence."""
+    found = _explained(answerer, query, catalog, departments)
+    if isinstance(found, str):
+        return None
+    fact = found.budget if re.search(r"预算", query.text) and "决算数" not in query.text else found.actual
+    if fact is None or fact.value is None:
+        return None
+    return Answer(query.question, f"{found.dep}{found.year}年“{found.item}”{fact.row_label}：{fmt(fact.value, fact.unit)}。"
+                                  f"原文：“{found.sentence}”", True, "table", fact.value, fact.unit, [cite(fact, found.doc)])
 
 
 def _computed(query: Query, dep: str, year: int | None, item: str, actual: TableFact, budget: TableFact,

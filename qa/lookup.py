@@ -29,7 +29,7 @@ TABLE_CUES = [  # words in a question that name a table
 ]
 COLUMN_CUES = [  # words in a question that name a column, most specific first
     (r"基本支出", "基本支出"), (r"项目支出", "项目支出"), (r"人员经费|人头经费|人员支出", "人员经费"),
-    (r"公用经费|办公经费", "公用经费"), (r"事业单位经营收入|经营收入", "经营收入"), (r"事业收入", "事业收入"),
+    (r"公用经费|办公经费", "公用经费"), (r"日常公用", "日常公用"), (r"事业单位经营收入|经营收入", "经营收入"), (r"事业收入", "事业收入"),
     (r"其他收入", "其他收入"), (r"财政拨款收入|财政拨款", "财政拨款"), (r"决算数", "决算"), (r"预算数", "预算"),
     (r"单位预留机动经费|机动经费", "机动经费"), (r"结转", "结转"),
 ]
@@ -132,8 +132,11 @@ class ItemResolver:
             picked = [f for f in picked if f.value is not None] or picked
             if picked:
                 asked = clean_label(self.text)
+                concept = clean_label(self.concept.name)
                 return [Match(f, (f.row_label if len(clean_label(f.row_label)) >= 4 and clean_label(f.row_label) in asked
-                                  else "") + self.concept.name, 100 - i) for i, f in enumerate(picked)]
+                                  and f.row_label != f.table_kind and clean_label(f.row_label) not in concept
+                                  and concept not in clean_label(f.row_label) else "") + self.concept.name, 100 - i)
+                        for i, f in enumerate(picked)]
             narrative = self.narrative(facts)
             if narrative:
                 return narrative

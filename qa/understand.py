@@ -183,8 +183,13 @@ def _without_source_year(text: str) -> str:
 def item_text(text: str, catalog: Catalog) -> str:
     """The question with department names, years and dates removed, so that '司法局' or '2019'
     are not mistaken for the row 司法 or the code 201."""
+    quoted = re.findall(r"[“「『][^”」』]*[”」』]", text)  # a quoted project name keeps its department words
+    for index, part in enumerate(quoted):
+        text = text.replace(part, f"\0{index}\0", 1)
     for name in sorted(catalog.names, key=len, reverse=True):
         text = text.replace(name, "＃")
+    for index, part in enumerate(quoted):
+        text = text.replace(f"\0{index}\0", part, 1)
     text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?", "＃", text)
     text = re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
     # "（%，保留两位小数）" says how to write the answer, not what is asked
