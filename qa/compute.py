@@ -152,6 +152,8 @@ class Computations(Sums):
         inside = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)(?:的)?(.+)$", part_text)  # 其中 is not "within"
         if inside and not whole_text.strip("的＃"):
             whole_text, part_text = inside.group(1), inside.group(1) + inside.group(2)  # "政府采购里工程占多少"
+        elif inside and whole_text.strip("的＃") and whole_text.strip("的＃") in inside.group(1):
+            whole_text = inside.group(1)  # "一般公共预算基本支出里，人员经费占基本支出": that 基本支出
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
             return refuse(query.question, "请指明一个部门和年度。")
@@ -354,8 +356,9 @@ class Computations(Sums):
 
 def _carries_fund(fact: TableFact, fund: str) -> bool:
     """The fact is a figure of that fund source: by its table (一般公共预算支出表) or its column."""
-    if fact.table_index < 0:
-        return fund in (fact.sentence or "")
-    return fund in fact.table_title or fund in "".join(fact.column_path) or fact.dimensions.get("fund") == fund
+    if fact.table_index < 0:  # a sentence: by its words or the section it stands in
+        return fund in (fact.sentence or "") or fund in fact.table_title
+    return (fund in fact.table_title or fact.table_kind.startswith(fund) or fund in "".join(fact.column_path)
+            or fact.dimensions.get("fund") == fund)
 
 
