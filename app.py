@@ -627,7 +627,7 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, **kwar
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=1)
     demo.launch(server_name=host, server_port=port, share=False, theme=offline_theme(), css=CSS,
-                max_file_size=f"{settings.max_file_mb:g}mb", ssr_mode=False, mcp_server=False,
+                max_file_size=int(settings.max_file_mb * 1024 * 1024), ssr_mode=False, mcp_server=False,
                 footer_links=[], show_error=True, head=OVERSIZE_MESSAGE_JS, **kwargs)
 
 
