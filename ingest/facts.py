@@ -50,6 +50,19 @@ def parse_value(text: str) -> tuple[Decimal | None, str | None]:
     return (-value if negative else value), unit
 
 
+# an indicator value: comparator, number, unit ("≥130人", "=100%", "≤20次"); only counts and shares get
+# a numeric value, other targets ("按时完成", "≥3000万条/小时") stay text
+_TARGET = re.compile(r"^[≥≤><=＝≧≦]{0,2}\s*(\d+(?:\.\d+)?)\s*(%|人次|万人次|人|个|次|台套|台|套|辆|家|项|件|场|户|批次|批|名|篇|期|本|集)$")
+
+
+def target_value(text: str) -> tuple[Decimal | None, str | None]:
+    """'≥130人' -> (130, '人'); '=100%' -> (100, '%'); anything else -> (None, None)."""
+    match = _TARGET.match(re.sub(r"\s+", "", text))
+    if not match or not match.group(2):
+        return None, None
+    return Decimal(match.group(1)), match.group(2)
+
+
 def is_number(text: str | None) -> bool:
     return bool(text) and parse_value(text or "")[0] is not None
 
@@ -102,6 +115,10 @@ def _column_roles(table: ExtractedTable) -> list[_ColumnRole]:
         numeric = [t for t in filled if is_number(t)]
         if re.fullmatch(r"(行次|栏次|序号)", re.sub(r"\s", "", last)):
             roles.append(_ColumnRole(index, "skip"))  # line numbers printed beside 决算 rows, not values
+        elif re.search(rules()["text_columns"]["qualifier_pattern"], last):
+            roles.append(_ColumnRole(index, "qualifier"))  # ≥ / ＝ of the indicator beside it
+        elif re.search(rules()["text_columns"]["unit_pattern"], last):
+            roles.append(_ColumnRole(index, "unit"))  # 人 / 期 / % of the indicator beside it
         elif last in ("类", "款", "项") or re.search(r"(代码|编码)$", last):
             roles.append(_ColumnRole(index, "code"))
         elif re.search(rules()["text_columns"]["pattern"], header) or (
@@ -129,7 +146,7 @@ def _groups(roles: list[_ColumnRole]) -> list[tuple[list[int], list[int], list[i
         if starts_key and (current[2] or current[3]):
             groups.append(current)
             current = ([], [], [], [])
-        if role.role == "skip":
+        if role.role in ("skip", "qualifier", "unit"):
             continue
         {"code": current[0], "label": current[1], "value": current[2], "target": current[3]}[
             role.role
@@ -207,8 +224,11 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
     """All facts of one extracted table, one per (row, value column) and per target text cell."""
     kind = table_kind(table.title)
     roles = _column_roles(table)
+    around = {r.role: r.index for r in reversed(roles) if r.role in ("qualifier", "unit")}
     facts: list[TableFact] = []
-    for code_cols, label_cols, value_cols, target_cols in _groups(roles):
+    groups = _groups(roles)
+    projects = _project_per_row(table, groups)
+    for group, (code_cols, label_cols, value_cols, target_cols) in enumerate(groups):
         code_cols, label_cols = _key_columns(table, code_cols, label_cols)
         carried: list[str] = [""] * max(len(label_cols), 1)
         carried_code: list[str] = [""] * len(code_cols)
@@ -218,17 +238,40 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
                 label = kind  # a table of one unlabeled row (the 三公 table): the row is the table
             if (not code and not label) or (not code and re.fullmatch(r"栏次|行次|[*＊]+", label.replace(" ", ""))):
                 continue  # the column-number row under a header ("栏次 1 2 3", "** 1 2 3") holds no data
+            if group and projects[row_index] and projects[row_index] not in parents:
+                parents = (projects[row_index], *parents)  # an indicator block beside its project
             for col in value_cols + target_cols:
                 cell = row[col] if col < len(row) else None
                 if cell is None:
                     continue
                 fact = _make_fact(document_id, table_index, kind, table, cell, row_index, code, label,
-                                  parents, col, is_target=col in target_cols)
+                                  parents, col, is_target=col in target_cols,
+                                  around=[_cell_text(row[i]) if i < len(row) else "" for i in
+                                          (around.get("qualifier"), around.get("unit")) if i is not None])
                 if fact is not None:
                     facts.append(fact)
     facts = _without_column_number_rows(facts)
     _add_code_paths(facts)
     return facts
+
+
+def _header_unit(path: tuple[str, ...]) -> str | None:
+    """A unit the column header prints itself ('指标权重(%)', '金额（元）'), over the table's unit line."""
+    found = re.search(r"[（(](%|万元|元|亿元)[）)]", "".join(path))
+    return found.group(1) if found else None
+
+
+def _project_per_row(table: ExtractedTable, groups: list[tuple[list[int], list[int], list[int], list[int]]]) -> list[str]:
+    """The project each row belongs to when the first column group names projects (项目名称 | 项目总额 …)
+    and later groups hold its indicators (一级指标 | 二级指标 | 三级指标 | 指标值): '' otherwise."""
+    if len(groups) < 2 or not groups[0][1] or not re.search(r"项目名称|^项目$", "".join(table.columns[groups[0][1][0]])):
+        return [""] * len(table.rows)
+    projects, current = [], ""
+    for row in table.rows:
+        text = _cell_text(row[groups[0][1][0]]) if groups[0][1][0] < len(row) else ""
+        current = text or current
+        projects.append(current)
+    return projects
 
 
 def _without_column_number_rows(facts: list[TableFact]) -> list[TableFact]:
@@ -248,9 +291,17 @@ def _without_column_number_rows(facts: list[TableFact]) -> list[TableFact]:
 
 def _make_fact(document_id: str, table_index: int, kind: str, table: ExtractedTable, cell: Cell,
                row_index: int, code: str | None, label: str, parents: tuple[str, ...], col: int,
-               is_target: bool) -> TableFact | None:
+               is_target: bool, around: list[str] | None = None) -> TableFact | None:
     text = cell.text.strip()
     value, unit_override = (None, None) if is_target else parse_value(text)
+    target_unit = None
+    if is_target and text:
+        qualifier, unit = (around + ["", ""])[:2] if around else ("", "")
+        if re.fullmatch(r"[≥≤><=＝≧≦]{1,2}", qualifier.replace(" ", "")):
+            text = qualifier.replace(" ", "") + text
+        if unit and not text.endswith(unit):
+            text += unit.strip()
+        value, target_unit = target_value(text)  # "≥130人" -> 130 人; other targets stay text
     if not is_target and value is None and text and text not in _EMPTY_MARKS:
         return None  # stray text in a value column (a note), not a value
     return TableFact(
@@ -267,7 +318,7 @@ def _make_fact(document_id: str, table_index: int, kind: str, table: ExtractedTa
         dimensions=column_dimensions(tuple(table.columns[col])),
         value=value,
         text_value=text or None,
-        unit=None if is_target else (unit_override or table.unit),
+        unit=target_unit if is_target else (unit_override or _header_unit(table.columns[col]) or table.unit),
         bbox=cell.bbox,
         line_no=cell.line_no,
     )

@@ -17,17 +17,13 @@ The words of the form live in data/tables.toml ([forms]).
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from functools import lru_cache
 
 from budgetqa.models import Cell, ExtractedTable, TableFact
-from ingest.facts import is_number, parse_value
+from ingest.facts import is_number, parse_value, target_value
 from ingest.tables import column_dimensions, rules
 
 FORM_KIND = "绩效目标"
-# an indicator value: comparator, number, unit ("≥130人", "=100%", "≤20次"); only counts and shares get
-# a numeric value, other targets ("按时完成", "≥3000万条/小时") stay text
-_TARGET = re.compile(r"^[≥≤><=＝≧≦]{0,2}\s*(\d+(?:\.\d+)?)\s*(%|人次|人|个|次|台套|台|套|辆|家|项|件|场|户|批次|批|名|篇|期)$")
 _UNIT_IN_KEY = re.compile(r"[（(](万元|元|亿元)[）)]")
 
 
@@ -53,14 +49,6 @@ def is_form(table: ExtractedTable) -> bool:
     body = any(words["indicator_value"].match(_text(c)) or words["text_keys"].match(_text(c))
                for row in table.rows for _, c in _cells(row))
     return named and body
-
-
-def target_value(text: str) -> tuple[Decimal | None, str | None]:
-    """'≥130人' -> (130, '人'); '=100%' -> (100, '%'); anything else -> (None, None)."""
-    match = _TARGET.match(re.sub(r"\s+", "", text))
-    if not match or not match.group(2):
-        return None, None
-    return Decimal(match.group(1)), match.group(2)
 
 
 def form_facts(document_id: str, table_index: int, table: ExtractedTable) -> list[TableFact]:

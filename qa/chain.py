@@ -207,7 +207,9 @@ class Answerer(Computations):
     def _value_answer(self, query: Query, ev: Evidence, year: int | None) -> Answer:
         fact = ev.facts[0]
         unit = ev.unit
-        if ev.value is None:  # a target text such as "≥3000万条/小时"
+        target = (fact.text_value or "").strip()
+        if ev.value is None or (target[:1] in ("≥", "≤", ">", "<", "=", "＝") and not query.counting):
+            # a target text such as "≥3000万条/小时" (or "≥99.95%" not asked as a count): quoted as printed
             where = " > ".join(x for x in (*fact.row_path, fact.row_label) if x)
             return Answer(question=query.question, answer=f"{where}：{fact.text_value}", found=True, route="table",
                           citations=[cite(fact, ev.doc)])

@@ -17,6 +17,12 @@ from budgetqa.models import TableFact
 _STRIP_LABEL = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、．]\s*|[（(][一二三四五六七八九十\d]+[）)]|其中[:：]?)")
 
 
+def label_core(label: str) -> str:
+    """A cleaned label without a project's system code: '11000022T000000444194-法律援助办案补贴' ->
+    '法律援助办案补贴' (Beijing prints project codes before names)."""
+    return re.sub(r"^[0-9A-Z]{8,}[-－]?", "", label)
+
+
 def clean_label(label: str) -> str:
     text = _STRIP_LABEL.sub("", label.strip())
     return re.sub(r"[\s“”\"'（）()]", "", text)

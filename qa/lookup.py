@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from budgetqa.models import TableFact
-from qa.concepts import CONCEPTS, Concept, clean_label, column_leaf
+from qa.concepts import CONCEPTS, Concept, clean_label, column_leaf, label_core
 
 # Which table answers a plain row question first (function classification before economic).
 TABLE_PRIORITY = ["支出预算总表", "收支预算总表", "一般公共预算支出", "财政拨款支出", "收入预算总表",
@@ -29,7 +29,7 @@ TABLE_CUES = [  # words in a question that name a table
 ]
 COLUMN_CUES = [  # words in a question that name a column, most specific first
     (r"基本支出", "基本支出"), (r"项目支出", "项目支出"), (r"人员经费|人头经费|人员支出", "人员经费"),
-    (r"公用经费|办公经费", "公用经费"), (r"日常公用", "日常公用"), (r"事业单位经营收入|经营收入", "经营收入"), (r"事业收入", "事业收入"),
+    (r"公用经费|办公经费", "公用经费"), (r"日常公用", "日常公用"), (r"指标值|目标值", "指标值"), (r"事业单位经营收入|经营收入", "经营收入"), (r"事业收入", "事业收入"),
     (r"其他收入", "其他收入"), (r"财政拨款收入|财政拨款", "财政拨款"), (r"决算数", "决算"), (r"预算数", "预算"),
     (r"单位预留机动经费|机动经费", "机动经费"), (r"结转", "结转"),
 ]
@@ -98,8 +98,10 @@ class ItemResolver:
                 f for f in facts if f.table_kind == "三公经费" and f.column_path and column_leaf(f) == "合计"
                 and not any(re.search(r"三公|公务|会议|培训|出国", h) for h in f.column_path[:-1])])
             # (the 合计 of the whole table, under at most a year/stage header such as 当年)
+        # a quoted name ("「市人民来访接待厅专项经费」") is a row's name: its words (接待) trigger no concept
+        unquoted = re.sub(r"[“「『][^”」』]{4,}[”」』]", "", self.text)
         for concept in CONCEPTS:
-            if re.search(concept.trigger, self.text):
+            if re.search(concept.trigger, unquoted):
                 return concept
         return None
 
@@ -221,7 +223,7 @@ class ItemResolver:
     def _by_label(self, facts: list[TableFact]) -> list[Match]:
         scored: list[tuple[float, TableFact, str]] = []
         for fact in facts:
-            label = clean_label(fact.row_label)
+            label = label_core(clean_label(fact.row_label))
             score = _label_score(label, fact.row_code, self.expanded)
             if score <= 0:
                 continue
