@@ -246,8 +246,8 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
                     continue
                 fact = _make_fact(document_id, table_index, kind, table, cell, row_index, code, label,
                                   parents, col, is_target=col in target_cols,
-                                  around=[_cell_text(row[i]) if i < len(row) else "" for i in
-                                          (around.get("qualifier"), around.get("unit")) if i is not None])
+                                  around=[_cell_text(row[i]) if i is not None and i < len(row) and abs(i - col) == 1
+                                          else "" for i in (around.get("qualifier"), around.get("unit"))])
                 if fact is not None:
                     facts.append(fact)
     facts = _without_column_number_rows(facts)

@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 
 from budgetqa.models import Answer
-from qa.answer import cite, convert, fmt, refuse, round2
+from qa.answer import Evidence, cite, convert, fmt, refuse, round2
 from qa.concepts import clean_label
 from qa.gate import fits_codes, item_absent, named_codes
 from qa.lookup import ItemResolver
@@ -35,7 +35,7 @@ class Sums(FactLookup):
         if len(targets) != 1 or len(parts) < 2:
             return refuse(query.question, "请指明一个部门、一个年度和要相加的项目。")
         dep, year = targets[0]
-        items = [self.evidence(query, catalog, dep, year, ItemResolver(f"“{p}”" if len(quoted) >= 2 else p, table_hint=hint))
+        items = [self._amount(query, catalog, dep, year, ItemResolver(f"“{p}”" if len(quoted) >= 2 else p, table_hint=hint))
                  for p in parts]
         if any(e is None for e in items) or len({e.facts[0].row_label + str(e.facts[0].column_path) for e in items}) < len(items):  # type: ignore[union-attr]
             return refuse(query.question, "没有找到每个要相加的项目。")
@@ -58,6 +58,17 @@ class Sums(FactLookup):
         if unit == "元":
             text += f"（约{fmt(wan)}万元）"
         return Answer(query.question, text + "。", True, "compute", total, unit, citations, computation=computation)
+
+    def _amount(self, query: Query, catalog: Catalog, dep: str, year: int | None,
+                resolver: ItemResolver) -> Evidence | None:
+        """The item's amount: a project's row may also print sentences (绩效目标), never an addend."""
+        found = self.evidence(query, catalog, dep, year, resolver)
+        if found is None or found.value is not None:
+            return found
+        match = resolver.best([f for f in self.facts(catalog.docs_for(dep, year, query.kind), query)
+                               if f.value is not None and f.unit in ("元", "万元", "亿元")])
+        return Evidence.of(match, found.doc) if match is not None and match.fact.document_id == found.doc.document_id \
+            else None
 
     def _sum_same_name(self, query: Query, catalog: Catalog, target: tuple[str, int | None], name: str,
                        hint: str | None) -> Answer:
