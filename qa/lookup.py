@@ -228,6 +228,8 @@ class ItemResolver:
             if score <= 0:
                 continue
             score += self._table_score(fact) + self._column_score(fact) + (15 if label in self.quoted else 0)
+            if label not in self.quoted and any(q in label_core(clean_label(p)) for p in fact.row_path for q in self.quoted):
+                score += 30  # a row named by the question under the project it quotes (an indicator of it)
             if label in self.containers:
                 score -= 30  # "「信访专项」里的信访工作经费": the container is not what is asked
             for path in self.quoted_paths:

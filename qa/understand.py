@@ -141,7 +141,8 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
     doc_kind = kind or (unit_kind.group() if unit_kind else
                         "决算" if "决算" in kind_text else "预算" if "预算" in kind_text else None)
     operation, rank_n, rank_desc = _operation(text, years, departments)
-    counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台|批|次)|多少(个|辆|家|项|人次|人|名|层|台|套|批次|批|次)|数量",
+    counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台|批|次)|多少(个|辆|家|项|人次|人|名|层|台|套|批次|批|次)|数量|"
+                              r"人数|个数|次数|件数|户数",
                               text)) and not \
         re.search(r"多少(万)?元|金额|经费|预算(是|为)?多少", re.sub(r"“[^”]*”|「[^」]*」", "", text))  # not a quoted name's 经费
     return Query(question=question, text=text, departments=departments, unknown_department=unknown,
