@@ -371,9 +371,9 @@ def document_choices(documents: list[StoredDocument]) -> list[tuple[str, str]]:
 
 
 # ---- the Blocks ----------------------------------------------------------------------------------
-def build_app(settings: Settings) -> gr.Blocks:
+def build_app(settings: Settings, app: BudgetApp | None = None) -> gr.Blocks:
     """The whole interface; every handler calls the library through one shared BudgetApp."""
-    app = BudgetApp(settings)
+    app = app or BudgetApp(settings)
     with gr.Blocks(title="预算问答 budgetqa", analytics_enabled=False) as demo:
         gr.Markdown("# 预算问答\n上传部门预算、决算文件，用中文提问；每个答案都附有原文页码和单元格。")
         with gr.Tab("问答", id="chat"):
@@ -442,6 +442,12 @@ def _chat_tab(app: BudgetApp) -> dict:
     ask.click(on_ask, inputs, outputs, concurrency_limit=4, concurrency_id="ask")
     question.submit(on_ask, inputs, outputs, concurrency_limit=4, concurrency_id="ask")
     examples.click(lambda sample: sample[0], examples, question)
+
+    def api_ask(question: str) -> dict:
+        """The `ask --json` answer for programs (and the load benchmark): POST /gradio_api/call/ask."""
+        return app.ask(question or "", None, None, None).to_json()  # too long or empty: refused at once
+
+    gr.api(api_ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
     sources.select(on_source, [sources, citations], [page_note, page_image, text_view], concurrency_limit=2)
     return {"department": department, "year": year, "kind": kind, "examples": examples}
 
@@ -624,7 +630,9 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, **kwar
     from budgetqa.library import Library
 
     Library(settings).repair()
-    demo = build_app(settings)
+    app = BudgetApp(settings)
+    app.answerer().warm_up()  # models, tokenizer and indexes load once, before the first user
+    demo = build_app(settings, app)
     demo.queue(default_concurrency_limit=1)
     demo.launch(server_name=host, server_port=port, share=False, theme=offline_theme(), css=CSS,
                 max_file_size=int(settings.max_file_mb * 1024 * 1024), ssr_mode=False, mcp_server=False,

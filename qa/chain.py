@@ -72,6 +72,17 @@ class Answerer(Computations):
         return PassageIndex(self.settings)
 
     # ---- entry points -----------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load what a first question would (the store's documents and facts, the tokenizer and BM25
+        matrix, the embedding model, Chroma) once, before a server listens: the first users wait no longer
+        than the rest, and 20 first questions at once do not load them 20 times."""
+        documents = self.store.documents()
+        self.facts(documents)
+        if documents:
+            self.passage_index.search("主要职能", k=1)
+        self.ask("部门预算收入总计是多少？")
+
+    # ---- entry points -----------------------------------------------------------------------
     def as_runnable(self) -> Runnable:
         """The chain as a LangChain Runnable taking {"question", "department"?, "year"?, "kind"?}."""
         return RunnableLambda(lambda inputs: self.ask(**inputs) if isinstance(inputs, dict) else self.ask(inputs))
