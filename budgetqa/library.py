@@ -90,6 +90,9 @@ class Library:
         orphans = [i for i in self.passage_index.document_ids() if i not in known]
         for document_id in orphans:
             self.passage_index.remove_document(document_id)
+        if not self.passage_index.dense_consistent():
+            # killed while Chroma wrote its vector file: rebuild the passage index from the relational store
+            reindexed += self.reindex()
         return reindexed, len(orphans)
 
     def ingest(self, paths: Iterable[Path],

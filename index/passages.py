@@ -13,6 +13,7 @@ another model raises `ModelMismatchError`.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from budgetqa.models import DocumentMeta, Passage
 from budgetqa.settings import Settings
 from index.embeddings import describe, get_embeddings
 from index.lexical import BM25Store, LexicalEntry, normalize, tokenize, tokenize_query
+
+log = logging.getLogger(__name__)
 
 COLLECTION = "budgetqa_passages"
 SECTION_SEP = " > "
@@ -326,6 +329,23 @@ class PassageIndex:
     def count(self) -> int:
         return self._chroma._collection.count()
 
+    def dense_consistent(self) -> bool:
+        """Whether the vector index answers a query over all its entries. A process killed while Chroma
+        wrote can leave its vector file naming ids its records no longer hold ("Error finding id"); no
+        embedding model is needed to find out (the probe is a zero vector)."""
+        collection = self._chroma._collection
+        total = collection.count()
+        if total == 0:
+            return True
+        try:
+            sample = collection.get(limit=1, include=["embeddings"])
+            dimension = len(sample["embeddings"][0])
+            collection.query(query_embeddings=[[0.0] * dimension], n_results=min(total, 10_000), include=[])
+        except Exception as error:  # chromadb raises InternalError (or a plain error) for a broken index
+            log.warning("vector index inconsistent (%s: %s)", type(error).__name__, error)
+            return False
+        return True
+
     # ---------- search ----------
     def search(self, query: str, k: int = 5, filters: dict[str, Any] | None = None,
                mode: Mode = "hybrid") -> list[SearchHit]:
@@ -347,6 +367,9 @@ class PassageIndex:
             found = self._chroma.similarity_search_with_score(question, k=depth, filter=where)
         except Exception as exc:  # Chroma raises when the filter matches nothing in some versions
             if "no elements" in str(exc).lower():
+                return []
+            if "finding id" in str(exc).lower():  # a vector file broken by a crash: BM25 answers until repair
+                log.warning("dense search failed (%s); using BM25 only until the next repair", exc)
                 return []
             raise
         return [doc.metadata for doc, _distance in found]

@@ -63,16 +63,33 @@ def test_same_named_files_in_two_folders_are_two_documents(tmp_path: Path, sampl
     assert len(library.documents()) == 2 and len(library.passage_index.document_ids()) == 2
 
 
+FIXED_QUESTIONS = ("示例局2025年“三公”经费预算是多少？", "示例局2025年一共多少钱？", "示例局的主要职能有哪些？",
+                   "示例局2025年公车经费比去年减少了多少？")
+
+
+def _answers(settings: Settings) -> list[tuple]:  # type: ignore[type-arg]
+    """What a fresh answerer says to the fixed questions: found, value, unit, route and text."""
+    from qa.chain import Answerer
+
+    answerer = Answerer(settings)
+    return [(a.found, a.value, a.unit, a.route, a.answer) for a in map(answerer.ask, FIXED_QUESTIONS)]
+
+
 def test_sigkill_at_many_moments_then_a_plain_rerun_agrees(tmp_path: Path, sample: Path) -> None:
     """Kill `budgetqa ingest` with SIGKILL at 12 moments spread over its run (every run after the
     first replaces a changed file); after each kill a plain re-run leaves SQL, Chroma and BM25 in agreement:
-    one document, indexed, its passages and nothing else in both retrievers."""
+    one document, indexed, its passages and nothing else in both retrievers, and every question of a fixed
+    set answered exactly as on a clean store."""
     import os
     import signal
     import subprocess
     import sys
     import time
 
+    clean = Library(Settings(data_dir=tmp_path / "clean"))  # the answers a clean store gives
+    clean.ingest([sample])
+    expected = _answers(clean.settings)
+    assert all(a[0] for a in expected), expected
     data = tmp_path / "data"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "-m", "budgetqa.cli", "--data-dir", str(data), "ingest", str(sample)]
@@ -94,6 +111,7 @@ def test_sigkill_at_many_moments_then_a_plain_rerun_agrees(tmp_path: Path, sampl
         assert library.store.unindexed() == []
         assert library.passage_index.document_ids() == stored
         assert library.passage_index._lexical.document_ids() == stored
+        assert _answers(library.settings) == expected  # every question answered as on a clean store
     # how many kills cut a run short, and how many left the stores disagreeing, depends on the machine's
     # speed; the agreement after each re-run above is what must always hold
     assert killed >= 6, f"only {killed} of 12 runs were killed before they finished (repairs: {repaired})"
