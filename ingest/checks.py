@@ -33,6 +33,7 @@ def check_document(facts: list[TableFact]) -> list[Finding]:
         findings += check_code_sums(table_facts)
     findings += check_income_vs_expense_tables(tables)
     findings += check_narrative_totals(facts)
+    findings += check_narrative_sangong(facts)
     return findings
 
 
@@ -192,6 +193,35 @@ _NARRATIVE_TOTALS = {
     "预算支出总额": ("支出总计", "支出合计"),
     "部门预算支出总额": ("支出总计", "支出合计"),
 }
+
+
+_SANGONG_STATED = re.compile(r"^(?:[^，。]{0,12}?)?(?:财政拨款|一般公共预算(?:财政)?拨款)?(?:安排的)?“?三公”?经费(?:财政拨款)?"
+                             r"(?:支出)?(?:预算|决算)?(?:数|总额|合计|共计|共)?(?:为|是)?$")
+
+
+def check_narrative_sangong(facts: list[TableFact]) -> list[Finding]:
+    """A 三公 total stated in the text is printed somewhere in the 三公 table (a total cell of the same
+    year); a stated figure the table never prints is a contradiction to show the user."""
+    table = [f for f in facts if f.table_kind == "三公经费" and f.value is not None and f.unit in UNIT_YUAN]
+    if not table:
+        return []
+    printed = {to_yuan(f) for f in table}
+    stated_years = [int(y) for f in facts if f.table_kind == "narrative" for y in re.findall(r"(20\d{2})年", f.row_label)]
+    own_year = str(max(stated_years)) if stated_years else None  # a document states its own year last
+    findings = []
+    for f in facts:
+        if f.table_kind != "narrative" or f.column_path != ("金额",) or f.unit not in UNIT_YUAN or f.value is None:
+            continue
+        label = re.sub(rf"^{own_year}年度?", "", f.row_label) if own_year else f.row_label
+        if not _SANGONG_STATED.search(label) or re.search(r"上年|去年|上一年|\d{4}年", label):
+            continue
+        stated = f.value * UNIT_YUAN[f.unit]  # type: ignore[index]
+        tolerance = UNIT_YUAN[f.unit] * Decimal("0.005")  # type: ignore[index]
+        if not any(value is not None and abs(stated - value) <= tolerance for value in printed):
+            findings.append(Finding(check="table_vs_narrative", where=f"正文 p.{f.page}: {f.sentence}",
+                                    expected="三公经费表中的数", found=f"{f.text_value}", page=f.page,
+                                    message="the 三公 figure stated in the text is printed nowhere in the 三公 table"))
+    return findings
 
 
 def check_narrative_totals(facts: list[TableFact]) -> list[Finding]:

@@ -18,7 +18,7 @@ from ingest.errors import ReadError
 from ingest.facts import fill_missing_labels, table_facts
 from ingest.forms import form_facts
 from ingest.meta import detect_meta
-from ingest.narrative import narrative_facts, split_passages
+from ingest.narrative import instruction_findings, narrative_facts, split_passages
 
 SUPPORTED = {".pdf": "pdf", ".txt": "txt", ".md": "md", ".markdown": "md"}
 _BUDGET_WORDS = re.compile(r"预算|决算")
@@ -86,7 +86,7 @@ def build_document(path: Path, settings: Settings | None = None) -> IngestedDocu
         facts += form_facts(document_id, index, table) or table_facts(document_id, index, table)
     fill_missing_labels(facts)
     facts += narrative_facts(document_id, passages)
-    findings = check_document(facts)
+    findings = check_document(facts) + instruction_findings(passages)
     meta.contents = _contents(parsed, passages, facts)
     return IngestedDocument(
         document_id=document_id,
