@@ -17,31 +17,24 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse
-import csv
-import hashlib
-import re
-import shutil
-import tempfile
 import threading
-import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
+from budgetqa.exports import table_frame, write_csv
 from budgetqa.library import FileResult, Library
+from budgetqa.pages import cited_lines, render_pdf_page
 from budgetqa.models import Answer, Citation, StoredDocument
 from budgetqa.settings import Settings
+from budgetqa.uploads import UploadError, discard_upload, store_upload
+from budgetqa.views import (ALL, FINDING_HEADERS, LIBRARY_HEADERS, RESULT_HEADERS, STATUS_LABELS, answer_markdown,
+                            chart_frame, chart_unit,
+                            citation_label, document_choices, example_questions, filter_choices, findings_rows,
+                            library_rows, result_rows, results_summary, table_choices)
 
-SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".markdown")
-ALL = "全部"
-STATUS_LABELS = {"added": "已导入", "replaced": "已替换旧版本", "unchanged": "未变化（已在库中）", "failed": "失败"}
-LIBRARY_HEADERS = ["文件", "部门", "年度", "类型", "页数", "表格", "数据项", "段落", "发现问题", "文档ID"]
-RESULT_HEADERS = ["文件", "结果", "部门", "年度", "类型", "页数", "表格", "数据项", "发现问题", "说明"]
-FINDING_HEADERS = ["检查", "位置", "页码", "应为", "实为", "说明"]
-PAGE_RESOLUTION = 110  # dpi of rendered citation pages: readable cells, images under ~1 MB
 CSS = """
 #answer .value {font-size: 1.6em; font-weight: 700;}
 footer {display: none !important;}
@@ -54,55 +47,6 @@ def offline_theme() -> gr.themes.Base:
         font=[gr.themes.Font("Noto Sans CJK SC"), gr.themes.Font("Noto Sans SC"), "system-ui", "sans-serif"],
         font_mono=[gr.themes.Font("Noto Sans Mono CJK SC"), "ui-monospace", "monospace"],
     )
-
-
-# ---- uploads -------------------------------------------------------------------------------------
-class UploadError(ValueError):
-    """An uploaded file refused before ingestion (type or size); str() is shown to the user."""
-
-
-def safe_file_name(name: str) -> str:
-    """The last path component of an uploaded name, reduced to letters, digits (any script), . _ - ( ).
-
-    '../../etc/passwd' -> 'passwd'; '..\\x\\普陀区 2025.pdf' -> '普陀区_2025.pdf'."""
-    base = PurePosixPath(unicodedata.normalize("NFC", name).replace("\\", "/")).name
-    base = re.sub(r"[^\w.\-()（）]", "_", base).lstrip(".")
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    stem = stem[:150] or "upload"
-    return f"{stem}.{suffix[:12]}" if suffix else stem
-
-
-def check_upload(path: Path, settings: Settings) -> None:
-    """Refuse files of the wrong type or over the size limit, with a message a person can act on."""
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise UploadError(f"{path.name}：不支持的文件类型“{path.suffix or '无扩展名'}”，请上传 PDF、TXT 或 MD 文件")
-    size_mb = path.stat().st_size / (1024 * 1024)
-    if size_mb > settings.max_file_mb:
-        raise UploadError(f"{path.name}：文件大小 {size_mb:.1f} MB，超过上限 {settings.max_file_mb:g} MB"
-                          "（可设置 BUDGETQA_MAX_FILE_MB 调整）")
-
-
-def store_upload(source: Path, settings: Settings, original_name: str | None = None) -> Path:
-    """Copy an upload to uploads_dir/<content hash>/<safe name>; the folder keeps equal names apart."""
-    check_upload(source, settings)
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    uploads = settings.uploads_dir.resolve()
-    target = (uploads / digest / safe_file_name(original_name or source.name)).resolve()
-    if uploads not in target.parents:  # cannot happen after safe_file_name; kept as the last guard
-        raise UploadError(f"{source.name}：文件名不安全")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-    return target
-
-
-def discard_upload(path: str | Path, settings: Settings) -> None:
-    """Delete an uploaded copy (and its folder) once no document uses it; never touches other files."""
-    uploads = settings.uploads_dir.resolve()
-    folder = Path(path).resolve().parent
-    if uploads in folder.parents:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 # ---- the app's connection to the library ---------------------------------------------------------
@@ -166,208 +110,6 @@ class BudgetApp:
         self.library.remove(doc.document_id)
         discard_upload(doc.path, self.settings)
         return doc
-
-
-# ---- presenting answers --------------------------------------------------------------------------
-def citation_label(number: int, citation: Citation) -> str:
-    where = " · ".join(x for x in (citation.table, citation.row, citation.column) if x)
-    return f"[{number}] {citation.document} 第{citation.page}页" + (f" · {where}" if where else "")
-
-
-def answer_markdown(answer: Answer, settings: Settings) -> str:
-    """The answer as shown: text, the value in large type, the computation, numbered sources, the model."""
-    parts = ["### 回答\n\n" + answer.answer.replace("\n", "  \n")]
-    if answer.value is not None:
-        parts.append(f'<div class="value">{format(answer.value, ",f")} {answer.unit or ""}</div>')
-    if answer.computation:
-        parts.append(f"**计算：** {answer.computation}")
-    if answer.citations:
-        lines = [f"{n}. {citation_label(n, c)[len(f'[{n}] '):]}" + (f"：{c.snippet}" if c.snippet and not c.table else "")
-                 for n, c in enumerate(answer.citations, start=1)]
-        parts.append("**来源**（点选下方来源查看原文页面）\n\n" + "\n".join(lines))
-    elif answer.found:
-        parts.append("_没有可引用的来源_")
-    model = answer.llm or settings.llm
-    parts.append(f"<small>{'语言模型：' + model if model else '未使用大语言模型（表格检索与计算）'} · "
-                 f"{answer.latency_ms:.0f} ms</small>")
-    return "\n\n".join(parts)
-
-
-def chart_frame(chart: list[dict] | None) -> pd.DataFrame | None:
-    if not chart:
-        return None
-    return pd.DataFrame({"项目": [str(p["label"]) for p in chart], "金额": [float(p["value"]) for p in chart]})
-
-
-def chart_unit(chart: list[dict] | None) -> str:
-    units = {p.get("unit") for p in chart or [] if p.get("unit")}
-    return f"金额（{units.pop()}）" if len(units) == 1 else "金额"
-
-
-_render_lock = threading.Lock()  # pdfium (behind pdfplumber's renderer) is not thread-safe
-
-
-def render_pdf_page(path: str, page_number: int, bbox: tuple | None, snippet: str | None):  # type: ignore[no-untyped-def]
-    """The page as an image with the cited cell (bbox) or the cited passage outlined in red."""
-    import pdfplumber
-
-    with _render_lock, pdfplumber.open(path) as pdf:
-        page = pdf.pages[page_number - 1]
-        image = page.to_image(resolution=PAGE_RESOLUTION)
-        boxes = [tuple(bbox)] if bbox else _snippet_boxes(page, snippet)
-        for box in boxes:
-            padded = (box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2)
-            image.draw_rect(padded, fill=(255, 214, 0, 70), stroke=(220, 20, 20), stroke_width=3)
-        return image.annotated.convert("RGB"), bool(boxes)
-
-
-def _snippet_boxes(page, snippet: str | None) -> list[tuple]:  # type: ignore[no-untyped-def]
-    """Where a passage's opening words sit on the page (text search tolerant of spaces between characters)."""
-    text = re.sub(r"\s+", "", snippet or "")
-    for length in (24, 14, 8):
-        fragment = text[:length]
-        if len(fragment) < 4:
-            break
-        pattern = r"\s*".join(re.escape(ch) for ch in fragment)
-        found = page.search(pattern, regex=True, return_chars=False)
-        if found:
-            return [(m["x0"], m["top"], m["x1"], m["bottom"]) for m in found[:3]]
-    return []
-
-
-def read_text_file(path: str) -> list[str]:
-    data = Path(path).read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding).splitlines()
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace").splitlines()
-
-
-def cited_lines(path: str, line_no: int | None, snippet: str | None, context: int = 4) -> str:
-    """The cited line of a text document with a few lines around it; the cited line is marked ▶."""
-    lines = read_text_file(path)
-    if line_no is None and snippet:
-        key = re.sub(r"\s+", "", snippet)[:12]
-        line_no = next((i for i, line in enumerate(lines, start=1) if key and key in re.sub(r"\s+", "", line)), None)
-    if line_no is None:
-        return "\n".join(lines[: 2 * context + 1])
-    start, end = max(1, line_no - context), min(len(lines), line_no + context)
-    return "\n".join(f"{'▶' if n == line_no else ' '} {n:>5} │ {lines[n - 1]}" for n in range(start, end + 1))
-
-
-# ---- library and table views ----------------------------------------------------------------------
-def library_rows(documents: list[StoredDocument]) -> pd.DataFrame:
-    rows = [[d.file_name, d.department or "", d.fiscal_year or "", d.kind or "", d.page_count, d.table_count,
-             d.fact_count, d.passage_count, d.finding_count, d.document_id] for d in documents]
-    return pd.DataFrame(rows, columns=LIBRARY_HEADERS)
-
-
-def result_rows(results: list[FileResult]) -> pd.DataFrame:
-    rows = []
-    for r in results:
-        d = r.document
-        if d is None or not r.ok:
-            rows.append([r.path.name, STATUS_LABELS["failed"], "", "", "", "", "", "", "", r.error or ""])
-        else:
-            rows.append([d.file_name, STATUS_LABELS.get(r.status, r.status), d.department or "未识别",
-                         d.fiscal_year or "未识别", d.kind or "未识别", d.page_count, d.table_count, d.fact_count,
-                         d.finding_count, ""])
-    return pd.DataFrame(rows, columns=RESULT_HEADERS)
-
-
-def results_summary(results: list[FileResult]) -> str:
-    failed = [r for r in results if not r.ok]
-    text = f"**{len(results) - len(failed)} 个文件导入成功**" + (f"，**{len(failed)} 个失败**" if failed else "")
-    for r in failed:
-        text += f"\n\n❌ 导入失败：{r.error}"
-    return text
-
-
-def findings_rows(app: BudgetApp, document_id: str | None) -> pd.DataFrame:
-    rows = [[f.check, f.where, f.page or "", f.expected, f.found, f.message]
-            for _, f in (app.store.findings(document_id) if document_id else [])]
-    return pd.DataFrame(rows, columns=FINDING_HEADERS)
-
-
-def table_choices(app: BudgetApp, document_id: str | None) -> list[tuple[str, int]]:
-    if not document_id:
-        return []
-    return [(f"表{t['table_index'] + 1} · {t['title']} · 第{'、'.join(map(str, t['pages']))}页"
-             + (f"（{t['unit']}）" if t.get("unit") else ""), t["table_index"])
-            for t in app.store.tables(document_id)]
-
-
-def table_frame(app: BudgetApp, document_id: str, table_index: int) -> pd.DataFrame:
-    """One stored table rebuilt from its facts: a row per table row, a column per grid column."""
-    table = next((t for t in app.store.tables(document_id) if t["table_index"] == table_index), None)
-    facts = app.store.facts(document_ids=[document_id], table_index=table_index)
-    rows: dict[int, dict[str, str]] = {}
-    seen: list[str] = []
-    for fact in facts:
-        row = rows.setdefault(fact.row_index, {"页码": str(fact.page), "编码": fact.row_code or "",
-                                                "项目": fact.row_label})
-        shown = fact.text_value if fact.text_value is not None else ("" if fact.value is None else str(fact.value))
-        row[fact.column] = shown
-        if fact.column not in seen:
-            seen.append(fact.column)
-    declared = [" > ".join(c) for c in (table or {}).get("columns", [])]
-    columns = [c for c in declared if c in seen] + [c for c in seen if c not in declared]
-    frame = pd.DataFrame([rows[i] for i in sorted(rows)], columns=["页码", "编码", "项目", *columns])
-    return frame.fillna("")
-
-
-def write_csv(frame: pd.DataFrame, name: str) -> str:
-    folder = Path(tempfile.mkdtemp(prefix="budgetqa-csv-"))
-    path = folder / f"{safe_file_name(name)}.csv"
-    frame.to_csv(path, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL)
-    return str(path)
-
-
-EXAMPLE_TEMPLATES = (
-    "{department}{year}年“三公”经费预算是多少？",
-    "{department}{year}年财政拨款收入比上年少了多少？",
-    "{department}的主要职能有哪些？",
-    "{department}{year}年预算一共多少钱？",
-    "{department}{year}年机关运行经费预算是多少？",
-)
-
-
-def example_questions(documents: list[StoredDocument], limit: int = 6) -> list[str]:
-    """Questions the loaded documents can answer: a lookup, a comparison with the year before, a
-    narrative question…, each kind about another department so that the examples show the range."""
-    latest: dict[str, list[int]] = {}
-    for d in documents:
-        if d.department and d.fiscal_year:
-            latest.setdefault(d.department, []).append(d.fiscal_year)
-    departments = sorted(latest)
-    questions: list[str] = []
-    for department, years in latest.items():
-        if len(set(years)) > 1:  # two years of one department: the chart-worthy comparison
-            newest, earlier = sorted(set(years))[-1], sorted(set(years))[-2]
-            questions.append(f"{department}{newest}年“三公”经费比{earlier}年增加了多少？")
-    if len(departments) > 1:  # several departments: a ranking, shown with a bar chart
-        questions.append("哪个部门的“三公”经费最多？")
-    for round_ in range(len(EXAMPLE_TEMPLATES)):
-        for offset, template in enumerate(EXAMPLE_TEMPLATES):
-            if not departments:
-                break
-            department = departments[(offset + round_) % len(departments)]
-            questions.append(template.format(department=department, year=max(latest[department])))
-    return list(dict.fromkeys(questions))[:limit]
-
-
-def filter_choices(documents: list[StoredDocument]) -> tuple[list[str], list[str], list[str]]:
-    departments = sorted({d.department for d in documents if d.department})
-    years = sorted({str(d.fiscal_year) for d in documents if d.fiscal_year}, reverse=True)
-    kinds = sorted({d.kind for d in documents if d.kind})
-    return [ALL, *departments], [ALL, *years], [ALL, *kinds]
-
-
-def document_choices(documents: list[StoredDocument]) -> list[tuple[str, str]]:
-    return [(f"{d.file_name}（{d.department or '部门未识别'} · {d.fiscal_year or '年度未识别'}）", d.document_id)
-            for d in documents]
 
 
 # ---- the Blocks ----------------------------------------------------------------------------------
@@ -531,7 +273,7 @@ def _documents_tab(app: BudgetApp) -> dict:
         remove.click(lambda d: _remove(app, d), select, [action_note, findings], concurrency_id="library"),
         replace.click(on_replace, [replacement, select], [action_note, replacement], concurrency_id="library"),
     ]
-    select.change(lambda d: findings_rows(app, d), select, findings)
+    select.change(lambda d: findings_rows(app.store, d), select, findings)
     return {"library": library, "select": select, "changed": changed}
 
 
@@ -559,7 +301,7 @@ def _remove(app: BudgetApp, document_id: str | None) -> list:
         return ["请先选择文档。", gr.update()]
     doc = app.remove(document_id)
     message = f"已删除 {doc.file_name}" if doc else "该文档已不在库中。"
-    return [message, findings_rows(app, None)]
+    return [message, findings_rows(app.store, None)]
 
 
 def _replace(app: BudgetApp, file: Any, document_id: str | None, progress: gr.Progress) -> list:
@@ -586,12 +328,12 @@ def _tables_tab(app: BudgetApp) -> dict:
     download = gr.DownloadButton("下载 CSV", elem_id="table-csv", visible=False)
 
     def on_document(document_id):  # type: ignore[no-untyped-def]
-        return gr.update(choices=table_choices(app, document_id), value=None)
+        return gr.update(choices=table_choices(app.store, document_id), value=None)
 
     def on_table(document_id, table_index):  # type: ignore[no-untyped-def]
         if document_id is None or table_index is None:
             return gr.update(value=None), gr.update(visible=False)
-        data = table_frame(app, document_id, int(table_index))
+        data = table_frame(app.store, document_id, int(table_index))
         doc = app.store.document(document_id)
         name = f"{Path(doc.file_name).stem if doc else document_id}_表{int(table_index) + 1}"
         return data, gr.update(value=write_csv(data, name), visible=True)

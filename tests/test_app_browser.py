@@ -27,7 +27,7 @@ ZFB = "普陀区人民政府办公室2025年部门预算.pdf"
 
 # ---- upload rules (no browser) -------------------------------------------------------------------
 def test_safe_file_name_strips_folders_and_odd_characters() -> None:
-    from app import safe_file_name
+    from budgetqa.uploads import safe_file_name
 
     assert safe_file_name("../../etc/passwd") == "passwd"
     assert safe_file_name("..\\..\\windows\\普陀区 2025.pdf") == "普陀区_2025.pdf"
@@ -38,7 +38,7 @@ def test_safe_file_name_strips_folders_and_odd_characters() -> None:
 
 
 def test_store_upload_keeps_files_under_uploads_dir(tmp_path: Path) -> None:
-    from app import store_upload
+    from budgetqa.uploads import store_upload
 
     settings = Settings(data_dir=tmp_path / "data")
     evil = tmp_path / "in" / "..%2F..%2Fevil.pdf"
@@ -234,7 +234,8 @@ def test_ranking_question_shows_a_bar_chart(browser, server: AppServer, guard: O
 
 
 def test_example_questions_are_answered_from_the_loaded_documents(data_dir: Path) -> None:
-    from app import BudgetApp, example_questions
+    from app import BudgetApp
+    from budgetqa.views import example_questions
 
     app = BudgetApp(Settings(data_dir=data_dir))
     questions = example_questions(app.documents())
