@@ -243,9 +243,22 @@ class Answerer(Computations):
             text = f"{ev.doc.department}{year or ''}年：{fmt(ev.value, unit)}。原文：“{fact.sentence}”"
         if ev.note:
             text = f"{ev.doc.department}{year or ''}年{label}（推算）：{fmt(ev.value, unit)}。"
+        if fact.table_index >= 0:
+            text += self._contradiction_note(ev.doc.document_id, label)
         return Answer(question=query.question, answer=text, found=True, route="table" if not ev.note else "compute",
                       value=ev.value, unit=unit, citations=[cite(f, ev.doc) for f in ev.facts],
                       computation=ev.note)
+
+    def _contradiction_note(self, document_id: str, item: str) -> str:
+        """When the text of the document states this item differently (a table_vs_narrative finding), the
+        answer keeps the table's figure and says so."""
+        core = re.sub(r"[“”\s（）()]", "", item)
+        for _, finding in self.store.findings(document_id):
+            if finding.check == "table_vs_narrative" and finding.severity == "finding" and core and \
+                    core[:4] in re.sub(r"[“”\s]", "", finding.where):
+                return (f"\n注意：正文第{finding.page}页所述为{finding.found}，与表格不一致；以上答案以表格为准"
+                        "（见“文档库”中的检查发现）。")
+        return ""
 
     def _several(self, query: Query, found: list) -> Answer:  # type: ignore[type-arg]
         """More than one department or year fits and none was named: answer for each, pick none."""

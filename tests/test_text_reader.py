@@ -402,3 +402,23 @@ def test_a_stated_sangong_figure_the_table_never_prints_is_a_finding(tmp_path) -
     assert any(f.check == "instruction_text" and "999" in f.where for f in contradicting)
     agreeing = document("10.00", "10.00", instruction=False)
     assert not [f for f in agreeing if f.check in ("table_vs_narrative", "instruction_text")]
+
+
+def test_an_answer_from_the_table_says_when_the_text_states_otherwise(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With the text and the 三公 table disagreeing, the answer gives the table's figure and says so."""
+    from budgetqa.library import Library
+    from budgetqa.settings import Settings
+    from qa.chain import Answerer
+
+    path = tmp_path / "in" / "某局2025年部门预算.md"
+    path.parent.mkdir()
+    path.write_text(
+        "# 某局2025年部门预算\n\n## 一、部门主要职能\n负责某项工作。\n\n## 二、预算编制说明\n"
+        "2025年“三公”经费预算为12.50万元。\n\n## 三、“三公”经费预算表\n单位：万元\n\n"
+        "项目\t合计\t因公出国（境）费\t公务用车购置及运行费\t公务接待费\n合计\t10.00\t0.00\t8.00\t2.00\n",
+        encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    assert Library(settings).ingest([path])[0].ok
+    answer = Answerer(settings).ask("某局2025年三公经费是多少？")
+    assert answer.found and float(answer.value) == 10.0  # type: ignore[arg-type]
+    assert "与表格不一致" in answer.answer and "12.50" in answer.answer
