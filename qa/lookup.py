@@ -11,6 +11,7 @@ must be unambiguous enough: when nothing fits, nothing is returned (the chain th
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 
 from budgetqa.models import TableFact
@@ -146,6 +147,16 @@ class ItemResolver:
                 return []
         by_label = self._by_label(table_facts)
         if by_label and by_label[0].score >= 30:
+            top = by_label[0]
+            if top.fact.table_kind in ("一般公共预算基本支出", "财政拨款基本支出") and \
+                    not re.search(r"基本支出|人员经费|公用经费|人头", self.text):
+                # an economic item of the 基本支出 table is only its 基本 part; the text may state the whole
+                # ("一般公共预算安排委托业务费478.2万元" = 36.00 基本 + 442.20 项目)
+                whole = [m for m in self._narrative_by_subject(facts, counts=False)
+                         if clean_label(top.fact.row_label) in clean_label(m.fact.row_label)
+                         and _differs(m.fact, top.fact)]
+                if whole:
+                    return whole + by_label
             return by_label
         stated = self._narrative_by_subject(facts, counts=False)
         if stated and (not by_label or stated[0].score > by_label[0].score):
@@ -288,6 +299,16 @@ def _unexplained(text: str, trigger: str) -> bool:
     rest = re.sub(trigger, "", text)
     rest = _GENERIC_WORDS.sub("", rest)
     return len(rest) >= 4
+
+
+_YUAN = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
+
+
+def _differs(stated: TableFact, printed: TableFact) -> bool:
+    """Two money figures differ by more than the stated one's rounding (万元 with 2 decimals: 50 元)."""
+    if stated.value is None or printed.value is None or stated.unit not in _YUAN or printed.unit not in _YUAN:
+        return False
+    return abs(stated.value * _YUAN[stated.unit] - printed.value * _YUAN[printed.unit]) > _YUAN[stated.unit] / 100
 
 
 def rewrite_counts(text: str) -> str:
