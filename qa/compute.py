@@ -149,7 +149,7 @@ class Computations(Sums):
         given = re.search(r"[（(]\s*([\d,]+(?:\.\d+)?)\s*(万元|元|亿元)\s*[）)]", whole_text)
         if given:  # "占部门支出预算合计（351904.90万元）": the figure the user quotes must be the whole found
             whole_text = whole_text[: given.start()] + whole_text[given.end():]
-        inside = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)(?:的)?(.+)$", part_text)  # 其中 is not "within"
+        inside = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)[，,、\s]*(?:的)?(.+)$", part_text)  # 其中 is not "within"
         if inside and not whole_text.strip("的＃"):
             whole_text, part_text = inside.group(1), inside.group(1) + inside.group(2)  # "政府采购里工程占多少"
         elif inside and whole_text.strip("的＃") and whole_text.strip("的＃") in inside.group(1):
