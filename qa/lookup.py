@@ -233,9 +233,13 @@ class ItemResolver:
 
     def _by_label(self, facts: list[TableFact]) -> list[Match]:
         scored: list[tuple[float, TableFact, str]] = []
+        single = self._single_rows_under_quoted(facts)
         for fact in facts:
             label = label_core(clean_label(fact.row_label))
             score = _label_score(label, fact.row_code, self.expanded)
+            if score <= 0 and id(fact) in single:
+                # the quoted name is printed in a parent column of exactly one row (专项名称 beside 采购品目名称)
+                label, score = single[id(fact)], 15 + 2 * len(single[id(fact)])
             if score <= 0:
                 continue
             score += self._table_score(fact) + self._column_score(fact) + (15 if label in self.quoted else 0)
@@ -254,6 +258,20 @@ class ItemResolver:
                 any(f.table_kind == self.table_cue for f in facts):
             return []  # the question names a table but the row was only found elsewhere: do not guess
         return [Match(f, label, score) for score, f, label in scored]
+
+    def _single_rows_under_quoted(self, facts: list[TableFact]) -> dict[int, str]:
+        """Facts whose row path holds a quoted name that no other row of the same table holds (with
+        several rows under it, one of them is no answer)."""
+        if not self.quoted:
+            return {}
+        rows: dict[tuple[int, str], set[int]] = {}
+        for fact in facts:
+            for part in fact.row_path:
+                name = clean_label(part)
+                if name in self.quoted and fact.value is not None:
+                    rows.setdefault((fact.table_index, name), set()).add(fact.row_index)
+        return {id(f): clean_label(p) for f in facts for p in f.row_path
+                if len(rows.get((f.table_index, clean_label(p)), ())) == 1}
 
     def _table_score(self, fact: TableFact) -> float:
         if self.table_cue and fact.table_kind == self.table_cue:
