@@ -191,6 +191,11 @@ class Computations(Sums):
             if (match is None or match.fact.value is None) and fund:  # its 基本支出 table is the same 口径
                 match = ItemResolver(inside.group(2)).best(
                     [f for f in doc_facts if f.table_index >= 0 and f.table_kind.startswith(fund.group())])
+            if (match is None or match.fact.value is None) and fund:  # … or the text explaining that table
+                nature = re.sub(r"^(一般公共预算|财政拨款|政府性基金|国有资本经营)", "", kind)
+                match = ItemResolver(inside.group(2)).best(
+                    [f for f in doc_facts if f.table_kind == "narrative" and fund.group()[:4] in f.table_title
+                     and nature[:4] in f.table_title])
             if match is None or match.fact.value is None:
                 return refuse(query.question, f"在“{whole.item}”所在的表中没有找到“{inside.group(2)}”。")
             part = Evidence.of(match, whole.doc)

@@ -168,7 +168,10 @@ class ItemResolver:
         table's total row, read in its default column."""
         cue = next((pattern for pattern, kind in TABLE_CUES if kind == self.table_cue and re.search(pattern, self.text)),
                    None)
-        if cue is None or len(_GENERIC_WORDS.sub("", re.sub(cue, "", self.text))) >= 2:
+        if cue is None:
+            return []
+        rest = re.sub(r"决算数?|预算数?|执行数", "", _GENERIC_WORDS.sub("", re.sub(cue, "", self.text)))
+        if len(rest) >= 2:
             return []  # anything else named (金融支出, 人员经费, 服务) is a row or column, not the total
         totals = [f for f in facts if f.table_kind == self.table_cue and f.value is not None
                   and clean_label(f.row_label) in ("合计", "总计", "支出合计", "本年支出合计", "收入合计", "本年收入合计")]
