@@ -171,8 +171,11 @@ def _focus(answerer, best, specific: list[str], variants: dict[str, list[str]]):
     scored = []
     for order, passage in enumerate(section):
         heading = passage.section_path[-1] if len(passage.section_path) > 1 else ""
-        for piece in [heading + passage.text.split("\n")[0] if heading else "",
-                      *(x.strip() for x in _PIECE.split(passage.text))]:
+        pieces = [x.strip() for x in _PIECE.split(passage.text)]
+        # a sentence that only names an item keeps the explanation that follows it ("…2170.39万元。主要用于…")
+        pieces = [p + (pieces[i + 1] if i + 1 < len(pieces) and re.match(r"(主要)?(用于|包括)|其中", pieces[i + 1])
+                       else "") for i, p in enumerate(pieces)]
+        for piece in [heading + passage.text.split("\n")[0] if heading else "", *pieces]:
             if len(piece) < 6:
                 continue
             hits = sum(any(v in piece for v in variants.get(t, [t])) for t in specific)

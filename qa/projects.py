@@ -61,8 +61,8 @@ def project_answer(answerer, query: Query, docs: list[StoredDocument]) -> Answer
         if len(fact.text_value) < _MIN_TEXT or fact.row_path and fact.column_path == ("指标值",):
             continue
         score = _name_fits(fact.row_label, asked, query.text)
-        if score <= 0:
-            continue
+        if score <= 0 or any(fact.row_label in d or d in fact.row_label for d in query.departments):
+            continue  # a row named after the department itself is no project of it
         key = (fact.document_id, fact.row_label)
         by_project.setdefault(key, []).append(fact)
         fits[key] = score
