@@ -155,6 +155,12 @@ class Answerer(Computations):
         # no table fact: a passage may still say it ("无机关运行费"), but for a numeric question only
         # when it covers every word of the question
         passage = self._passage_answer(query, catalog, departments, 1.0 if query.route == "table" else 0.25)
+        if passage.found and query.route == "table" and not query.counting:
+            named = re.findall(r"[“「『]([^”」』]{4,40})[”」』]", query.question)
+            text = re.sub(r"\s", "", passage.answer)
+            if named and not any(re.search(re.escape(n) + r"[^。；]{0,24}?\d[\d,.]*(万元|元|亿元)", text) for n in named):
+                # the text names the item but gives no amount for it: that is "the documents do not say"
+                return refuse(query.question, f"文档提到了“{'、'.join(named)}”，但没有给出它的金额。", final=True)
         return passage if passage.found else answer
 
     # ---- table route ------------------------------------------------------------------------
