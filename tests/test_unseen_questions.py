@@ -110,3 +110,40 @@ def test_stated_figures_keep_their_subject_before_a_bracketed_code(corpus_docume
     facts = corpus_documents["中共西安市委宣传部2021年部门综合预算.pdf"].facts
     stated = [f for f in facts if f.table_kind == "narrative" and f.value == Decimal("1765.18") and f.page == 6]
     assert stated and stated[0].row_label == "行政运行"
+
+
+def test_final_account_explanations_give_stage_figures_and_their_difference(answerer) -> None:  # type: ignore[no-untyped-def]
+    budget = answerer.ask("国家信访局2024年「培训支出」（项）财政拨款支出的年初预算是多少万元？")
+    assert budget.found and budget.value == Decimal("180.61") and budget.citations[0].page == 22
+    gap = answerer.ask("国家信访局2024年「其他信访事务支出」（项）支出决算比年初预算少了多少万元？")
+    assert gap.found and gap.value == Decimal("669.39") and "决算比预算少" in gap.answer
+    column = answerer.ask("国家信访局2024年度“三公”经费决算表中，公务接待费的全年预算数是多少？")
+    assert column.found and "预算数" in column.citations[0].column  # type: ignore[operator]
+
+
+def test_indicators_with_comparator_and_unit_columns(corpus_documents) -> None:  # type: ignore[no-untyped-def]
+    facts = corpus_documents["北京市司法局2026年部门预算报表.pdf"].facts
+    target = next(f for f in facts if f.row_label == "人民监督员履职人数")
+    assert (target.text_value, target.value, target.unit) == ("＝287人", Decimal(287), "人")
+    assert target.row_path[0].endswith("基层司法业务管理工作")
+    project = next(f for f in facts if f.row_label.endswith("基层司法业务管理工作") and f.column_path == ("绩效目标",))
+    assert not project.text_value.startswith(("≤", "＝")) and not project.text_value.endswith("万元")  # type: ignore[union-attr]
+
+
+def test_names_printed_in_parent_columns_and_containers(answerer) -> None:  # type: ignore[no-untyped-def]
+    row = answerer.ask("苏州市审计局2026年“区域重点项目协审经费”政府采购预算是多少？")
+    assert row.found and row.value == Decimal("170.00")
+    part = answerer.ask("深圳信访局2026年「信访专项」里的信访工作经费和信访备用金一共是多少万元？")
+    assert part.found and part.value == Decimal("301.40")
+
+
+def test_a_fall_is_answered_with_its_size_and_a_score_never_answers_money(answerer) -> None:  # type: ignore[no-untyped-def]
+    fall = answerer.ask("西安审计局2026年“三公”经费、会议费、培训费合计预算比上年下降了百分之多少？")
+    assert fall.found and fall.value == Decimal("36.88") and "下降" in fall.answer
+    score = answerer.ask("佛山轨道局2019年「质量抽检和试验检测管理」项目实际花了多少钱？")
+    assert score.value is None and not score.found
+
+
+def test_text_naming_an_item_without_its_amount_is_no_answer(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("上海市审计局2026年“审计特殊事项聘请社会中介机构专项经费”预算是多少？")
+    assert not answer.found and "没有给出它的金额" in answer.answer
