@@ -18,7 +18,7 @@ from qa.resolve import latest_year
 from qa.sums import Sums
 from qa.understand import Catalog, Query
 
-_GIVEN_CHANGE = re.compile(r"比(?:上年|上一年|去年|＃)[^，,。？?]{0,8}?(增加|减少|多|少|增长|下降)了?\s*"
+_GIVEN_CHANGE = re.compile(r"(?:比|较)(?:上年|上一年|去年|＃)[^，,。？?]{0,8}?(增加|减少|多|少|增长|下降)了?\s*"
                           r"([\d,]+(?:\.\d+)?)\s*(万元|元|亿元)")
 
 

@@ -26,7 +26,7 @@ TABLE_CUES = [  # words in a question that name a table
     (r"收入预算|收入总表|收入来源", "收入预算总表"), (r"支出总表|支出预算总表", "支出预算总表"),
     (r"一般公共预算.{0,4}基本支出|经济分类", "一般公共预算基本支出"), (r"财政拨款.{0,4}基本支出", "财政拨款基本支出"),
     (r"一般公共预算", "一般公共预算支出"), (r"政府性基金", "政府性基金预算支出"),
-    (r"国有资本经营", "国有资本经营预算支出"), (r"项目支出(预算)?(明细)?表|项目(预算)?表", "项目支出"), (r"财政拨款支出", "财政拨款支出"), (r"政府采购|采购", "政府采购"),
+    (r"国有资本经营", "国有资本经营预算支出"), (r"政府购买服务", "政府购买服务"), (r"项目支出(预算)?(明细)?表|项目(预算)?表", "项目支出"), (r"财政拨款支出", "财政拨款支出"), (r"政府采购|采购", "政府采购"),
 ]
 COLUMN_CUES = [  # words in a question that name a column, most specific first
     (r"基本支出", "基本支出"), (r"项目支出", "项目支出"), (r"人员经费|人头经费|人员支出", "人员经费"),
@@ -117,10 +117,9 @@ class ItemResolver:
             targets = [m for m in self._by_label([f for f in table_facts if f.unit in _COUNT_UNITS and (
                 not self.count_unit or (f.unit or "").startswith(self.count_unit))]) if m.score >= 30]
             return targets + self._narrative_by_subject(facts, counts=True)
-        if self.concept is None or self.concept.weak:
-            whole = self._table_total(table_facts)
-            if whole:
-                return whole
+        whole = self._table_total(table_facts)  # a table named and nothing in it: its total, before any concept
+        if whole:
+            return whole
         if self.concept is not None and self.concept.weak:
             specific = self._by_label(table_facts)
             if specific and specific[0].score >= 30:
