@@ -117,6 +117,11 @@ class ItemResolver:
             targets = [m for m in self._by_label([f for f in table_facts if f.unit in _COUNT_UNITS and (
                 not self.count_unit or (f.unit or "").startswith(self.count_unit))]) if m.score >= 30]
             return targets + self._narrative_by_subject(facts, counts=True)
+        if self.quoted and not self.counting:
+            # a row printing exactly the name the question quotes answers before any concept's words around it
+            exact = [m for m in self._by_label(table_facts) if m.item in self.quoted and m.score >= 30]
+            if exact:
+                return exact
         whole = self._table_total(table_facts)  # a table named and nothing in it: its total, before any concept
         if whole:
             return whole
@@ -284,6 +289,9 @@ class ItemResolver:
     def _column_score(self, fact: TableFact) -> float:
         leaf = column_leaf(fact)
         joined = "".join(fact.column_path)
+        header = _overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0
+        if header >= 6:  # a long header the question spells out ("政府采购项目中预留给中小企业的…")
+            return 10 + header
         if self.column_cue:
             parents = 5 * sum(cue in joined for cue in self.parent_cues)
             return parents + (20 if self.column_cue in leaf else (5 if self.column_cue in joined else -20))
