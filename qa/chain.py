@@ -22,7 +22,7 @@ from qa.answer import Evidence, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
 from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer
 from qa.lookup import ItemResolver
-from qa.understand import Catalog, Query, parse_question
+from qa.understand import Catalog, Query, canonical_department as canonical, parse_question
 
 MAX_QUESTION_CHARS = 300  # a budget question is a sentence or two; longer input is refused before any matching
 
@@ -125,8 +125,12 @@ class Answerer(Computations):
             # a unit inside a department (徐州铁路运输法院): its name must appear in the quoted passage
             return self._passage_answer(query, catalog, catalog.departments(), 0.6)
         if query.unknown_department and not query.departments:
-            return refuse(question, f"已加载的文档中没有“{query.unknown_department}”的预算公开文件。"
-                                    f"已加载的部门：{'、'.join(catalog.departments())}。")
+            holder = self._department_printing(query.unknown_department, catalog)
+            if holder is None:
+                return refuse(question, f"已加载的文档中没有“{query.unknown_department}”的预算公开文件。"
+                                        f"已加载的部门：{'、'.join(catalog.departments())}。")
+            # a unit inside a department (its row in the department's tables): asked within that department
+            query = parse_question(question, catalog, department=holder, year=year, kind=kind)
         if query.ambiguous:
             return refuse(question, f"问题中的部门名称可以指多个已加载的部门：{'、'.join(query.ambiguous)}。"
                                     "请写出是哪一个（例如带上地区名）。")
@@ -164,6 +168,17 @@ class Answerer(Computations):
         return passage if passage.found else answer
 
     # ---- table route ------------------------------------------------------------------------
+    def _department_printing(self, name: str, catalog: Catalog) -> str | None:
+        """The one loaded department whose tables print a row named `name` (a budget unit of it), or None
+        when none or several do."""
+        if len(re.sub(r"\s", "", name)) < 5:
+            return None
+        holders = {catalog_department for doc in catalog.documents if doc.department
+                   for catalog_department in [canonical(doc.department)]
+                   if any(f.table_index >= 0 and f.row_label.replace(" ", "").startswith(name)
+                          for f in self.facts([doc]))}
+        return holders.pop() if len(holders) == 1 else None
+
     def _notice_other_writers(self, documents: list) -> None:  # type: ignore[type-arg]
         """Another process (or the app's own ingest) changed the library: reopen the passage index so
         that no stale id is queried."""

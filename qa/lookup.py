@@ -25,7 +25,7 @@ TABLE_CUES = [  # words in a question that name a table
     (r"财政拨款收支", "财政拨款收支预算总表"), (r"收支总表|财务收支", "收支预算总表"),
     (r"收入预算|收入总表|收入来源", "收入预算总表"), (r"支出总表|支出预算总表", "支出预算总表"),
     (r"一般公共预算.{0,4}基本支出|经济分类", "一般公共预算基本支出"), (r"财政拨款.{0,4}基本支出", "财政拨款基本支出"),
-    (r"一般公共预算", "一般公共预算支出"), (r"政府性基金", "政府性基金预算支出"),
+    (r"一般公共预算(?!(财政)?(拨款)?收入)", "一般公共预算支出"), (r"政府性基金", "政府性基金预算支出"),
     (r"国有资本经营", "国有资本经营预算支出"), (r"政府购买服务", "政府购买服务"), (r"项目支出(预算)?(明细)?表|项目(预算)?表", "项目支出"), (r"财政拨款支出", "财政拨款支出"), (r"政府采购|采购", "政府采购"),
 ]
 COLUMN_CUES = [  # words in a question that name a column, most specific first
@@ -79,6 +79,8 @@ class ItemResolver:
         # 人员经费 column under 基本支出 (the last named is the cell's own column, the others its parents)
         cues = sorted((m.start(), col) for pattern, col in COLUMN_CUES for m in [re.search(pattern, text)] if m)
         self.column_cue = cues[-1][1] if cues else None
+        fund = re.search(r"一般公共预算|政府性基金|国有资本经营|财政专户", text)
+        self.fund_cue = fund.group() if fund else None  # a fund source named: its column is preferred
         # names the question quotes (“气象设施维护及科普”): the row printing exactly that name is the one asked
         # (a quoted name followed by 里/中/下 is a container: "「信访专项」里的信访工作经费" asks a part of it)
         self.quoted = {clean_label(q) for q in re.findall(r"[“「『]([^”」』]{2,40})[”」』](?![里中下内])", text)}
@@ -287,6 +289,10 @@ class ItemResolver:
         return (len(TABLE_PRIORITY) - priority) * 0.5
 
     def _column_score(self, fact: TableFact) -> float:
+        fund = 8 if self.fund_cue and fact.dimensions.get("fund") == self.fund_cue else 0
+        return self._header_score(fact) + fund
+
+    def _header_score(self, fact: TableFact) -> float:
         leaf = column_leaf(fact)
         joined = "".join(fact.column_path)
         header = _overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0

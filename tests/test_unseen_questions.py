@@ -147,3 +147,10 @@ def test_a_fall_is_answered_with_its_size_and_a_score_never_answers_money(answer
 def test_text_naming_an_item_without_its_amount_is_no_answer(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("上海市审计局2026年“审计特殊事项聘请社会中介机构专项经费”预算是多少？")
     assert not answer.found and "没有给出它的金额" in answer.answer
+
+
+def test_a_unit_printed_as_a_row_of_one_department_is_asked_there(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("杭州市气象服务中心（杭州市预警信息发布中心）2026年一般公共预算收入是多少？")
+    assert answer.found and answer.value == Decimal("836.93") and answer.citations[0].page == 16
+    unknown = answerer.ask("南京市气象服务中心2026年一般公共预算收入是多少？")
+    assert not unknown.found and unknown.value is None
