@@ -20,7 +20,7 @@ from budgetqa.settings import Settings
 from index.store import Store
 from qa.answer import Evidence, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
-from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer
+from qa.gate import PER_PERSON, asked_stage, asks_count, foreign_organisations, gate_answer
 from qa.lookup import ItemResolver
 from qa.understand import Catalog, Query, canonical_department as canonical, parse_question
 
@@ -152,7 +152,10 @@ class Answerer(Computations):
         if re.search(r"全区|全市|全省|全县", query.text) and not query.departments:
             return refuse(question, "已加载的是部门预算，不包含全区（全市）的总预算。")
         answer = self._table_answer(query, catalog, departments)
-        answer = gate_answer(query, set(catalog.names), answer, question_synonyms(), lambda: self._sections_of(answer))
+        names = set(catalog.names)
+        if foreign_organisations(query.text, names):  # only then: are they units the cited documents print?
+            names |= self._units_of(answer)
+        answer = gate_answer(query, names, answer, question_synonyms(), lambda: self._sections_of(answer))
         if answer.found or answer.route == "none-final" or query.counting:
             answer.route = "none" if answer.route == "none-final" else answer.route
             return answer
@@ -292,6 +295,14 @@ class Answerer(Computations):
                  for (dep, year), ev in found]
         return Answer(question=query.question, answer=text, found=True, route="table", citations=citations,
                       chart=chart)
+
+    def _units_of(self, answer: Answer) -> set[str]:
+        """Budget units the cited documents print as rows (中共西安市委理论讲师团): named in a question
+        about their department, they are no foreign organisation."""
+        ids = {c.document_id for c in answer.citations}
+        docs = [d for d in self.store.documents() if d.document_id in ids]
+        return {f.row_label.replace(" ", "") for f in self.facts(docs) if f.table_index >= 0
+                and re.search(r"(局|厅|委员会|办公室|中心|法院|院|所|馆|站|队|团|部)$", f.row_label)}
 
     def _sections_of(self, answer: Answer) -> list[str]:
         """The passages of the top sections that the answer's cited sentences stand in."""

@@ -97,7 +97,7 @@ def fits_codes(fact: TableFact, codes: set[str]) -> bool:
 PER_PERSON = re.compile(r"人均|平均每(人|个人)|每人平均|每(名|个|位)[^，。？?]{0,10}(工资|收入|补贴|奖金)|月工资|个人工资")
 _COUNT = re.compile(r"人数|编制数|多少.{0,6}编制|编制.{0,4}多少|数量(?!指标)|编制是多少|几(个|名|人|辆|台|套|批|次|家|项)|多少(个|名|人|辆|台|套|批|次|人次|家|项)(?!元)")
 MONEY_UNITS = ("元", "万元", "亿元")
-_ORG_TAIL = re.compile(r"[\u4e00-\u9fa5]{2,16}?(?:管理局|局|厅|委员会|委|办公室|办公厅|中心|法院|检察院|院|所|馆|站|队|部|署)")
+_ORG_TAIL = re.compile(r"[\u4e00-\u9fa5]{2,16}?(?:管理局|局|厅|委员会|委|办公室|办公厅|中心|法院|检察院|院|所|馆|站|队|讲师团|团|部|署)")
 
 
 def asks_count(text: str) -> bool:
@@ -118,7 +118,8 @@ def foreign_organisations(text: str, loaded_names: set[str]) -> list[str]:
                 continue
             name = region + tail.group()
             if (name in loaded_names or canonical_name(name) in loaded_names
-                    or any(name in n or (n in name and len(n) >= len(name) - 1) for n in loaded_names)):
+                    or any(name in n or (n in name and len(n) >= len(name) - 1) or _abbreviates(name, n)
+                           for n in loaded_names)):
                 continue
             if name not in found:
                 found.append(name)
@@ -126,9 +127,21 @@ def foreign_organisations(text: str, loaded_names: set[str]) -> list[str]:
 
 
 def names_in_evidence(names: list[str], texts: list[str]) -> bool:
-    """Every organisation the question names is printed in the cited evidence, in full."""
+    """Every organisation the question names is printed in the cited evidence, in full or as the short
+    form people use (西安市委讲师团 for 中共西安市委理论讲师团: its characters in order, close together)."""
     joined = "".join(texts)
-    return all(name in joined for name in names)
+    return all(name in joined or _abbreviates(name, joined) for name in names)
+
+
+def _abbreviates(short: str, text: str) -> bool:
+    for start in (i for i, ch in enumerate(text) if ch == short[0]):
+        window, position = text[start:start + 2 * len(short)], 0
+        for ch in window:
+            if position < len(short) and ch == short[position]:
+                position += 1
+        if position == len(short):
+            return True
+    return False
 
 
 def restates_the_question(value: float | str, question: str) -> bool:
