@@ -33,7 +33,8 @@ from budgetqa.settings import Settings  # noqa: E402
 from eval.scoring import EvalItem, load_set  # noqa: E402
 from index.embeddings import get_embeddings  # noqa: E402
 from index.lexical import normalize  # noqa: E402
-from index.passages import PassageIndex, SearchHit, meta_dict  # noqa: E402
+from index.metadata import meta_dict  # noqa: E402
+from index.passages import PassageIndex, SearchHit  # noqa: E402
 from index.rows import table_row_passages  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus"

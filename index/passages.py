@@ -14,7 +14,6 @@ another model raises `ModelMismatchError`.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,18 +27,14 @@ from pydantic import ConfigDict
 from budgetqa.models import DocumentMeta, Passage
 from budgetqa.settings import Settings
 from index.embeddings import describe, get_embeddings
-from index.lexical import BM25Store, LexicalEntry, normalize, tokenize, tokenize_query
+from index.lexical import BM25Store, LexicalEntry, tokenize, tokenize_query
+from index.metadata import (SECTION_SEP, as_list, chroma_where, indexed_text, meta_dict, metadata_matches,
+                            passage_metadata, strip_scope)
 
 log = logging.getLogger(__name__)
 
 COLLECTION = "budgetqa_passages"
-SECTION_SEP = " > "
-MAX_SECTION_LEVELS = 6
-META_KEYS = ("department", "region", "fiscal_year", "kind", "file_name")
-FILTER_KEYS = ("department", "region", "fiscal_year", "kind", "file_name", "document_id", "passage_kind",
-               "section_path")
 Mode = Literal["hybrid", "bm25", "dense"]
-_SPACES = re.compile(r"\s+")
 
 
 class ModelMismatchError(RuntimeError):
@@ -87,130 +82,6 @@ class FusionWeights:
     bm25: float = 1.0
     rrf_k: int = 10
     candidates: int = 40  # how deep each retriever is read before fusing
-
-
-def meta_dict(meta: DocumentMeta | dict[str, Any], file_name: str | None = None) -> dict[str, Any]:
-    """Document metadata as the index keeps it (accepts the ingest `DocumentMeta` or a plain dict)."""
-    if isinstance(meta, DocumentMeta):
-        out: dict[str, Any] = {"department": meta.department, "region": meta.region,
-                               "fiscal_year": meta.fiscal_year, "kind": meta.kind}
-    else:
-        out = {key: meta.get(key) for key in META_KEYS}
-    if file_name is not None:
-        out["file_name"] = file_name
-    out.setdefault("file_name", None)
-    return out
-
-
-def passage_metadata(passage: Passage, meta: dict[str, Any]) -> dict[str, Any]:
-    """Flat, None-free metadata for one passage (Chroma accepts only str/int/float/bool values)."""
-    md: dict[str, Any] = {
-        "passage_id": passage.passage_id,
-        "document_id": passage.document_id,
-        "passage_kind": passage.kind,
-        "section_path": SECTION_SEP.join(passage.section_path),
-        "section_depth": len(passage.section_path),
-        "page_start": passage.page_start,
-        "page_end": passage.page_end,
-        "char_start": passage.char_start,
-        "char_end": passage.char_end,
-        "text": passage.text,
-    }
-    for level in range(1, min(len(passage.section_path), MAX_SECTION_LEVELS) + 1):
-        md[f"section_{level}"] = SECTION_SEP.join(passage.section_path[:level])
-    md.update({k: v for k, v in meta.items() if v is not None})
-    return md
-
-
-def indexed_text(passage: Passage, meta: dict[str, Any]) -> str:
-    """What the retrievers see: year, department, section path, then the passage text."""
-    head = [f"{meta['fiscal_year']}年" if meta.get("fiscal_year") else "", meta.get("department") or ""]
-    if passage.kind != "table_row":  # table rows already start with year, department and table title
-        head += list(passage.section_path)
-    else:
-        head = []
-    return " ".join([h for h in head if h] + [passage.text])
-
-
-def _section_prefix(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(p.strip() for p in value.split(SECTION_SEP.strip()) if p.strip())
-    return tuple(value)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
-
-
-def chroma_where(filters: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Translate index filters into a Chroma `where` clause (None when nothing to filter)."""
-    clauses: list[dict[str, Any]] = []
-    for key, value in (filters or {}).items():
-        if value is None:
-            continue
-        if key not in FILTER_KEYS:
-            raise ValueError(f"Unknown passage filter {key!r}; use one of {', '.join(FILTER_KEYS)}.")
-        if key == "section_path":
-            prefix = _section_prefix(value)
-            if not prefix:
-                continue
-            if len(prefix) > MAX_SECTION_LEVELS:
-                raise ValueError(f"section_path filters go at most {MAX_SECTION_LEVELS} levels deep.")
-            clauses.append({f"section_{len(prefix)}": SECTION_SEP.join(prefix)})
-            continue
-        values = _as_list(value)
-        clauses.append({key: values[0]} if len(values) == 1 else {key: {"$in": values}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def strip_scope(query: str, departments: Sequence[str] = (), years: Sequence[int] = ()) -> str:
-    """The question without the department and year that the filters already pin down.
-
-    Under a department filter every candidate passage belongs to that department, so its name only
-    rewards passages that repeat it (captions, the 机构设置 paragraph); likewise the fiscal year.
-    Removed: the leftmost run of 2+ characters that occurs in a department name and any other such
-    run of 4+ characters, and the first "<year>年" of each year.
-    """
-    text = normalize(query)
-    names = [normalize(d) for d in departments if d]
-    if names:
-        text = _drop_name_runs(text, names)
-    for year in years:
-        text = re.sub(rf"{year}\s*年?度?", " ", text, count=1)
-    return _SPACES.sub(" ", text).strip() or normalize(query)
-
-
-def _drop_name_runs(text: str, names: list[str]) -> str:
-    out, i, first = [], 0, True
-    while i < len(text):
-        j = i + 1
-        while j <= len(text) and any(text[i:j] in name for name in names):
-            j += 1
-        run = j - 1 - i  # longest run starting at i that is inside a name
-        if run >= 4 or (run >= 2 and first):
-            first = False
-            out.append(" ")
-            i += run
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
-
-
-def metadata_matches(md: dict[str, Any], filters: dict[str, Any] | None) -> bool:
-    """The same filter semantics as `chroma_where`, evaluated on one passage's metadata."""
-    for key, value in (filters or {}).items():
-        if value is None:
-            continue
-        if key == "section_path":
-            prefix = _section_prefix(value)
-            if prefix and md.get(f"section_{len(prefix)}") != SECTION_SEP.join(prefix):
-                return False
-        elif md.get(key) not in _as_list(value):
-            return False
-    return True
 
 
 class PassageIndex:
@@ -397,9 +268,9 @@ class PassageIndex:
     def _scope(self, filters: dict[str, Any] | None) -> tuple[list[str], list[int]]:
         """Departments and fiscal years every candidate is limited to by `filters` (else empty)."""
         filters = filters or {}
-        departments = [d for d in _as_list(filters.get("department")) if d]
-        years = [y for y in _as_list(filters.get("fiscal_year")) if y]
-        doc_ids = [d for d in _as_list(filters.get("document_id")) if d]
+        departments = [d for d in as_list(filters.get("department")) if d]
+        years = [y for y in as_list(filters.get("fiscal_year")) if y]
+        doc_ids = [d for d in as_list(filters.get("document_id")) if d]
         metas = [m for m in (self._lexical.document_metadata(d) for d in doc_ids) if m]
         if metas and len(metas) == len(doc_ids):
             doc_departments = {m.get("department") for m in metas}

@@ -20,7 +20,8 @@ from budgetqa.models import Passage, TableFact
 from budgetqa.settings import Settings
 from index.embeddings import USE_MULTILINGUAL, get_embeddings
 from index.lexical import expand_query, normalize, tokenize, tokenize_query
-from index.passages import ModelMismatchError, PassageIndex, chroma_where
+from index.metadata import chroma_where
+from index.passages import ModelMismatchError, PassageIndex
 from index.rows import format_code, table_row_passages
 
 REPO = Path(__file__).resolve().parents[1]
