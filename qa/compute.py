@@ -170,6 +170,11 @@ class Computations(Sums):
             whole = self._table_total(part, whole_text, query) or whole
         if whole is None and whole_text.strip("＃"):
             return refuse(query.question, f"没有找到问题所说的分母“{whole_text.strip('＃')}”。")
+        if inside and part is not None and whole is not None and part.value == whole.value:
+            # read in its context the part came out as the whole itself ("政府采购支出总额中，…服务支出"):
+            # the part is named alone
+            alone = self.evidence(query, catalog, dep, year, ItemResolver(inside.group(2)))
+            part = alone if alone is not None and alone.value is not None else part
         if whole is None or whole.facts[0] == (part.facts[0] if part else None):
             whole = self._default_whole(query, catalog, dep, year, part)
         fund = re.search(r"一般公共预算|政府性基金|国有资本经营|财政拨款", whole_text)
@@ -201,6 +206,9 @@ class Computations(Sums):
             part = Evidence.of(match, whole.doc)
         if part is None or whole is None or whole.value == 0:
             return refuse(query.question, "没有找到计算占比所需的数值。")
+        if part.facts[0] is whole.facts[0] or (inside and part.value == whole.value and part.item != whole.item
+                                                and clean_label(inside.group(2)) not in clean_label(whole.item)):
+            return refuse(query.question, f"找到的部分“{part.item}”就是整体本身，没有找到所问的那一部分。")
         if given and convert(whole.value, whole.unit, given.group(2)) != Decimal(given.group(1).replace(",", "")):
             return refuse(query.question, f"问题给出的分母{given.group(1)}{given.group(2)}与文档中的“{whole.item}”"
                                           f"（{fmt(whole.value, whole.unit)}）不一致。", final=True)

@@ -154,3 +154,8 @@ def test_a_unit_printed_as_a_row_of_one_department_is_asked_there(answerer) -> N
     assert answer.found and answer.value == Decimal("836.93") and answer.citations[0].page == 16
     unknown = answerer.ask("南京市气象服务中心2026年一般公共预算收入是多少？")
     assert not unknown.found and unknown.value is None
+
+
+def test_a_share_whose_part_read_in_context_is_the_whole_reads_the_part_alone(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年度政府采购支出总额中，政府采购服务支出占多大比例？")
+    assert answer.found and answer.value == Decimal("91.12")
