@@ -286,7 +286,9 @@ class ItemResolver:
         if self.table_cue and fact.table_kind == self.table_cue:
             return 30
         priority = TABLE_PRIORITY.index(fact.table_kind) if fact.table_kind in TABLE_PRIORITY else len(TABLE_PRIORITY)
-        return (len(TABLE_PRIORITY) - priority) * 0.5
+        # 基本支出 / 项目支出 named for an economic item: the table of that nature (its columns may not say it)
+        nature = 20 if self.column_cue in ("基本支出", "项目支出") and self.column_cue in fact.table_kind else 0
+        return (len(TABLE_PRIORITY) - priority) * 0.5 + nature
 
     def _column_score(self, fact: TableFact) -> float:
         fund = 8 if self.fund_cue and fact.dimensions.get("fund") == self.fund_cue else 0

@@ -26,6 +26,9 @@ class Sums(FactLookup):
         body = re.split(r"一共|合计|总共|加起来|之和|共计|总和", query.item_text)[0]
         scope = " ".join(re.findall(r"[（(][^）)]*表[^）)]*[）)]", query.item_text))  # "（部门收入预算总表口径）"
         hint = ItemResolver(scope).table_cue if scope else None
+        spread = re.match(r"^(.*?)在(.{2,12}?)(?:和|与|及)(.{2,12}?)(?:中|里|两项中|两部分中)?$", body)
+        if spread:  # "物业管理费（30209）在基本支出和项目支出中合计": one item read in two places
+            body = f"{spread.group(1)}{spread.group(2)}和{spread.group(1)}{spread.group(3)}"
         quoted = re.findall(r"[“「『]([^”」』]{2,40})[”」』]", body)
         # quoted names are the parts ("“气象设施维护及科普”和“专业系统维护及科普”"), whatever words they hold
         parts = quoted if len(quoted) >= 2 else [p for p in re.split(r"和|与|及|加上|、|加", body) if p]
@@ -37,7 +40,8 @@ class Sums(FactLookup):
         dep, year = targets[0]
         items = [self._amount(query, catalog, dep, year, ItemResolver(f"“{p}”" if len(quoted) >= 2 else p, table_hint=hint))
                  for p in parts]
-        if any(e is None for e in items) or len({e.facts[0].row_label + str(e.facts[0].column_path) for e in items}) < len(items):  # type: ignore[union-attr]
+        if any(e is None for e in items) or len({(e.facts[0].table_index, e.facts[0].row_index, e.facts[0].row_label, e.facts[0].column_path)
+                                                 for e in items}) < len(items):  # type: ignore[union-attr]
             return refuse(query.question, "没有找到每个要相加的项目。")
         for text, e in zip(parts, items):
             told = [" ".join([f.table_title, *f.row_path, f.row_label, *f.column_path, f.sentence or ""]) for f in e.facts]  # type: ignore[union-attr]
@@ -54,7 +58,9 @@ class Sums(FactLookup):
         wan = round2(convert(total, unit, "万元"))
         citations = [cite(f, e.doc) for e in items for f in e.facts]  # type: ignore[union-attr]
         computation = " + ".join(fmt(v) for v in values) + f" = {fmt(total)}{unit}"
-        text = "、".join(f"{e.item}{fmt(v, unit)}" for e, v in zip(items, values)) + f"，合计{fmt(total, unit)}"  # type: ignore[union-attr]
+        same = len({e.item for e in items}) < len(items)  # one item read in two tables: say which  # type: ignore[union-attr]
+        text = "、".join(f"{e.item}{'（' + e.facts[0].table_kind + '）' if same else ''}{fmt(v, unit)}"  # type: ignore[union-attr]
+                        for e, v in zip(items, values)) + f"，合计{fmt(total, unit)}"  # type: ignore[union-attr]
         if unit == "元":
             text += f"（约{fmt(wan)}万元）"
         return Answer(query.question, text + "。", True, "compute", total, unit, citations, computation=computation)

@@ -159,3 +159,9 @@ def test_a_unit_printed_as_a_row_of_one_department_is_asked_there(answerer) -> N
 def test_a_share_whose_part_read_in_context_is_the_whole_reads_the_part_alone(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("国家信访局2024年度政府采购支出总额中，政府采购服务支出占多大比例？")
     assert answer.found and answer.value == Decimal("91.12")
+
+
+def test_one_item_read_in_its_basic_and_its_project_table_is_summed(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("广州市信访局2026年物业管理费（30209）在基本支出和项目支出中合计安排了多少万元？")
+    assert answer.found and answer.value == Decimal("131.10")
+    assert "一般公共预算基本支出" in answer.answer and "项目支出" in answer.answer
