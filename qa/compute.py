@@ -13,6 +13,7 @@ from decimal import Decimal
 from budgetqa.models import Answer, TableFact
 from qa.answer import Evidence, _who, cite, convert, fmt, refuse, round2, shown
 from qa.concepts import clean_label
+from qa.gate import unmet_columns
 from qa.lookup import ItemResolver, Match
 from qa.resolve import latest_year
 from qa.sums import Sums
@@ -206,6 +207,10 @@ class Computations(Sums):
             part = Evidence.of(match, whole.doc)
         if part is None or whole is None or whole.value == 0:
             return refuse(query.question, "没有找到计算占比所需的数值。")
+        told = [" ".join([f.table_title, *f.row_path, f.row_label, *f.column_path, f.sentence or ""]) for f in whole.facts]
+        if unmet_columns(whole_text, told + [whole.item]):
+            # "基本支出决算中，公用经费占…" answered over 财政拨款收入: not the whole the question names
+            return refuse(query.question, f"找到的“{whole.item}”不是问题所说的“{whole_text.strip('＃')}”，无法计算占比。")
         if part.facts[0] is whole.facts[0] or (inside and part.value == whole.value and part.item != whole.item
                                                 and clean_label(inside.group(2)) not in clean_label(whole.item)):
             return refuse(query.question, f"找到的部分“{part.item}”就是整体本身，没有找到所问的那一部分。")

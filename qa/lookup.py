@@ -221,6 +221,9 @@ class ItemResolver:
             if any(phase not in section + fact.row_label for phase in phases):
                 continue  # 二期 asked, 一期 stated: not the same project
             score = overlap * 2 + (context * 1.5 if context >= 4 else 0) + overlap / max(len(subject), 1)
+            tail = re.split(r"[，,、其中]", subject)[-1] if subject else ""
+            if counts and len(tail) >= 3 and tail in self.text:
+                score += 3 * len(tail)  # "应急保障用车有几辆": the figure whose own subject is the one asked
             scored.append(Match(fact, subject, score))
         scored.sort(key=lambda m: -m.score)
         return scored
@@ -231,6 +234,7 @@ class ItemResolver:
             return []
         pattern = self.concept.narrative
         found = [f for f in facts if f.table_kind == "narrative" and f.column_path == ("金额",)
+                 and f.unit in ("元", "万元", "亿元")  # "2 个事业单位不在机关运行经费统计范围" is no amount
                  and re.search(pattern, re.sub(r"(共计|合计|总计|共|为|是|达|约)+$", "", f.row_label))]
         return [Match(f, self.concept.name, 50) for f in found[:1]]
 
