@@ -155,6 +155,7 @@ class Computations(Sums):
             whole_text, part_text = inside.group(1), inside.group(1) + inside.group(2)  # "政府采购里工程占多少"
         elif inside and whole_text.strip("的＃") and whole_text.strip("的＃") in inside.group(1):
             whole_text = inside.group(1)  # "一般公共预算基本支出里，人员经费占基本支出": that 基本支出
+        whole_text = re.sub(r"^[＃的\s]+", "", whole_text)  # "2026年的本年支出中": the whole is 本年支出
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
             return refuse(query.question, "请指明一个部门和年度。")

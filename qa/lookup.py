@@ -109,9 +109,11 @@ class ItemResolver:
         return None
 
     def best(self, facts: list[TableFact]) -> Match | None:
-        """The single best fact for the question among one document's facts, or None."""
+        """The single best fact for the question among one document's facts, or None. A cell printed empty
+        is passed over when a later candidate holds a figure or a text."""
         matches = self.candidates(facts)
-        return matches[0] if matches else None
+        filled = [m for m in matches if m.fact.value is not None or m.fact.text_value]
+        return (filled or matches)[0] if matches else None
 
     def candidates(self, facts: list[TableFact]) -> list[Match]:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
@@ -128,7 +130,7 @@ class ItemResolver:
         if whole:
             return whole
         if self.concept is not None and self.concept.weak:
-            specific = self._by_label(table_facts)
+            specific = self._labelled(table_facts, facts)
             if specific and specific[0].score >= 30:
                 return specific
             stated = self._narrative_by_subject(facts, counts=False)
@@ -151,18 +153,8 @@ class ItemResolver:
                 return narrative
             if self.concept.name not in ("基本支出", "项目支出"):
                 return []
-        by_label = self._by_label(table_facts)
+        by_label = self._labelled(table_facts, facts)
         if by_label and by_label[0].score >= 30:
-            top = by_label[0]
-            if top.fact.table_kind in ("一般公共预算基本支出", "财政拨款基本支出") and \
-                    not re.search(r"基本支出|人员经费|公用经费|人头", self.text):
-                # an economic item of the 基本支出 table is only its 基本 part; the text may state the whole
-                # ("一般公共预算安排委托业务费478.2万元" = 36.00 基本 + 442.20 项目)
-                whole = [m for m in self._narrative_by_subject(facts, counts=False)
-                         if clean_label(top.fact.row_label) in clean_label(m.fact.row_label)
-                         and _differs(m.fact, top.fact)]
-                if whole:
-                    return whole + by_label
             return by_label
         stated = self._narrative_by_subject(facts, counts=False)
         if stated and (not by_label or stated[0].score > by_label[0].score):
@@ -183,6 +175,22 @@ class ItemResolver:
                   and clean_label(f.row_label) in ("合计", "总计", "支出合计", "本年支出合计", "收入合计", "本年收入合计")]
         scored = sorted(totals, key=lambda f: (len(f.column_path), -self._column_score(f), f.row_index))
         return [Match(f, f"{self.table_cue}合计", 40 + self._column_score(f)) for f in scored]
+
+    def _labelled(self, table_facts: list[TableFact], facts: list[TableFact]) -> list[Match]:
+        """Rows named by label or code. An economic item of a 基本支出 table is only its basic part, so the
+        text's statement of the whole comes first when it differs ("一般公共预算安排委托业务费478.2万元" =
+        36.00 基本 + 442.20 项目, or a 基本 cell printed empty)."""
+        by_label = self._by_label(table_facts)
+        if not by_label or by_label[0].score < 30:
+            return by_label
+        top = by_label[0]
+        if top.fact.table_kind in ("一般公共预算基本支出", "财政拨款基本支出") and \
+                not re.search(r"基本支出|人员经费|公用经费|人头", self.text):
+            whole = [m for m in self._narrative_by_subject(facts, counts=False)
+                     if clean_label(top.fact.row_label) in clean_label(m.fact.row_label) and _differs(m.fact, top.fact)]
+            if whole:
+                return whole + by_label
+        return by_label
 
     def _named_rows(self, picked: list[TableFact], facts: list[TableFact]) -> list[TableFact]:
         """A concept's column read in the row the question names: a 三公 table printed per unit
@@ -346,6 +354,8 @@ _YUAN = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(10000000
 
 def _differs(stated: TableFact, printed: TableFact) -> bool:
     """Two money figures differ by more than the stated one's rounding (万元 with 2 decimals: 50 元)."""
+    if printed.value is None and stated.value is not None and stated.unit in _YUAN:
+        return True  # the 基本支出 cell is printed empty: the text states the figure
     if stated.value is None or printed.value is None or stated.unit not in _YUAN or printed.unit not in _YUAN:
         return False
     return abs(stated.value * _YUAN[stated.unit] - printed.value * _YUAN[printed.unit]) > _YUAN[stated.unit] / 100
