@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from budgetqa.models import TableFact
 from qa.concepts import CONCEPTS, Concept, clean_label, column_leaf, label_core
+from qa.matching import overlap
 
 # Which table answers a plain row question first (function classification before economic).
 TABLE_PRIORITY = ["支出预算总表", "收支预算总表", "一般公共预算支出", "财政拨款支出", "收入预算总表",
@@ -218,17 +219,17 @@ class ItemResolver:
             if counts and self.count_unit and not (fact.unit or "").startswith(self.count_unit):
                 continue  # "多少人次" is not answered with 10批次
             subject = _subject_core(fact.row_label)
-            overlap = max(_overlap(part, self.text) for part in subject.split("…"))
+            shared = max(overlap(part, self.text) for part in subject.split("…"))
             longest = max(len(p) for p in subject.split("…"))
             section = "".join(fact.row_path)
-            context = _overlap(section, self.text, min_length=3) if section else 0
-            named = overlap >= 3 and (overlap >= 0.45 * longest or overlap >= 6)
-            if not named and not (context >= 6 and overlap >= 2) and not (context >= 6 and not subject):
+            context = overlap(section, self.text, min_length=3) if section else 0
+            named = shared >= 3 and (shared >= 0.45 * longest or shared >= 6)
+            if not named and not (context >= 6 and shared >= 2) and not (context >= 6 and not subject):
                 continue  # (a figure with no subject of its own is named by its section: 年度预算安排)
             phases = re.findall(r"[一二三四五六七八九十\d]期", self.text)
             if any(phase not in section + fact.row_label for phase in phases):
                 continue  # 二期 asked, 一期 stated: not the same project
-            score = overlap * 2 + (context * 1.5 if context >= 4 else 0) + overlap / max(len(subject), 1)
+            score = shared * 2 + (context * 1.5 if context >= 4 else 0) + shared / max(len(subject), 1)
             tail = re.split(r"[，,、其中]", subject)[-1] if subject else ""
             if counts and len(tail) >= 3 and tail in self.text:
                 score += 3 * len(tail)  # "应急保障用车有几辆": the figure whose own subject is the one asked
@@ -309,7 +310,7 @@ class ItemResolver:
     def _header_score(self, fact: TableFact) -> float:
         leaf = column_leaf(fact)
         joined = "".join(fact.column_path)
-        header = _overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0
+        header = overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0
         if header >= 6:  # a long header the question spells out ("政府采购项目中预留给中小企业的…")
             return 10 + header
         if self.column_cue:
@@ -365,33 +366,6 @@ def rewrite_counts(text: str) -> str:
     for pattern, word in _COUNT_WORDS:
         text = re.sub(pattern, word, text)
     return text
-
-
-def _overlap(a: str, b: str, min_length: int = 2) -> int:
-    """How much of `a` the text `b` repeats: the summed lengths of common substrings of 2+ characters
-    ('编报绩效目标的项目' vs '有项目编报了绩效目标' -> 8)."""
-    total = 0
-    while True:
-        length, start_a, start_b = _longest_common(a, b)
-        if length < min_length:
-            return total
-        total += length
-        a = a[:start_a] + "\0" + a[start_a + length:]
-        b = b[:start_b] + "\1" + b[start_b + length:]
-
-
-def _longest_common(a: str, b: str) -> tuple[int, int, int]:
-    best = (0, 0, 0)
-    previous = [0] * (len(b) + 1)
-    for i, ch in enumerate(a, start=1):
-        current = [0] * (len(b) + 1)
-        for j, other in enumerate(b, start=1):
-            if ch == other:
-                current[j] = previous[j - 1] + 1
-                if current[j] > best[0]:
-                    best = (current[j], i - current[j], j - current[j])
-        previous = current
-    return best
 
 
 def _label_score(label: str, code: str | None, text: str) -> float:
