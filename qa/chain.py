@@ -15,15 +15,17 @@ from functools import cached_property, lru_cache
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from budgetqa.models import Answer, TableFact
+from budgetqa.models import Answer, Finding, TableFact
 from budgetqa.settings import Settings
 from index.store import Store
 from qa.answer import Evidence, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
-from qa.gate import PER_PERSON, asked_stage, asks_count, foreign_organisations, gate_answer
+from qa.concepts import quoted_names
+from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer
 from qa.lookup import ItemResolver
 from qa.understand import Catalog, Query, canonical_department as canonical, parse_question
 
+_BOUNDS = ("≥", "≤", ">", "<", "=", "＝")  # how a performance target's printed value begins
 MAX_QUESTION_CHARS = 300  # a budget question is a sentence or two; longer input is refused before any matching
 
 
@@ -62,6 +64,7 @@ class Answerer(Computations):
         if passage_index is not None:  # share the library's index (and its embedding model) in one process
             self.__dict__["passage_index"] = passage_index
         self._facts: dict[str, list[TableFact]] = {}
+        self._findings: dict[str, list[Finding]] = {}
         self._lock = threading.Lock()
         self._generation: frozenset[str] | None = None  # the document ids seen at the last question
 
@@ -152,10 +155,8 @@ class Answerer(Computations):
         if re.search(r"全区|全市|全省|全县", query.text) and not query.departments:
             return refuse(question, "已加载的是部门预算，不包含全区（全市）的总预算。")
         answer = self._table_answer(query, catalog, departments)
-        names = set(catalog.names)
-        if foreign_organisations(query.text, names):  # only then: are they units the cited documents print?
-            names |= self._units_of(answer)
-        answer = gate_answer(query, names, answer, question_synonyms(), lambda: self._sections_of(answer))
+        answer = gate_answer(query, set(catalog.names), answer, question_synonyms(),
+                             sections=lambda: self._sections_of(answer), units=lambda: self._units_of(answer))
         if answer.found or answer.route == "none-final" or query.counting:
             answer.route = "none" if answer.route == "none-final" else answer.route
             return answer
@@ -163,7 +164,7 @@ class Answerer(Computations):
         # when it covers every word of the question
         passage = self._passage_answer(query, catalog, departments, 1.0 if query.route == "table" else 0.25)
         if passage.found and query.route == "table" and not query.counting:
-            named = re.findall(r"[“「『]([^”」』]{4,40})[”」』]", query.question)
+            named = quoted_names(query.question, shortest=4)
             text = re.sub(r"\s", "", passage.answer)
             if named and not any(re.search(re.escape(n) + r"[^。；]{0,24}?\d[\d,.]*(万元|元|亿元)", text) for n in named):
                 # the text names the item but gives no amount for it: that is "the documents do not say"
@@ -243,7 +244,7 @@ class Answerer(Computations):
         fact = ev.facts[0]
         unit = ev.unit
         target = (fact.text_value or "").strip()
-        if ev.value is None or (target[:1] in ("≥", "≤", ">", "<", "=", "＝") and not query.counting):
+        if ev.value is None or (target[:1] in _BOUNDS and not query.counting):
             # a target text such as "≥3000万条/小时" (or "≥99.95%" not asked as a count): quoted as printed
             where = " > ".join(x for x in (*fact.row_path, fact.row_label) if x)
             return Answer(question=query.question, answer=f"{where}：{fact.text_value}", found=True, route="table",
@@ -259,8 +260,7 @@ class Answerer(Computations):
                 and leaf not in label:
             label += f"（{' > '.join(fact.column_path)}）"  # the column read, when it is not the row's total
         text = f"{ev.doc.department}{year or ''}年{label}：{fmt(ev.value, unit)}{other}。"
-        target = (fact.text_value or "").strip()
-        if target[:1] in ("≥", "≤", ">", "<", "=", "＝"):  # a performance target: the bound as printed
+        if target[:1] in _BOUNDS:  # a performance target counted: the bound as printed
             project = f"“{fact.row_path[0]}”" if fact.row_path else ""
             text = f"{ev.doc.department}{year or ''}年{project}绩效指标“{fact.row_label}”的指标值：{target}。"
         if fact.table_kind == "narrative" and fact.sentence:
@@ -277,7 +277,7 @@ class Answerer(Computations):
         """When the text of the document states this item differently (a table_vs_narrative finding), the
         answer keeps the table's figure and says so."""
         core = re.sub(r"[“”\s（）()]", "", item)
-        for _, finding in self.store.findings(document_id):
+        for finding in self.findings(document_id):
             if finding.check == "table_vs_narrative" and finding.severity == "finding" and core and \
                     core[:4] in re.sub(r"[“”\s]", "", finding.where):
                 return (f"\n注意：正文第{finding.page}页所述为{finding.found}，与表格不一致；以上答案以表格为准"

@@ -17,6 +17,11 @@ from budgetqa.models import TableFact
 _STRIP_LABEL = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、．]\s*|[（(][一二三四五六七八九十\d]+[）)]|其中[:：]?)")
 
 
+def quoted_names(text: str, shortest: int = 2) -> list[str]:
+    """The names a question puts in quotes (“…”, 「…」, 『…』), of `shortest` to 40 characters."""
+    return re.findall(rf"[“「『]([^”」』]{{{shortest},40}})[”」』]", text)
+
+
 def label_core(label: str) -> str:
     """A cleaned label without a project's system code: '11000022T000000444194-法律援助办案补贴' ->
     '法律援助办案补贴' (Beijing prints project codes before names)."""

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from budgetqa.models import Answer, TableFact
 from qa.answer import cite, convert, fmt, refuse, round2
-from qa.concepts import clean_label
+from qa.concepts import clean_label, quoted_names
 from qa.lookup import ItemResolver
 from qa.understand import ASKS_EXECUTION, Catalog, Query
 
@@ -35,7 +35,7 @@ def _item_of_sentence(fact: TableFact) -> str:
 
 
 def _asked_item(query: Query, table_facts: list[TableFact]) -> str:
-    quoted = re.findall(r"[“「『]([^”」』]{2,40})[”」』]", query.question)
+    quoted = quoted_names(query.question)
     if quoted:
         return clean_label(quoted[0])
     text = ASKS_EXECUTION.sub("", query.item_text)

@@ -217,12 +217,7 @@ def untouched_phrases(item_text: str, evidence: list[str], synonyms: dict[str, l
     runs = re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING_WHOLE.sub(" ", _without_table_names(item_text)))
     found = []
     for run in runs:
-        touched = [run[i:i + 2] in plain for i in range(len(run) - 1)]
-        for term, subs in synonyms.items():
-            start = run.find(term)
-            if start >= 0 and any(sub in plain for sub in subs):
-                for i in range(start, min(start + len(term) - 1, len(touched))):
-                    touched[i] = True
+        touched = _touched_pairs(run, plain, synonyms)
         stretch = 0
         for i, hit in enumerate(touched + [True]):
             if not hit:
@@ -234,18 +229,22 @@ def untouched_phrases(item_text: str, evidence: list[str], synonyms: dict[str, l
     return found
 
 
-def _covered_by_synonyms(run: str, text: str, synonyms: dict[str, list[str]]) -> bool:
-    """Half of the run's word pairs are in the text, a colloquial term counting as present when one of
-    its document wordings is (公车 -> 公务用车购置及运行费)."""
-    done = [False] * max(len(run) - 1, 0)
+def _touched_pairs(run: str, text: str, synonyms: dict[str, list[str]]) -> list[bool]:
+    """For each word pair of the run, whether the text holds it, a colloquial term counting as present
+    when one of its document wordings is (公车 -> 公务用车购置及运行费)."""
+    touched = [run[i:i + 2] in text for i in range(len(run) - 1)]
     for term, subs in synonyms.items():
         start = run.find(term)
         if start >= 0 and any(sub in text for sub in subs):
-            for i in range(start, min(start + len(term) - 1, len(done))):
-                done[i] = True
-    for i in range(len(done)):
-        done[i] = done[i] or run[i:i + 2] in text
-    return bool(done) and sum(done) >= 0.5 * len(done)
+            for i in range(start, min(start + len(term) - 1, len(touched))):
+                touched[i] = True
+    return touched
+
+
+def _covered_by_synonyms(run: str, text: str, synonyms: dict[str, list[str]]) -> bool:
+    """Half of the run's word pairs are in the text (or stand for a synonym in it)."""
+    touched = _touched_pairs(run, text, synonyms)
+    return bool(touched) and sum(touched) >= 0.5 * len(touched)
 
 
 # Column meanings that hold another figure than the row's total (nature and fund source, from the
@@ -283,10 +282,11 @@ def other_side(item_text: str, sentences: list[str]) -> str | None:
 
 
 def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: dict[str, list[str]],
-                sections: Callable[[], list[str]] | None = None) -> Answer:
+                sections: Callable[[], list[str]] | None = None,
+                units: Callable[[], set[str]] | None = None) -> Answer:
     """Refuse a number whose evidence does not satisfy what the question names. `sections` gives, on
     demand, the text of the sections a cited sentence stands in (a project's part of the document names
-    the project once, at its head)."""
+    the project once, at its head); `units`, on demand, the budget units the cited documents print as rows."""
     if not answer.found or answer.value is None:
         return answer
     if restates_the_question(answer.value, query.question):
@@ -298,6 +298,8 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
     if asks_count(query.text) and answer.unit in MONEY_UNITS:
         return refuse(query.question, f"文档中有金额（{fmt(answer.value, answer.unit)}），但没有所问的数量。", final=True)
     foreign = foreign_organisations(query.text, loaded_names)
+    if foreign and units is not None:  # budget units the cited documents print are no foreign organisations
+        foreign = foreign_organisations(query.text, loaded_names | units())
     evidence = [f"{c.table or ''}{c.row or ''}{c.column or ''}{c.snippet or ''}{c.context or ''}"
                 for c in answer.citations]
     missing = unmatched_item_words(query.item_text, evidence + [answer.answer], synonyms)

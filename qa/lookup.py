@@ -11,10 +11,10 @@ must be unambiguous enough: when nothing fits, nothing is returned (the chain th
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from dataclasses import dataclass
 
 from budgetqa.models import TableFact
+from ingest.checks import UNIT_YUAN
 from qa.concepts import CONCEPTS, Concept, clean_label, column_leaf, label_core
 from qa.matching import overlap
 
@@ -71,10 +71,14 @@ class ItemResolver:
             re.search(r"表的?合计|合计(数|是)|表合计", text)))
         text = _SANGONG_TABLE.sub("三公表", text)
         self.text = text
-        self.expanded = text
+        expanded = text
         for pattern, printed in ROW_SYNONYMS:
             if re.search(pattern, text) and printed not in text:
-                self.expanded += printed
+                expanded += printed
+        # prepared once, compared with every row: spaced codes joined ("201 08 04"), brackets and quotes
+        # dropped ("维修（护）费" asked, 维修（护）费 printed: compared as 维修护费)
+        self.digits = re.sub(r"(?<=\d)\s+(?=\d)", "", expanded)
+        self.plain = re.sub(r"[\s“”\"'（）()「」『』]", "", expanded)
         self.table_cue = next((kind for pattern, kind in TABLE_CUES if re.search(pattern, text)), table_hint)
         # the columns the question names, in the order it names them: "基本支出里的人员经费" reads the
         # 人员经费 column under 基本支出 (the last named is the cell's own column, the others its parents)
@@ -258,7 +262,7 @@ class ItemResolver:
         single = self._single_rows_under_quoted(facts)
         for fact in facts:
             label = label_core(clean_label(fact.row_label))
-            score = _label_score(label, fact.row_code, self.expanded)
+            score = _label_score(label, fact.row_code, self.digits, self.plain)
             if score <= 0 and id(fact) in single:
                 # the quoted name is printed in a parent column of exactly one row (专项名称 beside 采购品目名称)
                 label, score = single[id(fact)], 15 + 2 * len(single[id(fact)])
@@ -350,16 +354,13 @@ def _unexplained(text: str, trigger: str) -> bool:
     return len(rest) >= 4
 
 
-_YUAN = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
-
-
 def _differs(stated: TableFact, printed: TableFact) -> bool:
     """Two money figures differ by more than the stated one's rounding (万元 with 2 decimals: 50 元)."""
-    if printed.value is None and stated.value is not None and stated.unit in _YUAN:
+    if printed.value is None and stated.value is not None and stated.unit in UNIT_YUAN:
         return True  # the 基本支出 cell is printed empty: the text states the figure
-    if stated.value is None or printed.value is None or stated.unit not in _YUAN or printed.unit not in _YUAN:
+    if stated.value is None or printed.value is None or stated.unit not in UNIT_YUAN or printed.unit not in UNIT_YUAN:
         return False
-    return abs(stated.value * _YUAN[stated.unit] - printed.value * _YUAN[printed.unit]) > _YUAN[stated.unit] / 100
+    return abs(stated.value * UNIT_YUAN[stated.unit] - printed.value * UNIT_YUAN[printed.unit]) > UNIT_YUAN[stated.unit] / 100
 
 
 def rewrite_counts(text: str) -> str:
@@ -368,10 +369,11 @@ def rewrite_counts(text: str) -> str:
     return text
 
 
-def _label_score(label: str, code: str | None, text: str) -> float:
-    if code and re.search(rf"(?<!\d){code}(?!\d)", re.sub(r"(?<=\d)\s+(?=\d)", "", text)):
+def _label_score(label: str, code: str | None, digits: str, text: str) -> float:
+    """How well a printed row names the asked item: its code in `digits` (the question with spaced codes
+    joined), or its label in `text` (the question without brackets and quotes)."""
+    if code and re.search(rf"(?<!\d){code}(?!\d)", digits):
         return 60 + len(code)
-    text = re.sub(r"[\s“”\"'（）()「」『』]", "", text)  # "维修（护）费" asked, 维修（护）费 printed: compared as 维修护费
     if len(label) < 2 or label in ("合计", "小计", "总计", "项目", "金额"):
         return 0  # a total row is never asked for by its bare name
     if label in text:

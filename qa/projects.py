@@ -14,6 +14,7 @@ import re
 
 from budgetqa.models import Answer, StoredDocument, TableFact
 from qa.answer import cite
+from qa.concepts import quoted_names
 from qa.understand import Query
 
 # questions about what a project is for (not why its budget changed, not how much it costs)
@@ -28,7 +29,7 @@ def _plain(text: str) -> str:
 
 
 def _asked_names(query: Query) -> list[str]:
-    quoted = re.findall(r"[“「『]([^”」』]{3,40})[”」』]", query.question)
+    quoted = quoted_names(query.question, shortest=3)
     return [_plain(q) for q in quoted]
 
 

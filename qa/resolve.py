@@ -11,7 +11,7 @@ import re
 import threading
 from decimal import Decimal
 
-from budgetqa.models import StoredDocument, TableFact
+from budgetqa.models import Finding, StoredDocument, TableFact
 from index.store import Store
 from qa.answer import Evidence, convert, corroborating, fmt
 from qa.gate import asked_stage, column_year, eligible, fits_codes, named_codes, other_side
@@ -24,6 +24,7 @@ class FactLookup:
 
     store: Store
     _facts: dict[str, list[TableFact]]
+    _findings: dict[str, list[Finding]]
     _lock: threading.Lock
 
     def facts(self, docs: list[StoredDocument], query: Query | None = None) -> list[TableFact]:
@@ -37,6 +38,13 @@ class FactLookup:
             out += eligible(facts, doc.fiscal_year, doc.kind, asked_stage(query.text) or query.kind) \
                 if query is not None else facts
         return out
+
+    def findings(self, document_id: str) -> list[Finding]:
+        """A document's findings, read once (document ids are content hashes: they never change)."""
+        with self._lock:
+            if document_id not in self._findings:
+                self._findings[document_id] = [f for _, f in self.store.findings(document_id)]
+            return self._findings[document_id]
 
     def _targets(self, query: Query, catalog: Catalog, departments: list[str]) -> list[tuple[str, int | None]]:
         years = query.years[:1] if query.operation not in ("compare", "difference", "growth") else query.years

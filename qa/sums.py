@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from budgetqa.models import Answer
 from qa.answer import Evidence, cite, convert, fmt, refuse, round2
-from qa.concepts import clean_label
+from qa.concepts import clean_label, quoted_names
 from qa.gate import fits_codes, item_absent, named_codes
 from qa.lookup import ItemResolver
 from qa.resolve import FactLookup
@@ -29,7 +29,7 @@ class Sums(FactLookup):
         spread = re.match(r"^(.*?)在(.{2,12}?)(?:和|与|及)(.{2,12}?)(?:中|里|两项中|两部分中)?$", body)
         if spread:  # "物业管理费（30209）在基本支出和项目支出中合计": one item read in two places
             body = f"{spread.group(1)}{spread.group(2)}和{spread.group(1)}{spread.group(3)}"
-        quoted = re.findall(r"[“「『]([^”」』]{2,40})[”」』]", body)
+        quoted = quoted_names(body)
         # quoted names are the parts ("“气象设施维护及科普”和“专业系统维护及科普”"), whatever words they hold
         parts = quoted if len(quoted) >= 2 else [p for p in re.split(r"和|与|及|加上|、|加", body) if p]
         targets = self._targets(query, catalog, departments)
