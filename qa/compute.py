@@ -143,7 +143,7 @@ class Computations(Sums):
 
     def _share(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
         text = query.item_text
-        split = re.search(r"占(?:到)?(.{0,30}?)(?:的)?(?:比例|比重|百分之|多少|几成|%|$)", text)
+        split = re.search(r"占(?:到)?(.{0,30}?)(?:的)?(?:比例|比重|百分之|百分比|多少|几成|%|$)", text)
         part_text = text[: split.start()] if split else text
         whole_text = split.group(1) if split else ""
         whole_text = re.sub(r"了|比|是|多大|多少|几成?|的|百分之|大约|总数", "", whole_text)  # "占了多大比例": no whole named
@@ -168,8 +168,9 @@ class Computations(Sums):
         part = self.evidence(query, catalog, dep, year, ItemResolver(part_text))
         whole = self.evidence(query, catalog, dep, year, ItemResolver(whole_text)) if whole_text.strip("的") else None
         if part is not None and whole_text.strip("＃"):
-            # "人员经费占基本支出合计": the part's own table total is the named whole (same table, same 口径)
-            whole = self._table_total(part, whole_text, query) or whole
+            # "人员经费占基本支出合计": the part's own table total is the named whole (same table, same 口径);
+            # "物业管理费占商品和服务支出": the named row beside the part, in its table and column
+            whole = self._table_total(part, whole_text, query) or self._whole_beside(part, whole_text, query) or whole
         if whole is None and whole_text.strip("＃"):
             return refuse(query.question, f"没有找到问题所说的分母“{whole_text.strip('＃')}”。")
         if inside and part is not None and whole is not None and part.value == whole.value:
@@ -177,7 +178,7 @@ class Computations(Sums):
             # the part is named alone
             alone = self.evidence(query, catalog, dep, year, ItemResolver(inside.group(2)))
             part = alone if alone is not None and alone.value is not None else part
-        if whole is None or whole.facts[0] == (part.facts[0] if part else None):
+        if whole is None or (part is not None and whole.facts[0] == part.facts[0] and whole.value == part.value):
             whole = self._default_whole(query, catalog, dep, year, part)
         fund = re.search(r"一般公共预算|政府性基金|国有资本经营|财政拨款", whole_text)
         if fund and part is not None and not _carries_fund(part.facts[0], fund.group()):
@@ -212,7 +213,7 @@ class Computations(Sums):
         if unmet_columns(whole_text, told + [whole.item]):
             # "基本支出决算中，公用经费占…" answered over 财政拨款收入: not the whole the question names
             return refuse(query.question, f"找到的“{whole.item}”不是问题所说的“{whole_text.strip('＃')}”，无法计算占比。")
-        if part.facts[0] is whole.facts[0] or (inside and part.value == whole.value and part.item != whole.item
+        if (part.facts[0] is whole.facts[0] and part.value == whole.value) or (inside and part.value == whole.value and part.item != whole.item
                                                 and clean_label(inside.group(2)) not in clean_label(whole.item)):
             return refuse(query.question, f"找到的部分“{part.item}”就是整体本身，没有找到所问的那一部分。")
         if given and convert(whole.value, whole.unit, given.group(2)) != Decimal(given.group(1).replace(",", "")):
@@ -284,7 +285,9 @@ class Computations(Sums):
         fact = part.facts[0]
         if fact.table_index < 0 or fact.table_kind == "其他":
             return None
-        if fact.table_kind.replace("一般公共预算", "") not in whole_text and "合计" not in whole_text:
+        side = _SIDE_TOTALS.get(fact.table_kind)
+        if fact.table_kind.replace("一般公共预算", "") not in whole_text and "合计" not in whole_text and not (
+                side and re.fullmatch(side, whole_text.strip("＃的 "))):
             return None
         table = [f for f in self.facts([part.doc], query) if f.table_index == fact.table_index and f.value is not None]
         nature = re.search(r"基本支出|项目支出|人员经费|公用经费", whole_text)
@@ -294,11 +297,28 @@ class Computations(Sums):
         else:
             totals = [f for f in table if clean_label(f.row_label) in ("合计", "总计")
                       and f.column_path and f.column_path[-1].replace(" ", "") in ("合计", "总计")]
+        if not totals and nature and nature.group() == "基本支出":  # 决算 halves: 人员经费合计 | 公用经费合计
+            halves = [f for f in table if clean_label(f.row_label) in ("人员经费合计", "公用经费合计")]
+            if len(halves) == 2 and halves[0].unit == halves[1].unit:
+                value = halves[0].value + halves[1].value  # type: ignore[operator]
+                return Evidence(value, halves[0].unit, "基本支出（人员经费合计＋公用经费合计）", halves, part.doc)
         if len(totals) != 1 or totals[0] is fact:
             return None
         total = totals[0]
         name = f"{fact.table_kind}{nature.group() if nature and nature.group() not in fact.table_kind else ''}合计"
         return Evidence(total.value, total.unit, name, [total], part.doc)
+
+    def _whole_beside(self, part: Evidence, whole_text: str, query: Query) -> Evidence | None:
+        """The row the question names as the whole, read in the part's own table and column."""
+        fact = part.facts[0]
+        if fact.table_index < 0:
+            return None
+        beside = [f for f in self.facts([part.doc], query)
+                  if f.table_index == fact.table_index and f.column_path == fact.column_path and f is not fact]
+        match = ItemResolver(whole_text).best(beside)
+        if match is None or match.fact.value is None or match.score < 30 or match.fact.row_label == fact.row_label:
+            return None
+        return Evidence.of(match, part.doc)
 
     def _default_whole(self, query: Query, catalog: Catalog, dep: str, year: int | None,
                        part: Evidence | None) -> Evidence | None:
@@ -371,6 +391,11 @@ class Computations(Sums):
                       [cite(f, e.doc) for _, e in found for f in e.facts],
                       chart=[{"label": f"{d}{y}", "value": float(convert(e.value, e.unit, "万元")), "unit": "万元"}
                              for (d, y), e in found])
+
+
+# how a question names the total of a side's table ("本年支出中，项目支出占比": the 支出预算总表's 合计)
+_SIDE_TOTALS = {"支出预算总表": r"(本年|全部|部门|当年)?(支出|总支出)(总计|合计|总额|预算)?",
+                "收入预算总表": r"(本年|全部|部门|当年)?(收入|总收入)(总计|合计|总额|预算)?"}
 
 
 def _carries_fund(fact: TableFact, fund: str) -> bool:

@@ -19,7 +19,7 @@ from qa.answer import fmt, refuse
 from qa.understand import Query
 
 _YEAR = re.compile(r"(20\d{2})\s*年")
-_PREVIOUS = re.compile(r"^上年|上年(预算|执行|决算)")
+_PREVIOUS = re.compile(r"^上年(?!结转|结余)|上年(预算|执行|决算)")  # 上年结转: a fund source, not a year
 _CHANGE = re.compile(r"增减|变化|变动|比上年")
 _BUDGET_STAGES = ("预算数", "年初预算", "全年预算")
 

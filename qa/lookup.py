@@ -257,9 +257,21 @@ class ItemResolver:
         return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2
                 and re.search(pattern, f.row_label)]
 
+    def titled(self, facts: list[TableFact]) -> set[int]:
+        """The tables the question names by their printed title ("一般公共预算支出表（按经济分类）中", "基本支出
+        总表里"): the titles it repeats almost whole (80%+), the best only, so 按经济分类 is not 按功能分类."""
+        ratios: dict[int, float] = {}
+        for index, title in {f.table_index: f.table_title for f in facts if f.table_index >= 0}.items():
+            core = _TITLE_NOISE.sub("", title)
+            if len(core) >= 5:
+                ratios[index] = overlap(core, self.plain, min_length=3) / len(core)
+        best = max(ratios.values(), default=0)
+        return {i for i, r in ratios.items() if r == best} if best >= 0.8 else set()
+
     def _by_label(self, facts: list[TableFact]) -> list[Match]:
         scored: list[tuple[float, TableFact, str]] = []
         single = self._single_rows_under_quoted(facts)
+        titled = self.titled(facts)
         for fact in facts:
             label = label_core(clean_label(fact.row_label))
             score = _label_score(label, fact.row_code, self.digits, self.plain)
@@ -268,7 +280,8 @@ class ItemResolver:
                 label, score = single[id(fact)], 15 + 2 * len(single[id(fact)])
             if score <= 0:
                 continue
-            score += self._table_score(fact) + self._column_score(fact) + (15 if label in self.quoted else 0)
+            score += (45 if fact.table_index in titled else self._table_score(fact)) + self._column_score(fact) + (
+                15 if label in self.quoted else 0)
             if label not in self.quoted and any(q in label_core(clean_label(p)) for p in fact.row_path for q in self.quoted):
                 score += 30  # a row named by the question under the project it quotes (an indicator of it)
             if label in self.containers:
@@ -280,7 +293,9 @@ class ItemResolver:
                     score -= 30  # the parent of the quoted path is not what is asked
             scored.append((score, fact, label))
         scored.sort(key=lambda s: -s[0])
-        if self.table_cue and scored and scored[0][1].table_kind != self.table_cue and \
+        if titled and scored and scored[0][1].table_index not in titled:
+            return []  # the question names a table by its title but the row was only found elsewhere
+        if not titled and self.table_cue and scored and scored[0][1].table_kind != self.table_cue and \
                 any(f.table_kind == self.table_cue for f in facts):
             return []  # the question names a table but the row was only found elsewhere: do not guess
         return [Match(f, label, score) for score, f, label in scored]
@@ -317,7 +332,8 @@ class ItemResolver:
         header = overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0
         if header >= 6:  # a long header the question spells out ("政府采购项目中预留给中小企业的…")
             return 10 + header
-        if self.column_cue:
+        if self.column_cue and self.column_cue not in re.sub(r"\s", "", fact.table_title):
+            # (a cue its table's own title names is met by the table: every column of 基本支出总表 is 基本支出)
             parents = 5 * sum(cue in joined for cue in self.parent_cues)
             return parents + (20 if self.column_cue in leaf else (5 if self.column_cue in joined else -20))
         if fact.text_value and fact.value is None and fact.unit is None:
@@ -329,6 +345,8 @@ class ItemResolver:
         return -5 if re.search(r"本年支出|支出$", joined) and "收入" in self.text else 0
 
 
+_TITLE_NOISE = re.compile(r"[\s（）()：:、“”]|\d{4}\s*年度?|^(公开|预算)?\d+表|^表[\d一二三四五六七八九十]+|"
+                          r"^[一二三四五六七八九十]+")  # numbering, years and brackets of a printed table title
 _COUNT_WORDS = [(r"(几|多少)辆(公务)?车|车辆数|多少车|几台车", "车辆"), (r"(几|多少)个项目", "项目"),
                 (r"多少(名|个)?(员工|人员|工作人员)", "人员")]
 
