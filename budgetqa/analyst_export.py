@@ -276,7 +276,7 @@ _QUANTUM = Decimal(1).scaleb(-PARQUET_SCALE)
 
 
 def _scaled(row: tuple[Any, ...], decimals: list[int]) -> tuple[Any, ...]:
-    # no printed budget figure has more than 10 decimals; one that did is rounded rather than refused
+    # a figure printed with more than 10 decimals is rounded to 10 rather than refused
     if all(row[i] is None or row[i].as_tuple().exponent >= -PARQUET_SCALE for i in decimals):
         return row
     return tuple(v.quantize(_QUANTUM) if i in decimals and v is not None else v for i, v in enumerate(row))
