@@ -3,6 +3,7 @@
     budgetqa ingest ../shared/corpus
     budgetqa ask "区政府办2025年三公经费是多少？" --json
     budgetqa findings
+    budgetqa export facts --format xlsx --output facts.xlsx
     budgetqa eval eval/sets/budgetqa.jsonl --report out/
     budgetqa serve
 """
@@ -16,6 +17,7 @@ from typing import Optional
 
 import typer
 
+from budgetqa.analyst_export import Format, Kind
 from budgetqa.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -138,6 +140,48 @@ def findings(ctx: typer.Context, document: Optional[str] = typer.Argument(None, 
         for d, f in notes:
             typer.echo(f"  {docs[d].file_name} p.{f.page}: [{f.check}] {f.where}: {f.expected}; printed {f.found}")
     typer.echo(f"{len(real)} findings, {len(notes)} rounding notes")
+
+
+@app.command(name="export")
+def export_rows(ctx: typer.Context, kind: Kind = typer.Argument(..., help="One row per fact, document or finding."),
+                fmt: Optional[Format] = typer.Option(None, "--format", "-f",
+                                                     help="File format (default: from --output's suffix, else csv)."),
+                document: Optional[list[str]] = typer.Option(None, "--document", "-d",
+                                                             help="Only this document (id or file name); repeatable."),
+                output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (csv: stdout when absent).")) -> None:
+    """Export facts, documents or findings for analysts as CSV (UTF-8 with BOM), Parquet or Excel."""
+    import io
+
+    from tqdm import tqdm
+
+    from budgetqa.analyst_export import ExportError, export, row_count, select_documents
+    from index.store import Store
+
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output else ""
+        fmt = Format(suffix) if suffix in {f.value for f in Format} else Format.CSV
+    if output is None and fmt is not Format.CSV:
+        typer.echo(f"{fmt.value} is a binary format and is not written to the terminal: "
+                   f"give --output FILE.{fmt.value} (only csv goes to stdout)", err=True)
+        raise typer.Exit(2)
+    store = Store(ctx.obj.resolved_database_url)
+    try:
+        docs = select_documents(store, document or [])
+        with tqdm(total=row_count(kind, docs), unit="row", file=sys.stderr, delay=1.0, dynamic_ncols=True,
+                  desc=f"export {kind.value}") as bar:
+            if output is None:
+                stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8-sig", newline="")
+                count = export(store, kind, fmt, docs, stream, progress=bar.update)
+                stream.flush()
+                stream.detach()
+            else:
+                count = export(store, kind, fmt, docs, output, progress=bar.update)
+    except ExportError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    if output is not None:
+        typer.echo(f"{count} {kind.value} rows of {len(docs)} document{'s' * (len(docs) != 1)} written to {output}",
+                   err=True)
 
 
 @app.command()
