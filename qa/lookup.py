@@ -49,6 +49,7 @@ class Match:
     score: float
 
 
+_SAME_COUNT = {"辆": ("台",)}  # vehicles are counted in 台 as often as in 辆 ("车辆37台")
 _SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和及]?培训费(支出)?(三项|两项|等)?(的)?(预算)?(表|合计)(口径)?")
 _COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "名", "层", "台", "套", "台套", "台（套）", "个工作日",
                 "次", "件", "场", "户", "篇", "期"}
@@ -96,6 +97,10 @@ class ItemResolver:
         self.parent_cues = [col for _, col in cues[:-1] if col != self.column_cue]
         self.concept = self._concept()
 
+    def _counted_in(self, unit: str | None) -> bool:
+        """A count printed in the unit the question counts in, or its equivalent (vehicles: 辆 or 台)."""
+        return any((unit or "").startswith(u) for u in (self.count_unit, *_SAME_COUNT.get(self.count_unit or "", ())))
+
     def _concept(self) -> Concept | None:
         if self.counting or re.search(r"(?<!\d)\d{3}(\s?\d{2}){1,2}(?!\d)", self.text):
             return None  # a count, or a classification code named: read the row, not a concept
@@ -124,7 +129,7 @@ class ItemResolver:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
         if self.counting:  # a count: an indicator of a project form (聘用人员数量 ≥130人) or a stated count
             targets = [m for m in self._by_label([f for f in table_facts if f.unit in _COUNT_UNITS and (
-                not self.count_unit or (f.unit or "").startswith(self.count_unit))]) if m.score >= 30]
+                not self.count_unit or self._counted_in(f.unit))]) if m.score >= 30]
             return targets + self._narrative_by_subject(facts, counts=True)
         if self.quoted and not self.counting:
             # a row printing exactly the name the question quotes answers before any concept's words around it
@@ -220,7 +225,7 @@ class ItemResolver:
                 continue
             if counts != (fact.unit in _COUNT_UNITS):
                 continue
-            if counts and self.count_unit and not (fact.unit or "").startswith(self.count_unit):
+            if counts and self.count_unit and not self._counted_in(fact.unit):
                 continue  # "多少人次" is not answered with 10批次
             subject = _subject_core(fact.row_label)
             shared = max(overlap(part, self.text) for part in subject.split("…"))
