@@ -27,7 +27,7 @@ _NARRATIVE_CUES = re.compile(
     r"什么|哪些|为什么|原因|如何|怎样|怎么|做什么|干什么|职能|职责|内容|概述|介绍|说明了?|何时|什么时候|"
     r"依据|目标|主体|包括|构成|机构设置|实施周期|实施方案|用途|用于|是否|有没有|哪里|谁|哪个|哪家|哪儿|何|哪[两几一]")
 _ORG = re.compile(r"([\u4e00-\u9fa5]{2,10}?(?:局|办公室|办公厅|办|厅|法院|检察院|中心|街道|委员会|政府|学校|大学|医院|"
-                  r"宾馆|馆|研究所|所|站|队))")
+                  r"宾馆|馆|研究所|研究院|学院|所|站|队|团|署))")
 _NOT_ORG = re.compile(r"^(?:部门|本部门|单位|财政局?|机关|政府办?|区政府|市政府|省政府|该部门)$")
 
 
@@ -241,7 +241,7 @@ def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None, li
     unknown = None
     if not chosen:
         for match in _ORG.finditer(text):
-            org = re.sub(r"^(?:\d{4}年度?|请问|我想知道|查询|查一下)", "", match.group(1))
+            org = re.sub(r"^(?:\d{4}年度?|年度?|请问|我想知道|查询|查一下)", "", match.group(1))
             if not _NOT_ORG.match(org) and not any(org in name or name in org for name in catalog.names):
                 unknown = org
                 break
