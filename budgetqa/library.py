@@ -15,6 +15,7 @@ from pathlib import Path
 
 from budgetqa.models import IngestedDocument, StoredDocument
 from budgetqa.settings import Settings
+from index.chroma import ChromaUnavailableError
 from index.store import Store
 from ingest.errors import ReadError
 from ingest.pipeline import SUPPORTED, build_document, file_hash
@@ -133,6 +134,8 @@ class Library:
         replaced = [d.document_id for d in self.store.documents_named(path.name) if d.path == str(path.resolve())]
         try:
             self._save(doc, replaced)
+        except ChromaUnavailableError:  # no later file could be indexed either: the batch stops, saying why
+            raise
         except Exception as error:
             log.exception("failed to store %s", path)
             return FileResult(path, "failed", error=f"{path.name}: could not be stored ({error}) — nothing was kept")
