@@ -198,11 +198,15 @@ class PassageIndex:
         self._lexical.clear()
 
     @_reaching_server
-    def document_ids(self) -> list[str]:
-        """Ids of the documents that have passages in the index."""
-        got = self._chroma.get(include=["metadatas"])
-        dense = {md["document_id"] for md in got["metadatas"] if md}
-        return sorted(dense | set(self._lexical.document_ids()))
+    def document_ids(self, retriever: Literal["any", "dense", "bm25"] = "any") -> list[str]:
+        """Ids of the documents that have passages in the index (in either retriever, or in the one named)."""
+        found: set[str] = set()
+        if retriever != "bm25":
+            got = self._chroma.get(include=["metadatas"])
+            found |= {md["document_id"] for md in got["metadatas"] if md}
+        if retriever != "dense":
+            found |= set(self._lexical.document_ids())
+        return sorted(found)
 
     @_reaching_server
     def count(self) -> int:

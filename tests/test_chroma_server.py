@@ -134,6 +134,17 @@ def test_repair_and_reindex(libraries: dict[str, Library], backend: str) -> None
         assert server_count(library.settings) == count
 
 
+def test_an_empty_server_is_filled_from_the_store(libraries: dict[str, Library], chroma_server: ChromaServer) -> None:
+    """A library pointed at a new server (or one that lost its data) gets its vectors back at the next repair
+    (`budgetqa ingest`, `budgetqa serve`)."""
+    library = libraries["server"]
+    moved = Library(chroma_server.settings(library.settings.data_dir))  # same store and BM25, empty collection
+    assert moved.passage_index.count() == 0
+    assert moved.repair() == (1, 0)
+    assert moved.passage_index.count() == library.passage_index.count() == server_count(moved.settings)
+    assert moved.repair() == (0, 0)
+
+
 def test_command_line_on_the_server_cites_what_the_disk_index_cites(tmp_path: Path, libraries: dict[str, Library],
                                                                     chroma_server: ChromaServer) -> None:
     settings = chroma_server.settings(tmp_path / "data")
