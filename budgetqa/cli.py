@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import ValidationError
 
 from budgetqa.analyst_export import Format, Kind
 from budgetqa.settings import Settings
@@ -31,6 +32,8 @@ def _global(
     database_url: Optional[str] = typer.Option(None, envvar="BUDGETQA_DATABASE_URL", help="SQLAlchemy URL of the store."),
     chroma_host: Optional[str] = typer.Option(None, envvar="BUDGETQA_CHROMA_HOST", help="Chroma server host."),
     chroma_port: Optional[int] = typer.Option(None, envvar="BUDGETQA_CHROMA_PORT", help="Chroma server port."),
+    chroma_collection: Optional[str] = typer.Option(None, envvar="BUDGETQA_CHROMA_COLLECTION",
+                                                    help="Chroma collection (one per library)."),
     embedding_model: Optional[str] = typer.Option(None, envvar="BUDGETQA_EMBEDDING_MODEL",
                                                   help="'use-multilingual' or a sentence-transformers name/path."),
     llm: Optional[str] = typer.Option(None, envvar="BUDGETQA_LLM", help="Optional chat model 'openai:<model>' or 'ollama:<model>'."),
@@ -40,10 +43,15 @@ def _global(
 ) -> None:
     overrides = {k: v for k, v in {
         "data_dir": data_dir, "database_url": database_url, "chroma_host": chroma_host, "chroma_port": chroma_port,
+        "chroma_collection": chroma_collection,
         "embedding_model": embedding_model, "llm": llm, "llm_base_url": llm_base_url, "max_file_mb": max_file_mb,
         "max_pages": max_pages,
     }.items() if v is not None}
-    ctx.obj = Settings(**overrides)
+    try:
+        ctx.obj = Settings(**overrides)
+    except ValidationError as error:
+        problems = "; ".join(f"{'/'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise typer.BadParameter(problems) from None
 
 
 def _library(ctx: typer.Context):  # type: ignore[no-untyped-def]
@@ -60,6 +68,7 @@ def ingest(ctx: typer.Context, paths: list[Path] = typer.Argument(..., help="Fil
     from budgetqa.library import collect_files
 
     library = _library(ctx)
+    library.repair()  # what a crash left half done first (and a Chroma server that is down is told here)
     files = collect_files(paths)
     failed = 0
     with tqdm(total=len(files), unit="file", file=sys.stderr, dynamic_ncols=True) as bar:
@@ -247,7 +256,13 @@ def quickstart(ctx: typer.Context, serve_app: bool = typer.Option(False, "--serv
 
 
 def main() -> None:
-    app()
+    from index.chroma import ChromaUnavailableError
+
+    try:
+        app()
+    except ChromaUnavailableError as error:  # one line naming the server, not a stack trace
+        typer.echo(f"budgetqa: {error}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
