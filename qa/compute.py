@@ -151,10 +151,11 @@ class Computations(Sums):
         if given:  # "占部门支出预算合计（351904.90万元）": the figure the user quotes must be the whole found
             whole_text = whole_text[: given.start()] + whole_text[given.end():]
         inside = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)[，,、\s]*(?:的)?(.+)$", part_text)  # 其中 is not "within"
-        if inside and not whole_text.strip("的＃"):
+        whole_named = bool(whole_text.strip("的＃"))  # after 占, in the question's own words
+        if inside and not whole_named:
             whole_text, part_text = inside.group(1), inside.group(1) + inside.group(2)  # "政府采购里工程占多少"
-        elif inside and whole_text.strip("的＃") and whole_text.strip("的＃") in inside.group(1):
-            whole_text = inside.group(1)  # "一般公共预算基本支出里，人员经费占基本支出": that 基本支出
+        elif inside and whole_named and whole_text.strip("的＃") in inside.group(1):
+            whole_text, whole_named = inside.group(1), False  # "一般公共预算基本支出里，人员经费占基本支出"
         whole_text = re.sub(r"^[＃的\s]+", "", whole_text)  # "2026年的本年支出中": the whole is 本年支出
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
@@ -188,7 +189,7 @@ class Computations(Sums):
             if match is None or match.fact.value is None:
                 return refuse(query.question, f"没有找到{fund.group()}口径的“{part.item}”。")
             part = Evidence.of(match, part.doc)
-        if inside and part is not None and whole is not None and whole.facts[0].table_index >= 0 \
+        if inside and not whole_named and part is not None and whole is not None and whole.facts[0].table_index >= 0 \
                 and part.facts[0].table_index != whole.facts[0].table_index:
             # "一般公共预算财政拨款支出里，项目支出占…": the part is read in the whole's own table
             kind = whole.facts[0].table_kind
@@ -285,18 +286,27 @@ class Computations(Sums):
         fact = part.facts[0]
         if fact.table_index < 0 or fact.table_kind == "其他":
             return None
+        table = [f for f in self.facts([part.doc], query) if f.table_index == fact.table_index and f.value is not None]
+        named_side = re.fullmatch(r"(本年|全部|部门|当年)?(总)?(收入|支出)(总计|合计|总额|预算)?", whole_text.strip("＃的 "))
+        if named_side and fact.table_kind in ("收支预算总表", "财政拨款收支预算总表"):
+            # "收入里，其他收入占": the income half's 本年收入合计 (else 收入总计), in the part's column
+            side = named_side.group(3)
+            for label in (f"本年{side}合计", f"{side}合计", f"{side}总计"):
+                rows = [f for f in table if clean_label(f.row_label) == label and f.column_path == fact.column_path]
+                if len(rows) == 1 and rows[0] is not fact:
+                    return Evidence(rows[0].value, rows[0].unit, label, rows, part.doc)
+            return None
         side = _SIDE_TOTALS.get(fact.table_kind)
         if fact.table_kind.replace("一般公共预算", "") not in whole_text and "合计" not in whole_text and not (
                 side and re.fullmatch(side, whole_text.strip("＃的 "))):
             return None
-        table = [f for f in self.facts([part.doc], query) if f.table_index == fact.table_index and f.value is not None]
         nature = re.search(r"基本支出|项目支出|人员经费|公用经费", whole_text)
         if nature and nature.group() not in fact.table_kind:  # "全部项目支出合计": the 合计 row's 项目支出 column
             totals = [f for f in table if clean_label(f.row_label) in ("合计", "总计")
                       and f.column_path and nature.group() in f.column_path[-1]]
         else:
             totals = [f for f in table if clean_label(f.row_label) in ("合计", "总计")
-                      and f.column_path and f.column_path[-1].replace(" ", "") in ("合计", "总计")]
+                      and f.column_path and re.fullmatch(r"(本年)?(收入|支出)?(合计|总计)", f.column_path[-1].replace(" ", ""))]
         if not totals and nature and nature.group() == "基本支出":  # 决算 halves: 人员经费合计 | 公用经费合计
             halves = [f for f in table if clean_label(f.row_label) in ("人员经费合计", "公用经费合计")]
             if len(halves) == 2 and halves[0].unit == halves[1].unit:
