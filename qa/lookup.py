@@ -113,6 +113,9 @@ class ItemResolver:
             # (the 合计 of the whole table, under at most a year/stage header such as 当年)
         # a quoted name ("「市人民来访接待厅专项经费」") is a row's name: its words (接待) trigger no concept
         unquoted = re.sub(r"[“「『][^”」』]{4,}[”」』]", "", self.text)
+        within = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)[，,、]?(?:的)?(.{2,})$", unquoted)
+        if within and len(_GENERIC_WORDS.sub("", within.group(2))) >= 2:
+            unquoted = within.group(2)  # "财政拨款收入中，上年结转": the context names no concept of its own
         for concept in CONCEPTS:
             if re.search(concept.trigger, unquoted):
                 return concept
@@ -337,8 +340,9 @@ class ItemResolver:
         header = overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0
         if header >= 6:  # a long header the question spells out ("政府采购项目中预留给中小企业的…")
             return 10 + header
-        if self.column_cue and self.column_cue not in re.sub(r"\s", "", fact.table_title):
-            # (a cue its table's own title names is met by the table: every column of 基本支出总表 is 基本支出)
+        if self.column_cue and self.column_cue not in re.sub(r"\s", "", fact.table_title + fact.row_label):
+            # (a cue its table's own title names is met by the table: every column of 基本支出总表 is 基本支出;
+            # one its row names is met by the row: 上年结转 is a row of the 收支总表, not a column)
             parents = 5 * sum(cue in joined for cue in self.parent_cues)
             return parents + (20 if self.column_cue in leaf else (5 if self.column_cue in joined else -20))
         if fact.text_value and fact.value is None and fact.unit is None:

@@ -266,7 +266,9 @@ def _years(text: str, catalog: Catalog, departments: list[str], forced: int | No
                 and year + 1 in catalog.years(department):
             years[position] = year + 1
     # "截至上年末" is when a stock is counted, not a comparison with the year before
-    relative = bool(re.search(r"去年|上年|上一年|前一年|比上年|较上年|同比", re.sub(r"(上年|上一年|去年)(底|末)", "", text)))
+    # (上年结转 / 上年结余 is a source of funds, not last year)
+    relative = bool(re.search(r"去年|上年|上一年|前一年|比上年|较上年|同比",
+                              re.sub(r"(上年|上一年|去年)(底|末)|上年(结转|结余)", "", text)))
     if forced:
         years = [forced] + [y for y in years if y != forced]
     if not years:
