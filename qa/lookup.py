@@ -126,6 +126,8 @@ class ItemResolver:
         is passed over when a later candidate holds a figure or a text."""
         matches = self.candidates(facts)
         filled = [m for m in matches if m.fact.value is not None or m.fact.text_value]
+        if _ASKS_AMOUNT.search(self.text) and not re.search(r"指标|目标", self.text):
+            filled = [m for m in filled if m.fact.value is not None] or filled  # 多少钱: a figure, not a text
         return (filled or matches)[0] if matches else None
 
     def candidates(self, facts: list[TableFact]) -> list[Match]:
@@ -169,6 +171,9 @@ class ItemResolver:
         by_label = self._labelled(table_facts, facts)
         if by_label and by_label[0].score >= 30:
             return by_label
+        spelled = self._spelled_column(table_facts)
+        if spelled:
+            return spelled
         stated = self._narrative_by_subject(facts, counts=False)
         if stated and (not by_label or stated[0].score > by_label[0].score):
             return stated + by_label
@@ -188,6 +193,25 @@ class ItemResolver:
                   and clean_label(f.row_label) in ("合计", "总计", "支出合计", "本年支出合计", "收入合计", "本年收入合计")]
         scored = sorted(totals, key=lambda f: (len(f.column_path), -self._column_score(f), f.row_index))
         return [Match(f, f"{self.table_cue}合计", 40 + self._column_score(f)) for f in scored]
+
+    def _spelled_column(self, facts: list[TableFact]) -> list[Match]:
+        """"政府采购项目中，预留给中小企业的资金规模是多少": a long column header the question spells out, and
+        no row named: the column's total row (合计 / 总计, else its first row, the department's own)."""
+        spelled = []
+        for fact in facts:
+            header = re.sub(r"\s|^其中[:：]?", "", column_leaf(fact))
+            if fact.value is None or len(header) < 10:
+                continue
+            shared = overlap(header, self.plain, min_length=4)
+            if shared >= 8 and shared >= 0.5 * len(header):
+                spelled.append((shared, fact))
+        if not spelled:
+            return []
+        best = max(shared for shared, _ in spelled)
+        column = [f for shared, f in spelled if shared == best]
+        totals = [f for f in column if clean_label(f.row_label) in ("合计", "总计")] or \
+            [f for f in column if f.row_index == min(g.row_index for g in column) and not f.row_code]
+        return [Match(f, re.sub(r"^其中[:：]?|^\d{4}年", "", column_leaf(f)), 30 + best) for f in totals[:1]]
 
     def _labelled(self, table_facts: list[TableFact], facts: list[TableFact]) -> list[Match]:
         """Rows named by label or code. An economic item of a 基本支出 table is only its basic part, so the
@@ -357,7 +381,8 @@ class ItemResolver:
 _TITLE_NOISE = re.compile(r"[\s（）()：:、“”]|\d{4}\s*年度?|^(公开|预算)?\d+表|^表[\d一二三四五六七八九十]+|"
                           r"^[一二三四五六七八九十]+")  # numbering, years and brackets of a printed table title
 _COUNT_WORDS = [(r"(几|多少)辆(公务)?车|车辆数|多少车|几台车", "车辆"), (r"(几|多少)个项目", "项目"),
-                (r"多少(名|个)?(员工|人员|工作人员)", "人员")]
+                (r"多少(名|个)?(员工|人员|工作人员)", "人员"), (r"(几|多少)(名|个)?人(?![次员])", "人数")]
+_ASKS_AMOUNT = re.compile(r"多少钱|多少万|多少元|金额|(安排|花|用|拨)了?多少|经费(是|为|有)?多少|预算(是|为|有)?多少")
 
 
 def _subject_core(label: str) -> str:
