@@ -203,7 +203,13 @@ def quickstart(ctx: typer.Context, serve_app: bool = typer.Option(False, "--serv
 
 
 def main() -> None:
-    app()
+    from index.migrations import StoreOpenError
+
+    try:
+        app()
+    except StoreOpenError as error:  # server down, wrong URL, a store from a newer version: say so in one line
+        typer.echo(f"budgetqa: {error}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
