@@ -59,7 +59,7 @@ def _as_server_user() -> list[str]:
     """The command prefix that runs a server binary as an unprivileged user when we are root."""
     if os.geteuid() != 0:
         return []
-    if subprocess.run(["id", "-u", SERVER_USER], capture_output=True).returncode != 0:
+    if subprocess.run(["id", "-u", SERVER_USER], capture_output=True, check=False).returncode != 0:
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/sh", SERVER_USER], check=True)
     return ["runuser", "-u", SERVER_USER, "--"]
 
@@ -90,7 +90,7 @@ class PostgresServer:
                        "-c full_page_writes=off -c max_connections=200")
             started = subprocess.run(prefix + [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"),
                                                "-w", "-t", "60", "-o", options, "start"],
-                                     capture_output=True, text=True)
+                                     capture_output=True, text=True, check=False)
             if started.returncode == 0:
                 server = cls(bin_dir, root, port)
                 atexit.register(server.stop)  # also when the session ends without its finalizers
@@ -128,11 +128,11 @@ class PostgresServer:
             return
         self._running = False
         subprocess.run(_as_server_user() + [str(self.bin_dir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast",
-                                            "-w", "stop"], capture_output=True)
+                                            "-w", "stop"], capture_output=True, check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _run(command: list[str], cwd: Path) -> None:
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {done.stdout}{done.stderr}")

@@ -101,9 +101,9 @@ def test_a_store_made_by_the_previous_create_all_is_upgraded(store_url: str, old
     engine = create_engine(store_url)
     with engine.begin() as connection:
         connection.execute(text("UPDATE documents SET department = :long"), {"long": "局" * 300})
-        columns = {c["name"] for c in inspect(connection).get_columns("findings")}
+        findings_columns = {c["name"] for c in inspect(connection).get_columns("findings")}
     engine.dispose()
-    assert "severity" in columns
+    assert "severity" in findings_columns
     assert store.documents()[0].department == "局" * 300
 
 
