@@ -42,8 +42,9 @@ def pg_bin_dir() -> Path:
         candidates = sorted(glob.glob(PG_BIN_GLOB), key=lambda p: [int(n) for n in re.findall(r"\d+", p)])
     found = [Path(c) for c in candidates if (Path(c) / "initdb").is_file() and (Path(c) / "pg_ctl").is_file()]
     if not found:
+        where = os.environ.get("BUDGETQA_PG_BIN") or PG_BIN_GLOB
         raise PostgresMissing(
-            f"PostgreSQL server binaries (initdb, pg_ctl) not found under {PG_BIN_GLOB} — install Debian's "
+            f"PostgreSQL server binaries (initdb, pg_ctl) not found under {where} — install Debian's "
             "postgresql package (`apt-get install postgresql`; scripts/test.sh does it when missing) "
             "or set BUDGETQA_PG_BIN to their folder")
     return found[-1]
