@@ -3,6 +3,7 @@
     budgetqa ingest ../shared/corpus
     budgetqa ask "区政府办2025年三公经费是多少？" --json
     budgetqa findings
+    budgetqa export facts --format xlsx --output facts.xlsx
     budgetqa eval eval/sets/budgetqa.jsonl --report out/
     budgetqa serve
 """
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import ValidationError
 
+from budgetqa.analyst_export import Format, Kind
 from budgetqa.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -29,6 +32,8 @@ def _global(
     database_url: Optional[str] = typer.Option(None, envvar="BUDGETQA_DATABASE_URL", help="SQLAlchemy URL of the store."),
     chroma_host: Optional[str] = typer.Option(None, envvar="BUDGETQA_CHROMA_HOST", help="Chroma server host."),
     chroma_port: Optional[int] = typer.Option(None, envvar="BUDGETQA_CHROMA_PORT", help="Chroma server port."),
+    chroma_collection: Optional[str] = typer.Option(None, envvar="BUDGETQA_CHROMA_COLLECTION",
+                                                    help="Chroma collection (one per library)."),
     embedding_model: Optional[str] = typer.Option(None, envvar="BUDGETQA_EMBEDDING_MODEL",
                                                   help="'use-multilingual' or a sentence-transformers name/path."),
     llm: Optional[str] = typer.Option(None, envvar="BUDGETQA_LLM", help="Optional chat model 'openai:<model>' or 'ollama:<model>'."),
@@ -38,10 +43,15 @@ def _global(
 ) -> None:
     overrides = {k: v for k, v in {
         "data_dir": data_dir, "database_url": database_url, "chroma_host": chroma_host, "chroma_port": chroma_port,
+        "chroma_collection": chroma_collection,
         "embedding_model": embedding_model, "llm": llm, "llm_base_url": llm_base_url, "max_file_mb": max_file_mb,
         "max_pages": max_pages,
     }.items() if v is not None}
-    ctx.obj = Settings(**overrides)
+    try:
+        ctx.obj = Settings(**overrides)
+    except ValidationError as error:
+        problems = "; ".join(f"{'/'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise typer.BadParameter(problems) from None
 
 
 def _library(ctx: typer.Context):  # type: ignore[no-untyped-def]
@@ -58,6 +68,7 @@ def ingest(ctx: typer.Context, paths: list[Path] = typer.Argument(..., help="Fil
     from budgetqa.library import collect_files
 
     library = _library(ctx)
+    library.repair()  # what a crash left half done first (and a Chroma server that is down is told here)
     files = collect_files(paths)
     failed = 0
     with tqdm(total=len(files), unit="file", file=sys.stderr, dynamic_ncols=True) as bar:
@@ -140,6 +151,48 @@ def findings(ctx: typer.Context, document: Optional[str] = typer.Argument(None, 
     typer.echo(f"{len(real)} findings, {len(notes)} rounding notes")
 
 
+@app.command(name="export")
+def export_rows(ctx: typer.Context, kind: Kind = typer.Argument(..., help="One row per fact, document or finding."),
+                fmt: Optional[Format] = typer.Option(None, "--format", "-f",
+                                                     help="File format (default: from --output's suffix, else csv)."),
+                document: Optional[list[str]] = typer.Option(None, "--document", "-d",
+                                                             help="Only this document (id or file name); repeatable."),
+                output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (csv: stdout when absent).")) -> None:
+    """Export facts, documents or findings for analysts as CSV (UTF-8 with BOM), Parquet or Excel."""
+    import io
+
+    from tqdm import tqdm
+
+    from budgetqa.analyst_export import ExportError, export, row_count, select_documents
+    from index.store import Store
+
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output else ""
+        fmt = Format(suffix) if suffix in {f.value for f in Format} else Format.CSV
+    if output is None and fmt is not Format.CSV:
+        typer.echo(f"{fmt.value} is a binary format and is not written to the terminal: "
+                   f"give --output FILE.{fmt.value} (only csv goes to stdout)", err=True)
+        raise typer.Exit(2)
+    store = Store(ctx.obj.resolved_database_url)
+    try:
+        docs = select_documents(store, document or [])
+        with tqdm(total=row_count(kind, docs), unit="row", file=sys.stderr, delay=1.0, dynamic_ncols=True,
+                  desc=f"export {kind.value}") as bar:
+            if output is None:
+                stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8-sig", newline="")
+                count = export(store, kind, fmt, docs, stream, progress=bar.update)
+                stream.flush()
+                stream.detach()
+            else:
+                count = export(store, kind, fmt, docs, output, progress=bar.update)
+    except ExportError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    if output is not None:
+        typer.echo(f"{count} {kind.value} rows of {len(docs)} document{'s' * (len(docs) != 1)} written to {output}",
+                   err=True)
+
+
 @app.command()
 def ask(ctx: typer.Context, question: str = typer.Argument(...),
         as_json: bool = typer.Option(False, "--json", help="Print the answer object as JSON."),
@@ -203,11 +256,12 @@ def quickstart(ctx: typer.Context, serve_app: bool = typer.Option(False, "--serv
 
 
 def main() -> None:
+    from index.chroma import ChromaUnavailableError
     from index.migrations import StoreOpenError
 
     try:
         app()
-    except StoreOpenError as error:  # server down, wrong URL, a store from a newer version: say so in one line
+    except (ChromaUnavailableError, StoreOpenError) as error:  # one line naming the server, no stack trace
         typer.echo(f"budgetqa: {error}", err=True)
         raise SystemExit(2) from None
 

@@ -1,5 +1,6 @@
 """Stored tables for people: one table rebuilt from its facts as a frame, written as CSV (UTF-8 with
-BOM, so that spreadsheet programs read the Chinese).
+BOM, so that spreadsheet programs read the Chinese). Whole-library exports for analysts (one row per
+fact, document or finding) are `budgetqa/analyst_export.py`.
 
     frame = table_frame(store, document_id, 3)
     path = write_csv(frame, "普陀区司法局_表4")

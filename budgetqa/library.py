@@ -15,6 +15,7 @@ from pathlib import Path
 
 from budgetqa.models import IngestedDocument, StoredDocument
 from budgetqa.settings import Settings
+from index.chroma import ChromaUnavailableError
 from index.store import Store
 from ingest.errors import ReadError
 from ingest.pipeline import SUPPORTED, build_document, file_hash
@@ -72,12 +73,13 @@ class Library:
         return PassageIndex(self.settings)
 
     def repair(self) -> tuple[int, int]:
-        """Make both stores agree after a crash: index documents whose indexing never finished, and
-        drop passages of documents the relational store does not hold. Returns (re-indexed, orphans)."""
+        """Make both stores agree after a crash: index documents whose indexing never finished or whose
+        vectors are missing (a new or emptied Chroma server), and drop passages of documents the
+        relational store does not hold. Returns (re-indexed, orphans)."""
         reindexed = 0
-        pending = self.store.unindexed()
-        in_index = set(self.passage_index.document_ids()) if pending else set()
-        for document_id, stage in pending:
+        dense = set(self.passage_index.document_ids("dense"))
+        in_index = dense | set(self.passage_index.document_ids("bm25"))
+        for document_id, stage in self.store.unindexed():
             if stage is None and document_id in in_index:
                 self.store.mark_indexed(document_id)  # a store from before stages: already indexed
                 continue
@@ -85,11 +87,18 @@ class Library:
             if doc is not None:
                 self.passage_index.remove_document(document_id)
                 self._index_stored(doc)
+                dense.add(document_id)
                 reindexed += 1
-        known = {d.document_id for d in self.store.documents()}
-        orphans = [i for i in self.passage_index.document_ids() if i not in known]
+        documents = self.store.documents()
+        known = {d.document_id for d in documents}
+        orphans = sorted(in_index - known)
         for document_id in orphans:
             self.passage_index.remove_document(document_id)
+        for doc in documents:
+            if doc.document_id not in dense and (doc.passage_count or doc.fact_count):
+                self.passage_index.remove_document(doc.document_id)
+                self._index_stored(doc)
+                reindexed += 1
         if not self.passage_index.dense_consistent():
             # killed while Chroma wrote its vector file: rebuild the passage index from the relational store
             reindexed += self.reindex()
@@ -133,6 +142,8 @@ class Library:
         replaced = [d.document_id for d in self.store.documents_named(path.name) if d.path == str(path.resolve())]
         try:
             self._save(doc, replaced)
+        except ChromaUnavailableError:  # no later file could be indexed either: the batch stops, saying why
+            raise
         except Exception as error:
             log.exception("failed to store %s", path)
             return FileResult(path, "failed", error=f"{path.name}: could not be stored ({error}) — nothing was kept")

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
         default=None, description="Host of a Chroma server; unset means a persistent index on disk."
     )
     chroma_port: int = Field(default=8000, description="Port of the Chroma server.")
+    chroma_collection: str = Field(
+        default="budgetqa_passages", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$",
+        description=(
+            "Chroma collection of the passage vectors. One library (store + BM25 index) per collection: "
+            "repair removes passages of documents its own store does not hold."
+        ),
+    )
     embedding_model: str = Field(
         default="use-multilingual",
         description=(

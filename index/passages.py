@@ -8,15 +8,18 @@
 Filters (department, region, fiscal_year, kind, document_id, passage_kind, section_path prefix) are
 applied inside both retrievers: as a Chroma `where` clause and as a mask on the BM25 candidates.
 The embedding model's name and dimension are stored as collection metadata; querying or adding with
-another model raises `ModelMismatchError`.
+another model raises `ModelMismatchError`. With `chroma_host` set the vectors live on a Chroma server
+(`index/chroma.py`); the BM25 side stays under `settings.index_dir`. A server that does not answer raises
+`ChromaUnavailableError` naming its address.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -26,6 +29,7 @@ from pydantic import ConfigDict
 
 from budgetqa.models import DocumentMeta, Passage
 from budgetqa.settings import Settings
+from index.chroma import ChromaUnavailableError, is_connection_error, open_client, server_errors
 from index.embeddings import describe, get_embeddings
 from index.lexical import BM25Store, LexicalEntry, tokenize, tokenize_query
 from index.metadata import (SECTION_SEP, as_list, chroma_where, indexed_text, meta_dict, metadata_matches,
@@ -33,8 +37,9 @@ from index.metadata import (SECTION_SEP, as_list, chroma_where, indexed_text, me
 
 log = logging.getLogger(__name__)
 
-COLLECTION = "budgetqa_passages"
 Mode = Literal["hybrid", "bm25", "dense"]
+Result = TypeVar("Result")
+__all__ = ["ChromaUnavailableError", "ModelMismatchError", "PassageIndex", "SearchHit"]
 
 
 class ModelMismatchError(RuntimeError):
@@ -84,6 +89,17 @@ class FusionWeights:
     candidates: int = 40  # how deep each retriever is read before fusing
 
 
+def _reaching_server(method: Callable[..., Result]) -> Callable[..., Result]:
+    """A Chroma server that stops answering during the call raises `ChromaUnavailableError` naming it."""
+
+    @functools.wraps(method)
+    def wrapper(self: PassageIndex, *args: Any, **kwargs: Any) -> Result:
+        with server_errors(self.settings):
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class PassageIndex:
     """Dense + lexical index of passages, persisted under `settings.index_dir` (or a Chroma server).
 
@@ -93,10 +109,11 @@ class PassageIndex:
     def __init__(self, settings: Settings, embeddings: Embeddings | None = None,
                  weights: FusionWeights | None = None) -> None:
         self.settings = settings
+        self._client, self.location = open_client(settings)  # first: a server that is down is told at once
         self.embeddings = embeddings if embeddings is not None else get_embeddings(settings)
         self.model_name, self.dimension = describe(self.embeddings)
         self.weights = weights or FusionWeights()
-        self._chroma = self._open_chroma()
+        self._chroma = self._open_collection()
         self._lexical = BM25Store(settings.index_dir / "bm25")
 
     def refresh(self) -> None:
@@ -107,31 +124,17 @@ class PassageIndex:
             from chromadb.api.client import SharedSystemClient
 
             SharedSystemClient.clear_system_cache()
-        self._chroma = self._open_chroma()
+        self._client, self.location = open_client(self.settings)
+        self._chroma = self._open_collection()
 
     # ---------- opening ----------
-    def _open_chroma(self) -> Any:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
+    @_reaching_server
+    def _open_collection(self) -> Any:
         from langchain_chroma import Chroma
 
-        client_settings = ChromaSettings(anonymized_telemetry=False)
-        common: dict[str, Any] = {
-            "collection_name": COLLECTION,
-            "embedding_function": self.embeddings,
-            "collection_metadata": self._model_metadata(),
-            "collection_configuration": {"hnsw": {"space": "cosine"}},
-        }
-        if self.settings.chroma_host:
-            client = chromadb.HttpClient(host=self.settings.chroma_host, port=self.settings.chroma_port,
-                                         settings=client_settings)
-            self.location = f"Chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
-        else:
-            path = self.settings.index_dir / "chroma"
-            path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(path), settings=client_settings)
-            self.location = str(path)
-        return Chroma(client=client, **common)
+        return Chroma(client=self._client, collection_name=self.settings.chroma_collection,
+                      embedding_function=self.embeddings, collection_metadata=self._model_metadata(),
+                      collection_configuration={"hnsw": {"space": "cosine"}})
 
     def _model_metadata(self) -> dict[str, Any]:
         return {"embedding_model": self.model_name, "embedding_dim": self.dimension}
@@ -154,6 +157,7 @@ class PassageIndex:
         )
 
     # ---------- changes ----------
+    @_reaching_server
     def add_document(self, document_id: str, passages: Sequence[Passage],
                      meta: DocumentMeta | dict[str, Any]) -> int:
         """Index all passages of one document, replacing whatever was indexed for it before.
@@ -180,26 +184,35 @@ class PassageIndex:
         self._lexical.replace_document(document_id, entries)
         return len(passages)
 
+    @_reaching_server
     def remove_document(self, document_id: str) -> None:
         """Remove every passage of `document_id` from both retrievers (no error when absent)."""
         self._chroma.delete(where={"document_id": document_id})
         self._lexical.remove_document(document_id)
 
+    @_reaching_server
     def clear(self) -> None:
         """Drop everything (both retrievers) and start an empty index for the configured model."""
         self._chroma.delete_collection()
-        self._chroma = self._open_chroma()
+        self._chroma = self._open_collection()
         self._lexical.clear()
 
-    def document_ids(self) -> list[str]:
-        """Ids of the documents that have passages in the index."""
-        got = self._chroma.get(include=["metadatas"])
-        dense = {md["document_id"] for md in got["metadatas"] if md}
-        return sorted(dense | set(self._lexical.document_ids()))
+    @_reaching_server
+    def document_ids(self, retriever: Literal["any", "dense", "bm25"] = "any") -> list[str]:
+        """Ids of the documents that have passages in the index (in either retriever, or in the one named)."""
+        found: set[str] = set()
+        if retriever != "bm25":
+            got = self._chroma.get(include=["metadatas"])
+            found |= {md["document_id"] for md in got["metadatas"] if md}
+        if retriever != "dense":
+            found |= set(self._lexical.document_ids())
+        return sorted(found)
 
+    @_reaching_server
     def count(self) -> int:
         return self._chroma._collection.count()
 
+    @_reaching_server
     def dense_consistent(self) -> bool:
         """Whether the vector index answers a query over all its entries. A process killed while Chroma
         wrote can leave its vector file naming ids its records no longer hold ("Error finding id"); no
@@ -213,11 +226,14 @@ class PassageIndex:
             dimension = len(sample["embeddings"][0])
             collection.query(query_embeddings=[[0.0] * dimension], n_results=min(total, 10_000), include=[])
         except Exception as error:  # chromadb raises InternalError (or a plain error) for a broken index
+            if is_connection_error(error):  # a server gone away is no broken index: say so, rebuild nothing
+                raise
             log.warning("vector index inconsistent (%s: %s)", type(error).__name__, error)
             return False
         return True
 
     # ---------- search ----------
+    @_reaching_server
     def search(self, query: str, k: int = 5, filters: dict[str, Any] | None = None,
                mode: Mode = "hybrid") -> list[SearchHit]:
         """The `k` best passages for `query` among those matching `filters`."""

@@ -236,6 +236,8 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
             code, label, parents = _row_key(row, code_cols, label_cols, carried, carried_code)
             if not code_cols and not label_cols:
                 label = kind  # a table of one unlabeled row (the 三公 table): the row is the table
+            if not code and not label and group:
+                label = _spanning_total(row, groups[:group], [table.columns[c] for c in value_cols])
             if (not code and not label) or (not code and re.fullmatch(r"栏次|行次|[*＊]+", label.replace(" ", ""))):
                 continue  # the column-number row under a header ("栏次 1 2 3", "** 1 2 3") holds no data
             if group and projects[row_index] and projects[row_index] not in parents:
@@ -253,6 +255,21 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
     facts = _without_column_number_rows(facts)
     _add_code_paths(facts)
     return facts
+
+
+def _spanning_total(row: list[Cell | None], before: list[tuple[list[int], list[int], list[int], list[int]]],
+                    headers: list[tuple[str, ...]]) -> str:
+    """The label of a half's total row printed in an earlier column group that holds no figure of its own
+    ('公用经费合计' across the code and name columns, its figure in the last 公用经费 amount column): only a
+    total that names the header of this group's columns ('公用经费' over 公用经费 | 决算数)."""
+    code_cols, label_cols, value_cols, _ = before[-1]
+    if any(_cell_text(row[c]) for c in value_cols if c < len(row)):
+        return ""
+    for text in (_cell_text(row[c]) for c in code_cols + label_cols if c < len(row)):
+        named = re.fullmatch(r"(.+?)\s*(合|总|小)\s*计", text)
+        if named and headers and all(named.group(1) in "".join(h) for h in headers):
+            return text
+    return ""
 
 
 def _header_unit(path: tuple[str, ...]) -> str | None:

@@ -9,6 +9,7 @@ cite -> (optionally) phrase with an LLM under a number guard. Needs no LLM.
 from __future__ import annotations
 
 import re
+from collections import Counter
 import threading
 import time
 from functools import cached_property, lru_cache
@@ -21,7 +22,7 @@ from index.store import Store
 from qa.answer import Evidence, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
 from qa.concepts import quoted_names
-from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer
+from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer, names_unit
 from qa.lookup import ItemResolver
 from qa.understand import Catalog, Query, canonical_department as canonical, parse_question
 
@@ -127,12 +128,17 @@ class Answerer(Computations):
         if query.unknown_department and not query.departments and query.route == "passage":
             # a unit inside a department (徐州铁路运输法院): its name must appear in the quoted passage
             return self._passage_answer(query, catalog, catalog.departments(), 0.6)
+        unit = None
         if query.unknown_department and not query.departments:
-            holder = self._department_printing(query.unknown_department, catalog)
-            if holder is None:
+            printing = self._department_printing(query.unknown_department, catalog)
+            if printing is None:
                 return refuse(question, f"已加载的文档中没有“{query.unknown_department}”的预算公开文件。"
                                         f"已加载的部门：{'、'.join(catalog.departments())}。")
-            # a unit inside a department (its row in the department's tables): asked within that department
+            # a unit inside a department (its row in the department's tables): asked within that department,
+            # by the name the tables print ("西安市委讲师团" -> "中共西安市委理论讲师团")
+            holder, unit = printing
+            if query.unknown_department not in unit:  # a short form: asked by the printed name
+                question = question.replace(query.unknown_department, unit)
             query = parse_question(question, catalog, department=holder, year=year, kind=kind)
         if query.ambiguous:
             return refuse(question, f"问题中的部门名称可以指多个已加载的部门：{'、'.join(query.ambiguous)}。"
@@ -156,7 +162,8 @@ class Answerer(Computations):
             return refuse(question, "已加载的是部门预算，不包含全区（全市）的总预算。")
         answer = self._table_answer(query, catalog, departments)
         answer = gate_answer(query, set(catalog.names), answer, question_synonyms(),
-                             sections=lambda: self._sections_of(answer), units=lambda: self._units_of(answer))
+                             sections=lambda: self._sections_of(answer), units=lambda: self._units_of(answer),
+                             unit=unit)
         if answer.found or answer.route == "none-final" or query.counting:
             answer.route = "none" if answer.route == "none-final" else answer.route
             return answer
@@ -172,16 +179,19 @@ class Answerer(Computations):
         return passage if passage.found else answer
 
     # ---- table route ------------------------------------------------------------------------
-    def _department_printing(self, name: str, catalog: Catalog) -> str | None:
-        """The one loaded department whose tables print a row named `name` (a budget unit of it), or None
-        when none or several do."""
+    def _department_printing(self, name: str, catalog: Catalog) -> tuple[str, str] | None:
+        """The one loaded department whose tables print a row naming the unit `name` (in full, or in a short
+        form that keeps its words in order and its ending: 西安市委讲师团 for 中共西安市委理论讲师团), with the
+        printed name; None when none or several do."""
         if len(re.sub(r"\s", "", name)) < 5:
             return None
-        holders = {catalog_department for doc in catalog.documents if doc.department
-                   for catalog_department in [canonical(doc.department)]
-                   if any(f.table_index >= 0 and f.row_label.replace(" ", "").startswith(name)
-                          for f in self.facts([doc]))}
-        return holders.pop() if len(holders) == 1 else None
+        found_all = [(canonical(doc.department), f.row_label.replace(" ", "")) for doc in catalog.documents
+                     if doc.department for f in self.facts([doc]) if f.table_index >= 0 and names_unit(name, f.row_label)]
+        found = set(found_all)
+        if len({holder for holder, _ in found}) != 1:
+            return None
+        printed = Counter(label for _, label in found_all)
+        return max(found, key=lambda f: printed[f[1]])  # the name its tables print most
 
     def _notice_other_writers(self, documents: list) -> None:  # type: ignore[type-arg]
         """Another process (or the app's own ingest) changed the library: reopen the passage index so

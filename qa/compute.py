@@ -143,7 +143,7 @@ class Computations(Sums):
 
     def _share(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
         text = query.item_text
-        split = re.search(r"占(?:到)?(.{0,30}?)(?:的)?(?:比例|比重|百分之|多少|几成|%|$)", text)
+        split = re.search(r"占(?:到)?(.{0,30}?)(?:的)?(?:比例|比重|百分之|百分比|多少|几成|%|$)", text)
         part_text = text[: split.start()] if split else text
         whole_text = split.group(1) if split else ""
         whole_text = re.sub(r"了|比|是|多大|多少|几成?|的|百分之|大约|总数", "", whole_text)  # "占了多大比例": no whole named
@@ -151,10 +151,11 @@ class Computations(Sums):
         if given:  # "占部门支出预算合计（351904.90万元）": the figure the user quotes must be the whole found
             whole_text = whole_text[: given.start()] + whole_text[given.end():]
         inside = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)[，,、\s]*(?:的)?(.+)$", part_text)  # 其中 is not "within"
-        if inside and not whole_text.strip("的＃"):
+        whole_named = bool(whole_text.strip("的＃"))  # after 占, in the question's own words
+        if inside and not whole_named:
             whole_text, part_text = inside.group(1), inside.group(1) + inside.group(2)  # "政府采购里工程占多少"
-        elif inside and whole_text.strip("的＃") and whole_text.strip("的＃") in inside.group(1):
-            whole_text = inside.group(1)  # "一般公共预算基本支出里，人员经费占基本支出": that 基本支出
+        elif inside and whole_named and whole_text.strip("的＃") in inside.group(1):
+            whole_text, whole_named = inside.group(1), False  # "一般公共预算基本支出里，人员经费占基本支出"
         whole_text = re.sub(r"^[＃的\s]+", "", whole_text)  # "2026年的本年支出中": the whole is 本年支出
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
@@ -168,8 +169,9 @@ class Computations(Sums):
         part = self.evidence(query, catalog, dep, year, ItemResolver(part_text))
         whole = self.evidence(query, catalog, dep, year, ItemResolver(whole_text)) if whole_text.strip("的") else None
         if part is not None and whole_text.strip("＃"):
-            # "人员经费占基本支出合计": the part's own table total is the named whole (same table, same 口径)
-            whole = self._table_total(part, whole_text, query) or whole
+            # "人员经费占基本支出合计": the part's own table total is the named whole (same table, same 口径);
+            # "物业管理费占商品和服务支出": the named row beside the part, in its table and column
+            whole = self._table_total(part, whole_text, query) or self._whole_beside(part, whole_text, query) or whole
         if whole is None and whole_text.strip("＃"):
             return refuse(query.question, f"没有找到问题所说的分母“{whole_text.strip('＃')}”。")
         if inside and part is not None and whole is not None and part.value == whole.value:
@@ -177,7 +179,7 @@ class Computations(Sums):
             # the part is named alone
             alone = self.evidence(query, catalog, dep, year, ItemResolver(inside.group(2)))
             part = alone if alone is not None and alone.value is not None else part
-        if whole is None or whole.facts[0] == (part.facts[0] if part else None):
+        if whole is None or (part is not None and whole.facts[0] == part.facts[0] and whole.value == part.value):
             whole = self._default_whole(query, catalog, dep, year, part)
         fund = re.search(r"一般公共预算|政府性基金|国有资本经营|财政拨款", whole_text)
         if fund and part is not None and not _carries_fund(part.facts[0], fund.group()):
@@ -187,7 +189,7 @@ class Computations(Sums):
             if match is None or match.fact.value is None:
                 return refuse(query.question, f"没有找到{fund.group()}口径的“{part.item}”。")
             part = Evidence.of(match, part.doc)
-        if inside and part is not None and whole is not None and whole.facts[0].table_index >= 0 \
+        if inside and not whole_named and part is not None and whole is not None and whole.facts[0].table_index >= 0 \
                 and part.facts[0].table_index != whole.facts[0].table_index:
             # "一般公共预算财政拨款支出里，项目支出占…": the part is read in the whole's own table
             kind = whole.facts[0].table_kind
@@ -212,7 +214,7 @@ class Computations(Sums):
         if unmet_columns(whole_text, told + [whole.item]):
             # "基本支出决算中，公用经费占…" answered over 财政拨款收入: not the whole the question names
             return refuse(query.question, f"找到的“{whole.item}”不是问题所说的“{whole_text.strip('＃')}”，无法计算占比。")
-        if part.facts[0] is whole.facts[0] or (inside and part.value == whole.value and part.item != whole.item
+        if (part.facts[0] is whole.facts[0] and part.value == whole.value) or (inside and part.value == whole.value and part.item != whole.item
                                                 and clean_label(inside.group(2)) not in clean_label(whole.item)):
             return refuse(query.question, f"找到的部分“{part.item}”就是整体本身，没有找到所问的那一部分。")
         if given and convert(whole.value, whole.unit, given.group(2)) != Decimal(given.group(1).replace(",", "")):
@@ -284,21 +286,49 @@ class Computations(Sums):
         fact = part.facts[0]
         if fact.table_index < 0 or fact.table_kind == "其他":
             return None
-        if fact.table_kind.replace("一般公共预算", "") not in whole_text and "合计" not in whole_text:
-            return None
         table = [f for f in self.facts([part.doc], query) if f.table_index == fact.table_index and f.value is not None]
+        named_side = re.fullmatch(r"(本年|全部|部门|当年)?(总)?(收入|支出)(总计|合计|总额|预算)?", whole_text.strip("＃的 "))
+        if named_side and fact.table_kind in ("收支预算总表", "财政拨款收支预算总表"):
+            # "收入里，其他收入占": the income half's 本年收入合计 (else 收入总计), in the part's column
+            side = named_side.group(3)
+            for label in (f"本年{side}合计", f"{side}合计", f"{side}总计"):
+                rows = [f for f in table if clean_label(f.row_label) == label and f.column_path == fact.column_path]
+                if len(rows) == 1 and rows[0] is not fact:
+                    return Evidence(rows[0].value, rows[0].unit, label, rows, part.doc)
+            return None
+        side = _SIDE_TOTALS.get(fact.table_kind)
+        if fact.table_kind.replace("一般公共预算", "") not in whole_text and "合计" not in whole_text and not (
+                side and re.fullmatch(side, whole_text.strip("＃的 "))):
+            return None
         nature = re.search(r"基本支出|项目支出|人员经费|公用经费", whole_text)
         if nature and nature.group() not in fact.table_kind:  # "全部项目支出合计": the 合计 row's 项目支出 column
             totals = [f for f in table if clean_label(f.row_label) in ("合计", "总计")
                       and f.column_path and nature.group() in f.column_path[-1]]
         else:
             totals = [f for f in table if clean_label(f.row_label) in ("合计", "总计")
-                      and f.column_path and f.column_path[-1].replace(" ", "") in ("合计", "总计")]
+                      and f.column_path and re.fullmatch(r"(本年)?(收入|支出)?(合计|总计)", f.column_path[-1].replace(" ", ""))]
+        if not totals and nature and nature.group() == "基本支出":  # 决算 halves: 人员经费合计 | 公用经费合计
+            halves = [f for f in table if clean_label(f.row_label) in ("人员经费合计", "公用经费合计")]
+            if len(halves) == 2 and halves[0].unit == halves[1].unit:
+                value = halves[0].value + halves[1].value  # type: ignore[operator]
+                return Evidence(value, halves[0].unit, "基本支出（人员经费合计＋公用经费合计）", halves, part.doc)
         if len(totals) != 1 or totals[0] is fact:
             return None
         total = totals[0]
         name = f"{fact.table_kind}{nature.group() if nature and nature.group() not in fact.table_kind else ''}合计"
         return Evidence(total.value, total.unit, name, [total], part.doc)
+
+    def _whole_beside(self, part: Evidence, whole_text: str, query: Query) -> Evidence | None:
+        """The row the question names as the whole, read in the part's own table and column."""
+        fact = part.facts[0]
+        if fact.table_index < 0:
+            return None
+        beside = [f for f in self.facts([part.doc], query)
+                  if f.table_index == fact.table_index and f.column_path == fact.column_path and f is not fact]
+        match = ItemResolver(whole_text).best(beside)
+        if match is None or match.fact.value is None or match.score < 30 or match.fact.row_label == fact.row_label:
+            return None
+        return Evidence.of(match, part.doc)
 
     def _default_whole(self, query: Query, catalog: Catalog, dep: str, year: int | None,
                        part: Evidence | None) -> Evidence | None:
@@ -371,6 +401,11 @@ class Computations(Sums):
                       [cite(f, e.doc) for _, e in found for f in e.facts],
                       chart=[{"label": f"{d}{y}", "value": float(convert(e.value, e.unit, "万元")), "unit": "万元"}
                              for (d, y), e in found])
+
+
+# how a question names the total of a side's table ("本年支出中，项目支出占比": the 支出预算总表's 合计)
+_SIDE_TOTALS = {"支出预算总表": r"(本年|全部|部门|当年)?(支出|总支出)(总计|合计|总额|预算)?",
+                "收入预算总表": r"(本年|全部|部门|当年)?(收入|总收入)(总计|合计|总额|预算)?"}
 
 
 def _carries_fund(fact: TableFact, fund: str) -> bool:

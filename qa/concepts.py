@@ -133,9 +133,12 @@ def _expense_column(word: str) -> Callable[[list[TableFact]], list[TableFact]]:
 
 
 def _basic_column(word: str) -> Callable[[list[TableFact]], list[TableFact]]:
+    """人员经费 / 公用经费 of the 基本支出 table: its 合计 row under that column, or, where the two are
+    printed side by side as halves (决算 layouts), the half's own '人员经费合计' row."""
     def pick(facts: list[TableFact]) -> list[TableFact]:
-        return [f for f in facts if f.table_kind in ("一般公共预算基本支出", "财政拨款基本支出")
-                and word in column_leaf(f) and clean_label(f.row_label) in ("合计", "总计")]
+        basic = [f for f in facts if f.table_kind in ("一般公共预算基本支出", "财政拨款基本支出")]
+        return [f for f in basic if word in column_leaf(f) and clean_label(f.row_label) in ("合计", "总计")] or [
+            f for f in basic if clean_label(f.row_label) == word + "合计" and f.column_path and word in f.column_path[0]]
     return pick
 
 

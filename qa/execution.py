@@ -22,6 +22,7 @@ from qa.understand import ASKS_EXECUTION, Catalog, Query
 _STATED_RATE = re.compile(r"完成(年初|全年|调整)?预算|执行率|完成率")
 _BUDGET_LABEL = re.compile(r"(年初|全年|调整)?预算(数)?$")
 _ACTUAL_LABEL = re.compile(r"(支出)?决算(数)?$|执行数$")
+_STAGE_HEADER = re.compile(r"^(年初|全年|调整)?预算数?$|^(支出)?决算数?$|^执行数$")
 _LEVEL = re.compile(r"([^（）()。，、\s]+?)[（(](?:类|款|项)[）)]")
 
 
@@ -79,7 +80,31 @@ def _explained(answerer, query: Query, catalog: Catalog, departments: list[str])
         found = _Explained(dep, year, docs[0], item, sentence, stated)
         if found.rate is not None or (found.budget is not None and found.actual is not None):
             return found
-    return f"文档中没有“{item}”的预算数和决算数的说明。"
+    return _printed_side_by_side(query, dep, year, docs[0], facts) or f"文档中没有“{item}”的预算数和决算数的说明。"
+
+
+def _printed_side_by_side(query: Query, dep: str, year: int | None, doc,  # type: ignore[no-untyped-def]
+                          facts: list[TableFact]) -> _Explained | None:
+    """The item's 预算数 and 决算数 printed in one table row under two stage headers (the 三公 table of a
+    决算: 预算数 | 决算数 over the same columns), when no sentence explains it."""
+    text = re.sub(r"(年初|全年|调整)?预算数?|决算数?|执行数|执行率|完成率", "", query.item_text)
+    match = ItemResolver(text).best([f for f in facts if f.table_index >= 0])
+    if match is None or match.score < 30:
+        return None
+    asked = match.fact
+
+    def place(f: TableFact) -> tuple:  # type: ignore[type-arg]
+        return (f.table_index, f.row_index, f.row_label, tuple(c for c in f.column_path if not _STAGE_HEADER.search(c)))
+
+    row = [f for f in facts if place(f) == place(asked) and f.value is not None]
+    stages = {f.dimensions.get("stage"): f for f in row}
+    wanted = [s for s in ("年初预算", "全年预算") if s in query.text] + ["预算数", "年初预算", "全年预算"]
+    budget = next((stages[s] for s in wanted if s in stages), None)
+    if budget is None or "决算数" not in stages:
+        return None
+    found = _Explained(dep, year, doc, clean_label(match.item or asked.row_label), "", [])
+    found.budget, found.actual = budget, stages["决算数"]
+    return found
 
 
 def execution_rate(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer:  # type: ignore[no-untyped-def]
@@ -105,11 +130,16 @@ def stage_difference(answerer, query: Query, catalog: Catalog, departments: list
     b = convert(found.budget.value, found.budget.unit, "万元")  # type: ignore[arg-type]
     delta = a - b
     more = "多" if delta > 0 else "少" if delta < 0 else "持平"
-    text = (f"{found.dep}{found.year}年“{found.item}”{found.budget.row_label}{fmt(b, '万元')}，"
-            f"{found.actual.row_label}{fmt(a, '万元')}，决算比预算{more}{fmt(abs(delta), '万元')}。")
+    text = (f"{found.dep}{found.year}年“{found.item}”{_stage_name(found.budget)}{fmt(b, '万元')}，"
+            f"{_stage_name(found.actual)}{fmt(a, '万元')}，决算比预算{more}{fmt(abs(delta), '万元')}。")
     return Answer(query.question, text, True, "compute", abs(delta), "万元",
                   [cite(found.actual, found.doc), cite(found.budget, found.doc)],
                   computation=f"{fmt(a)} − {fmt(b)} = {fmt(delta)}万元")
+
+
+def _stage_name(fact: TableFact) -> str:
+    """How a stage figure is named: its sentence's words (年初预算为), or its table column's stage (预算数)."""
+    return fact.row_label if fact.table_index < 0 else str(fact.dimensions.get("stage", ""))
 
 
 def stage_value(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:  # type: ignore[no-untyped-def]

@@ -16,10 +16,11 @@ from functools import lru_cache
 
 from budgetqa.models import Answer, TableFact
 from qa.answer import fmt, refuse
+from qa.concepts import quoted_names
 from qa.understand import Query
 
 _YEAR = re.compile(r"(20\d{2})\s*年")
-_PREVIOUS = re.compile(r"^上年|上年(预算|执行|决算)")
+_PREVIOUS = re.compile(r"^上年(?!结转|结余)|上年(预算|执行|决算)")  # 上年结转: a fund source, not a year
 _CHANGE = re.compile(r"增减|变化|变动|比上年")
 _BUDGET_STAGES = ("预算数", "年初预算", "全年预算")
 
@@ -131,6 +132,15 @@ def names_in_evidence(names: list[str], texts: list[str]) -> bool:
     form people use (西安市委讲师团 for 中共西安市委理论讲师团: its characters in order, close together)."""
     joined = "".join(texts)
     return all(name in joined or _abbreviates(name, joined) for name in names)
+
+
+def names_unit(name: str, label: str) -> bool:
+    """Whether a printed row label is the budget unit a question names: the name inside it, or a short
+    form of it (its characters in order, close together) with the same two-character ending."""
+    label = re.sub(r"\s", "", label)
+    if name in label:
+        return label.startswith(name) or label.endswith(name) or len(label) - len(name) <= 4
+    return label[-2:] == name[-2:] and len(name) >= 0.6 * len(label) and _abbreviates(name, label)
 
 
 def _abbreviates(short: str, text: str) -> bool:
@@ -283,7 +293,7 @@ def other_side(item_text: str, sentences: list[str]) -> str | None:
 
 def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: dict[str, list[str]],
                 sections: Callable[[], list[str]] | None = None,
-                units: Callable[[], set[str]] | None = None) -> Answer:
+                units: Callable[[], set[str]] | None = None, unit: str | None = None) -> Answer:
     """Refuse a number whose evidence does not satisfy what the question names. `sections` gives, on
     demand, the text of the sections a cited sentence stands in (a project's part of the document names
     the project once, at its head); `units`, on demand, the budget units the cited documents print as rows."""
@@ -328,4 +338,7 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
                       final=True)
     if foreign and not names_in_evidence(foreign, evidence):
         return refuse(query.question, f"文档中没有“{'、'.join(foreign)}”的这项数据。", final=True)
+    if unit and not names_in_evidence([unit], evidence) and not quoted_names(query.item_text, shortest=4):
+        # a unit of the department asked: its own row only (an item quoted by name is the unit's own)
+        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但不是“{unit}”的数据。", final=True)
     return answer

@@ -49,6 +49,7 @@ class Match:
     score: float
 
 
+_SAME_COUNT = {"辆": ("台",)}  # vehicles are counted in 台 as often as in 辆 ("车辆37台")
 _SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和及]?培训费(支出)?(三项|两项|等)?(的)?(预算)?(表|合计)(口径)?")
 _COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "名", "层", "台", "套", "台套", "台（套）", "个工作日",
                 "次", "件", "场", "户", "篇", "期"}
@@ -96,6 +97,10 @@ class ItemResolver:
         self.parent_cues = [col for _, col in cues[:-1] if col != self.column_cue]
         self.concept = self._concept()
 
+    def _counted_in(self, unit: str | None) -> bool:
+        """A count printed in the unit the question counts in, or its equivalent (vehicles: 辆 or 台)."""
+        return any((unit or "").startswith(u) for u in (self.count_unit, *_SAME_COUNT.get(self.count_unit or "", ())))
+
     def _concept(self) -> Concept | None:
         if self.counting or re.search(r"(?<!\d)\d{3}(\s?\d{2}){1,2}(?!\d)", self.text):
             return None  # a count, or a classification code named: read the row, not a concept
@@ -124,7 +129,7 @@ class ItemResolver:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
         if self.counting:  # a count: an indicator of a project form (聘用人员数量 ≥130人) or a stated count
             targets = [m for m in self._by_label([f for f in table_facts if f.unit in _COUNT_UNITS and (
-                not self.count_unit or (f.unit or "").startswith(self.count_unit))]) if m.score >= 30]
+                not self.count_unit or self._counted_in(f.unit))]) if m.score >= 30]
             return targets + self._narrative_by_subject(facts, counts=True)
         if self.quoted and not self.counting:
             # a row printing exactly the name the question quotes answers before any concept's words around it
@@ -220,7 +225,7 @@ class ItemResolver:
                 continue
             if counts != (fact.unit in _COUNT_UNITS):
                 continue
-            if counts and self.count_unit and not (fact.unit or "").startswith(self.count_unit):
+            if counts and self.count_unit and not self._counted_in(fact.unit):
                 continue  # "多少人次" is not answered with 10批次
             subject = _subject_core(fact.row_label)
             shared = max(overlap(part, self.text) for part in subject.split("…"))
@@ -257,9 +262,21 @@ class ItemResolver:
         return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2
                 and re.search(pattern, f.row_label)]
 
+    def titled(self, facts: list[TableFact]) -> set[int]:
+        """The tables the question names by their printed title ("一般公共预算支出表（按经济分类）中", "基本支出
+        总表里"): the titles it repeats almost whole (80%+), the best only, so 按经济分类 is not 按功能分类."""
+        ratios: dict[int, float] = {}
+        for index, title in {f.table_index: f.table_title for f in facts if f.table_index >= 0}.items():
+            core = _TITLE_NOISE.sub("", title)
+            if len(core) >= 5:
+                ratios[index] = overlap(core, self.plain, min_length=3) / len(core)
+        best = max(ratios.values(), default=0)
+        return {i for i, r in ratios.items() if r == best} if best >= 0.8 else set()
+
     def _by_label(self, facts: list[TableFact]) -> list[Match]:
         scored: list[tuple[float, TableFact, str]] = []
         single = self._single_rows_under_quoted(facts)
+        titled = self.titled(facts)
         for fact in facts:
             label = label_core(clean_label(fact.row_label))
             score = _label_score(label, fact.row_code, self.digits, self.plain)
@@ -268,7 +285,8 @@ class ItemResolver:
                 label, score = single[id(fact)], 15 + 2 * len(single[id(fact)])
             if score <= 0:
                 continue
-            score += self._table_score(fact) + self._column_score(fact) + (15 if label in self.quoted else 0)
+            score += (45 if fact.table_index in titled else self._table_score(fact)) + self._column_score(fact) + (
+                15 if label in self.quoted else 0)
             if label not in self.quoted and any(q in label_core(clean_label(p)) for p in fact.row_path for q in self.quoted):
                 score += 30  # a row named by the question under the project it quotes (an indicator of it)
             if label in self.containers:
@@ -280,7 +298,9 @@ class ItemResolver:
                     score -= 30  # the parent of the quoted path is not what is asked
             scored.append((score, fact, label))
         scored.sort(key=lambda s: -s[0])
-        if self.table_cue and scored and scored[0][1].table_kind != self.table_cue and \
+        if titled and scored and scored[0][1].table_index not in titled:
+            return []  # the question names a table by its title but the row was only found elsewhere
+        if not titled and self.table_cue and scored and scored[0][1].table_kind != self.table_cue and \
                 any(f.table_kind == self.table_cue for f in facts):
             return []  # the question names a table but the row was only found elsewhere: do not guess
         return [Match(f, label, score) for score, f, label in scored]
@@ -317,7 +337,8 @@ class ItemResolver:
         header = overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0
         if header >= 6:  # a long header the question spells out ("政府采购项目中预留给中小企业的…")
             return 10 + header
-        if self.column_cue:
+        if self.column_cue and self.column_cue not in re.sub(r"\s", "", fact.table_title):
+            # (a cue its table's own title names is met by the table: every column of 基本支出总表 is 基本支出)
             parents = 5 * sum(cue in joined for cue in self.parent_cues)
             return parents + (20 if self.column_cue in leaf else (5 if self.column_cue in joined else -20))
         if fact.text_value and fact.value is None and fact.unit is None:
@@ -329,6 +350,8 @@ class ItemResolver:
         return -5 if re.search(r"本年支出|支出$", joined) and "收入" in self.text else 0
 
 
+_TITLE_NOISE = re.compile(r"[\s（）()：:、“”]|\d{4}\s*年度?|^(公开|预算)?\d+表|^表[\d一二三四五六七八九十]+|"
+                          r"^[一二三四五六七八九十]+")  # numbering, years and brackets of a printed table title
 _COUNT_WORDS = [(r"(几|多少)辆(公务)?车|车辆数|多少车|几台车", "车辆"), (r"(几|多少)个项目", "项目"),
                 (r"多少(名|个)?(员工|人员|工作人员)", "人员")]
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from budgetqa.models import StoredDocument
 
@@ -25,7 +27,7 @@ _NARRATIVE_CUES = re.compile(
     r"什么|哪些|为什么|原因|如何|怎样|怎么|做什么|干什么|职能|职责|内容|概述|介绍|说明了?|何时|什么时候|"
     r"依据|目标|主体|包括|构成|机构设置|实施周期|实施方案|用途|用于|是否|有没有|哪里|谁|哪个|哪家|哪儿|何|哪[两几一]")
 _ORG = re.compile(r"([\u4e00-\u9fa5]{2,10}?(?:局|办公室|办公厅|办|厅|法院|检察院|中心|街道|委员会|政府|学校|大学|医院|"
-                  r"宾馆|馆|研究所|所|站|队))")
+                  r"宾馆|馆|研究所|研究院|学院|所|站|队|团|署))")
 _NOT_ORG = re.compile(r"^(?:部门|本部门|单位|财政局?|机关|政府办?|区政府|市政府|省政府|该部门)$")
 
 
@@ -112,11 +114,29 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+@lru_cache(maxsize=1)
+def _stage_wording() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """qa/data/stages.tsv: how people name a stage (实际花的) -> the stage the documents print (决算数)."""
+    lines = (Path(__file__).parent / "data" / "stages.tsv").read_text(encoding="utf-8").splitlines()
+    return tuple((re.compile(left), right) for left, right in
+                 (line.split("\t", 1) for line in lines if line.strip() and not line.startswith("#")))
+
+
+def name_stages(text: str) -> str:
+    """The question with stages in the documents' words; a bare 预算 beside a 决算数 is the 预算数 column
+    ("实际花的比预算少了多少" -> "决算数比预算数少了多少")."""
+    for pattern, printed in _stage_wording():
+        text = pattern.sub(printed, text)
+    if "决算数" in text:
+        text = re.sub(r"(?<!年初)(?<!全年)(?<!调整)(?<!部门)预算(?![数表总])", "预算数", text)
+    return text
+
+
 def parse_question(question: str, catalog: Catalog, department: str | None = None,
                    year: int | None = None, kind: str | None = None) -> Query:
     # "（由2019年公开推算）" names the source document, not a year asked about
     text = re.sub(r"[（(]?(?:由|按|根据|从|照)\d{4}年度?(?:的)?(?:公开|文档|说明|数据)?(?:推算|计算)[）)]?", "推算",
-                  normalize(question))
+                  name_stages(normalize(question)))
     departments, unknown, shared = _departments(_distribute_regions(text), catalog)
     if department:
         departments, unknown, _ = _departments(normalize(department), catalog)
@@ -221,7 +241,7 @@ def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None, li
     unknown = None
     if not chosen:
         for match in _ORG.finditer(text):
-            org = re.sub(r"^(?:\d{4}年度?|请问|我想知道|查询|查一下)", "", match.group(1))
+            org = re.sub(r"^(?:\d{4}年度?|年度?|请问|我想知道|查询|查一下)", "", match.group(1))
             if not _NOT_ORG.match(org) and not any(org in name or name in org for name in catalog.names):
                 unknown = org
                 break
@@ -239,11 +259,17 @@ def _mention_order(text: str, departments: list[str], catalog: Catalog) -> list[
 def _years(text: str, catalog: Catalog, departments: list[str], forced: int | None) -> tuple[list[int], bool]:
     years = [int(y) for y in re.findall(r"(?<!截至)(?<!截止)(20\d{2})\s*年(?!\d{1,2}月)", text)]
     years += [int(y) for y in re.findall(r"(?<!\d)(20\d{2})(?!\d|年)", text) if int(y) not in years]
-    relative = bool(re.search(r"去年|上年|上一年|前一年|比上年|较上年|同比", text))
+    department = departments[0] if len(departments) == 1 else None
+    for position, year in enumerate(years):
+        # a stock counted at the end of year Y ("到2025年底有多少辆车") is reported in Y+1's 预算 too
+        if re.search(rf"{year}\s*年\s*(底|末)", text) and year not in catalog.years(department) \
+                and year + 1 in catalog.years(department):
+            years[position] = year + 1
+    # "截至上年末" is when a stock is counted, not a comparison with the year before
+    relative = bool(re.search(r"去年|上年|上一年|前一年|比上年|较上年|同比", re.sub(r"(上年|上一年|去年)(底|末)", "", text)))
     if forced:
         years = [forced] + [y for y in years if y != forced]
     if not years:
-        department = departments[0] if len(departments) == 1 else None
         loaded = catalog.years(department)
         if re.search(r"今年|本年|本年度", text) and len(loaded) == 1:
             years = loaded

@@ -5,7 +5,9 @@
 #      apt-get as root or through sudo;
 #   2. creates a virtualenv (.venv, or $BUDGETQA_VENV) and installs the project with its test extras
 #      into it (torch pinned to the CPU wheel first: an unpinned torch pulls gigabytes of CUDA packages);
-#   3. runs pytest there. Extra arguments go to pytest: scripts/test.sh tests/test_gate.py -x
+#   3. checks that chromadb put its `chroma` command in the virtualenv's bin (the Chroma server tests start
+#      `chroma run`; they look for it beside the virtualenv's python first, and fail, never skip, without it);
+#   4. runs pytest there. Extra arguments go to pytest: scripts/test.sh tests/test_gate.py -x
 # The browser tests skip, saying why, only when no browser could be installed; the PostgreSQL tests fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,4 +39,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q torch==2.13.0
 "$VENV/bin/python" -m pip install -q -e ".[test]"
+if [ ! -x "$VENV/bin/chroma" ]; then
+  echo "$VENV/bin/chroma is missing after installing chromadb: the Chroma server tests cannot start a server" >&2
+  exit 1
+fi
 exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

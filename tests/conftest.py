@@ -1,6 +1,6 @@
-"""Shared fixtures: where the real corpus lies, and one store with the whole corpus ingested
-(built once per test session in a tmp folder, with the real SQLite store and Chroma index), and a real
-PostgreSQL server (started once per session, a new database per test) for the store tests."""
+"""Shared fixtures: where the real corpus lies, one store with the whole corpus ingested (built once per
+test session in a tmp folder, with the real SQLite store and Chroma index), a real Chroma server, and a
+real PostgreSQL server (started once per session, a new database per test) for the store tests."""
 
 from __future__ import annotations
 
@@ -49,6 +49,20 @@ def answerer(corpus_settings):  # type: ignore[no-untyped-def]
     from qa.chain import build_answerer
 
     return build_answerer(corpus_settings)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real `chroma run` server for the session (tests/chroma_server.py); each library on it takes a
+    collection of its own through `chroma_server.settings(data_dir)`. No `chroma` executable is a failure."""
+    from tests.chroma_server import ChromaServerError, start_chroma_server
+
+    try:
+        server = start_chroma_server(tmp_path_factory.mktemp("chroma-server"))
+    except ChromaServerError as error:
+        pytest.fail(str(error), pytrace=False)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Passage index on real corpus text: real Chroma on disk, real embeddings, real BM25.
+"""Passage index on real corpus text: real Chroma (on disk and a `chroma run` server), real embeddings,
+real BM25. Every test that builds a PassageIndex runs once per backend (the `backend` fixture).
 
 Passages are cut from the documents' own text by a small splitter below (one numbered item or
 paragraph per passage, section = the latest "一、…" heading), so these tests do not depend on ingest.
@@ -11,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -93,9 +95,18 @@ def embeddings():  # type: ignore[no-untyped-def]
     return get_embeddings(Settings())
 
 
+@pytest.fixture(scope="module", params=["disk", "server"])
+def backend(request: pytest.FixtureRequest) -> Callable[[Path], Settings]:
+    """Settings for a data directory whose vectors live in Chroma on disk, or on the session's Chroma
+    server (a collection of their own)."""
+    if request.param == "disk":
+        return lambda data_dir: Settings(data_dir=data_dir)
+    return request.getfixturevalue("chroma_server").settings
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, corpus_passages, embeddings):  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
+def built(tmp_path_factory: pytest.TempPathFactory, backend, corpus_passages, embeddings):  # type: ignore[no-untyped-def]
+    settings = backend(tmp_path_factory.mktemp("data"))
     index = PassageIndex(settings, embeddings=embeddings)
     for doc_id, meta in (("zfb2025", ZFB), ("jrb2018", JRB), ("dsj2020", DSJ)):
         index.add_document(doc_id, corpus_passages[doc_id], meta)
@@ -190,8 +201,8 @@ def test_readding_does_not_duplicate(built, corpus_passages) -> None:  # type: i
     assert index.document_ids() == ["dsj2020", "jrb2018", "zfb2025"]
 
 
-def test_replacement_and_removal_drop_stale_passages(tmp_path: Path, embeddings, corpus_passages) -> None:  # type: ignore[no-untyped-def]
-    index = PassageIndex(Settings(data_dir=tmp_path), embeddings=embeddings)
+def test_replacement_and_removal_drop_stale_passages(tmp_path: Path, backend, embeddings, corpus_passages) -> None:  # type: ignore[no-untyped-def]
+    index = PassageIndex(backend(tmp_path), embeddings=embeddings)
     old = corpus_passages["zfb2025"]
     index.add_document("zfb", [_moved(p, "zfb") for p in old], ZFB)
     stale = next(p for p in old if "公务用车购置及运行费0万元" in p.text)
@@ -248,13 +259,17 @@ def test_fresh_process_reads_persisted_index(built) -> None:  # type: ignore[no-
         "import json, sys\n"
         "from budgetqa.settings import Settings\n"
         "from index.passages import PassageIndex\n"
-        "index = PassageIndex(Settings(data_dir=sys.argv[1]))\n"
+        "index = PassageIndex(Settings(data_dir=sys.argv[1]))  # the Chroma server from BUDGETQA_CHROMA_*\n"
         "hits = index.search(sys.argv[2], k=3)\n"
         "print(json.dumps({'ids': [h.passage_id for h in hits], 'docs': index.document_ids(),"
         " 'model': index.model_name}))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    env.pop("BUDGETQA_EMBEDDING_MODEL", None)
+    for name in ("EMBEDDING_MODEL", "CHROMA_HOST", "CHROMA_PORT", "CHROMA_COLLECTION"):
+        env.pop(f"BUDGETQA_{name}", None)
+    if settings.chroma_host:
+        env.update(BUDGETQA_CHROMA_HOST=settings.chroma_host, BUDGETQA_CHROMA_PORT=str(settings.chroma_port),
+                   BUDGETQA_CHROMA_COLLECTION=settings.chroma_collection)
     out = subprocess.run([sys.executable, "-c", script, str(settings.data_dir), question], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=300, check=True)
     got = json.loads(out.stdout.strip().splitlines()[-1])
@@ -277,7 +292,7 @@ def _fact(row_index: int, code: str, label: str, column: str, text: str) -> Tabl
                      ("支出预算", column), Decimal(text.replace(",", "")), text, "元")
 
 
-def test_table_rows_become_searchable_passages(tmp_path: Path, embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_table_rows_become_searchable_passages(tmp_path: Path, backend, embeddings) -> None:  # type: ignore[no-untyped-def]
     # figures as printed in table 3 of the 区政府办 2025 budget (行政运行 row)
     facts = [_fact(7, "2010301", "行政运行", "合计", "12,029,501.84"),
              _fact(7, "2010301", "行政运行", "基本支出", "11,919,501.84"),
@@ -287,13 +302,13 @@ def test_table_rows_become_searchable_passages(tmp_path: Path, embeddings) -> No
     assert rows[0].text == ("2025年 上海市普陀区人民政府办公室 部门支出预算总表 201 03 01 行政运行 "
                             "合计 12,029,501.84 基本支出 11,919,501.84 项目支出 110,000.00 元")
     assert format_code("30101") == "301 01"
-    index = PassageIndex(Settings(data_dir=tmp_path), embeddings=embeddings)
+    index = PassageIndex(backend(tmp_path), embeddings=embeddings)
     index.add_document("zfb", rows, ZFB)
     hit = index.search("行政运行基本支出", k=1, filters={"passage_kind": "table_row"})[0]
     assert hit.kind == "table_row" and hit.passage_id == "zfb:t2:r7"
 
 
-def test_ingested_document_with_table_rows(tmp_path: Path, embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_ingested_document_with_table_rows(tmp_path: Path, backend, embeddings) -> None:  # type: ignore[no-untyped-def]
     from ingest.pipeline import build_document
 
     doc = build_document(ZFB_PDF)
@@ -301,7 +316,7 @@ def test_ingested_document_with_table_rows(tmp_path: Path, embeddings) -> None: 
             "kind": doc.meta.kind, "file_name": doc.file_name}
     rows = table_row_passages(doc.document_id, meta, doc.facts)
     assert any("201 03 01 行政运行" in r.text and "12,029,501.84" in r.text for r in rows)
-    index = PassageIndex(Settings(data_dir=tmp_path), embeddings=embeddings)
+    index = PassageIndex(backend(tmp_path), embeddings=embeddings)
     assert index.add_document(doc.document_id, doc.passages + rows, meta) == len(doc.passages) + len(rows)
     hits = index.search("区政府办2025年行政运行的项目支出是多少？", k=3, filters={"document_id": doc.document_id})
     assert any(h.kind == "table_row" and "行政运行" in h.text and "110,000.00" in h.text for h in hits)
