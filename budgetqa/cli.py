@@ -257,10 +257,11 @@ def quickstart(ctx: typer.Context, serve_app: bool = typer.Option(False, "--serv
 
 def main() -> None:
     from index.chroma import ChromaUnavailableError
+    from index.migrations import StoreOpenError
 
     try:
         app()
-    except ChromaUnavailableError as error:  # one line naming the server, not a stack trace
+    except (ChromaUnavailableError, StoreOpenError) as error:  # one line naming the server, no stack trace
         typer.echo(f"budgetqa: {error}", err=True)
         raise SystemExit(2) from None
 

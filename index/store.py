@@ -1,7 +1,9 @@
 """The structured store: documents, tables, facts, passages, sections and findings, via SQLAlchemy.
 
-SQLite file under the data directory by default; any SQLAlchemy URL (e.g. PostgreSQL) by setting.
-Only portable SQL is used (no SQLite-specific statements). Money is stored as its exact decimal text.
+SQLite file under the data directory by default; PostgreSQL (`postgresql+psycopg://…`) or another
+SQLAlchemy URL by setting. Only portable SQL is used, and results come back in the same order on every
+backend. Money is stored as its exact decimal text. Alembic migrations (`index/migrations/`) make and
+upgrade the schema when a store is opened.
 
     store = Store(settings.resolved_database_url)
     store.save(ingested_document)            # one transaction; replaces older versions
@@ -15,12 +17,27 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, delete, event, func, inspect, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, delete, event, func, select
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 from budgetqa.models import Finding, IngestedDocument, Passage, Section, StoredDocument, TableFact
+from index.migrations import StoreOpenError, migrate
+
+__all__ = ["Store", "StoreOpenError"]
+
+
+class PrintedText(TypeDecorator):
+    """Text read from a document, any length. NUL characters are dropped: PostgreSQL refuses them in text,
+    they never mean anything in a disclosure, and dropping them on every backend keeps the data alike."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        return value.replace("\x00", "") if isinstance(value, str) else value
 
 
 class Base(DeclarativeBase):
@@ -30,18 +47,18 @@ class Base(DeclarativeBase):
 class DocumentRow(Base):
     __tablename__ = "documents"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    file_name: Mapped[str] = mapped_column(String(512), index=True)
-    path: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(PrintedText, index=True)
+    path: Mapped[str] = mapped_column(PrintedText)
     file_format: Mapped[str] = mapped_column(String(8))
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     page_count: Mapped[int] = mapped_column(Integer)
-    department: Mapped[str | None] = mapped_column(String(200), index=True)
-    region: Mapped[str | None] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(PrintedText, index=True)
+    region: Mapped[str | None] = mapped_column(PrintedText)
     fiscal_year: Mapped[int | None] = mapped_column(Integer, index=True)
     kind: Mapped[str | None] = mapped_column(String(20))
-    title: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(PrintedText)
     aliases: Mapped[list] = mapped_column(JSON, default=list)
-    unit: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    unit: Mapped[str | None] = mapped_column(PrintedText, nullable=True)
     level: Mapped[str | None] = mapped_column(String(10), nullable=True)
     contents: Mapped[str | None] = mapped_column(String(10), nullable=True)
     # how far ingestion got: "stored" (relational rows committed) -> "indexed" (passages in every index)
@@ -54,11 +71,11 @@ class TableRow(Base):
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     table_index: Mapped[int] = mapped_column(Integer)
     table_kind: Mapped[str] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(Text)
-    unit: Mapped[str | None] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(PrintedText)
+    unit: Mapped[str | None] = mapped_column(PrintedText)
     pages: Mapped[list] = mapped_column(JSON)
     columns: Mapped[list] = mapped_column(JSON)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(PrintedText)
 
 
 class FactRow(Base):
@@ -67,20 +84,20 @@ class FactRow(Base):
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     table_index: Mapped[int] = mapped_column(Integer)
     table_kind: Mapped[str] = mapped_column(String(40), index=True)
-    table_title: Mapped[str] = mapped_column(Text)
+    table_title: Mapped[str] = mapped_column(PrintedText)
     page: Mapped[int] = mapped_column(Integer)
     row_index: Mapped[int] = mapped_column(Integer)
-    row_code: Mapped[str | None] = mapped_column(String(16), index=True)
-    row_label: Mapped[str] = mapped_column(Text)
+    row_code: Mapped[str | None] = mapped_column(PrintedText, index=True)
+    row_label: Mapped[str] = mapped_column(PrintedText)
     row_path: Mapped[list] = mapped_column(JSON)
     column_path: Mapped[list] = mapped_column(JSON)
-    column_leaf: Mapped[str] = mapped_column(String(200))
+    column_leaf: Mapped[str] = mapped_column(PrintedText)
     value: Mapped[str | None] = mapped_column(String(40))  # exact decimal text
-    text_value: Mapped[str | None] = mapped_column(Text)
-    unit: Mapped[str | None] = mapped_column(String(10))
+    text_value: Mapped[str | None] = mapped_column(PrintedText)
+    unit: Mapped[str | None] = mapped_column(PrintedText)
     bbox: Mapped[list | None] = mapped_column(JSON)
     line_no: Mapped[int | None] = mapped_column(Integer)
-    sentence: Mapped[str | None] = mapped_column(Text)
+    sentence: Mapped[str | None] = mapped_column(PrintedText)
     dimensions: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
@@ -89,7 +106,7 @@ class PassageRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     section_path: Mapped[list] = mapped_column(JSON)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(PrintedText)
     page_start: Mapped[int] = mapped_column(Integer)
     page_end: Mapped[int] = mapped_column(Integer)
     char_start: Mapped[int] = mapped_column(Integer)
@@ -111,11 +128,11 @@ class FindingRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     check: Mapped[str] = mapped_column(String(40))
-    where: Mapped[str] = mapped_column(Text)
-    expected: Mapped[str] = mapped_column(Text)
-    found: Mapped[str] = mapped_column(Text)
+    where: Mapped[str] = mapped_column(PrintedText)
+    expected: Mapped[str] = mapped_column(PrintedText)
+    found: Mapped[str] = mapped_column(PrintedText)
     page: Mapped[int | None] = mapped_column(Integer)
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(PrintedText)
     severity: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
@@ -125,7 +142,13 @@ _CHILD_ROWS = (FactRow, PassageRow, SectionRow, FindingRow, TableRow)
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):  # psycopg 3 is the driver installed with budgetqa
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed)
+    else:  # a server: connections in the pool may have been closed by it (restart, idle timeout)
+        engine = create_engine(parsed, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -142,8 +165,13 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _make_engine(url)
-        _with_retries(lambda: Base.metadata.create_all(self.engine))
-        _with_retries(lambda: _add_missing_columns(self.engine))
+        try:
+            _with_retries(lambda: migrate(self.engine))
+        except OperationalError as error:
+            where = self.engine.url.render_as_string(hide_password=True)
+            reason = str(error.orig or error).strip().splitlines()[0]
+            raise StoreOpenError(f"cannot open the store {where}: {reason} — is the database server running and "
+                                 "the URL right (--database-url / BUDGETQA_DATABASE_URL)?") from error
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     # ---- writing -------------------------------------------------------------------------
@@ -199,10 +227,11 @@ class Store:
 
     def documents(self, where=None) -> list[StoredDocument]:  # type: ignore[no-untyped-def]
         with self._session() as session:
-            query = select(DocumentRow).order_by(DocumentRow.department, DocumentRow.fiscal_year, DocumentRow.file_name)
+            query = select(DocumentRow)
             if where is not None:
                 query = query.where(where)
-            rows = session.scalars(query).all()
+            # sorted here, not by the database: collations and NULL placement differ between backends
+            rows = sorted(session.scalars(query).all(), key=_document_order)
             counts = {model: _counts(session, model) for model in _CHILD_ROWS}
             return [_stored(row, counts) for row in rows]
 
@@ -225,11 +254,13 @@ class Store:
             query = select(PassageRow)
             if document_ids is not None:
                 query = query.where(PassageRow.document_id.in_(list(document_ids)))
-            return [_passage(row) for row in session.scalars(query)]
+            return [_passage(row) for row in session.scalars(query.order_by(PassageRow.document_id,
+                                                                             PassageRow.char_start))]
 
     def sections(self, document_id: str) -> list[Section]:
         with self._session() as session:
-            rows = session.scalars(select(SectionRow).where(SectionRow.document_id == document_id))
+            rows = session.scalars(select(SectionRow).where(SectionRow.document_id == document_id)
+                                   .order_by(SectionRow.id))
             return [Section(path=tuple(r.path), page_start=r.page_start, page_end=r.page_end) for r in rows]
 
     def tables(self, document_id: str) -> list[dict]:
@@ -256,8 +287,8 @@ class Store:
 
 
 def _with_retries(step: Callable[[], None], attempts: int = 8) -> None:
-    """Run a schema step that another process may be running at the same moment on a fresh store
-    (SQLite then says "already exists", "duplicate column" or "database is locked"): retry, it is idempotent."""
+    """Run the migration step, which another process may be running at the same moment on a fresh SQLite
+    store (it waits for the other's lock, and may still be told "database is locked"): retry, it is idempotent."""
     for attempt in range(attempts):
         try:
             step()
@@ -269,22 +300,16 @@ def _with_retries(step: Callable[[], None], attempts: int = 8) -> None:
             time.sleep(0.1 * (attempt + 1))
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """Open a store written by an earlier version: add the nullable columns it lacks
-    (portable ALTER TABLE … ADD COLUMN; existing documents keep NULL until re-ingested)."""
-    for model in (DocumentRow, FactRow, FindingRow):
-        present = {column["name"] for column in inspect(engine).get_columns(model.__tablename__)}
-        missing = [c for c in model.__table__.columns if c.name not in present and c.nullable]
-        with engine.begin() as connection:
-            for column in missing:
-                type_sql = column.type.compile(dialect=engine.dialect)
-                connection.execute(text(f"ALTER TABLE {model.__tablename__} ADD COLUMN {column.name} {type_sql}"))
-
-
 def _delete(session: Session, document_id: str) -> bool:
     for model in _CHILD_ROWS:
         session.execute(delete(model).where(model.document_id == document_id))
     return session.execute(delete(DocumentRow).where(DocumentRow.id == document_id)).rowcount > 0
+
+
+def _document_order(row: DocumentRow) -> tuple:  # type: ignore[type-arg]
+    """Department, year, file name; a missing department or year first (as SQLite has always sorted)."""
+    return (row.department is not None, row.department or "", row.fiscal_year is not None, row.fiscal_year or 0,
+            row.file_name)
 
 
 def _counts(session: Session, model) -> dict[str, int]:  # type: ignore[no-untyped-def]

@@ -1,5 +1,6 @@
 """Shared fixtures: where the real corpus lies, one store with the whole corpus ingested (built once per
-test session in a tmp folder, with the real SQLite store and Chroma index), and a real Chroma server."""
+test session in a tmp folder, with the real SQLite store and Chroma index), a real Chroma server, and a
+real PostgreSQL server (started once per session, a new database per test) for the store tests."""
 
 from __future__ import annotations
 
@@ -62,3 +63,25 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
         pytest.fail(str(error), pytrace=False)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():  # type: ignore[no-untyped-def]
+    """A real PostgreSQL server for the session (tests/pg.py). Fails, never skips, when the server
+    binaries are missing: scripts/test.sh installs them."""
+    from tests.pg import PostgresMissing, PostgresServer
+
+    try:
+        server = PostgresServer.start()
+    except PostgresMissing as error:
+        pytest.fail(str(error), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def postgres_url(postgres_server):  # type: ignore[no-untyped-def]
+    """The SQLAlchemy URL of a new empty database on the session's server, dropped after the test."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
