@@ -175,9 +175,12 @@ def check_income_vs_expense_tables(tables: dict[int, list[TableFact]]) -> list[F
     for code in sorted(set(income) & set(expense)):
         a, b = income[code], expense[code]
         if to_yuan(a) is not None and to_yuan(b) is not None and abs(to_yuan(a) - to_yuan(b)) > Decimal("0.01"):  # type: ignore[operator]
+            # each table rounds its own cells: one unit of the last printed digit apart is a rounding note
+            last = max(_last_digit(a) * UNIT_YUAN[a.unit], _last_digit(b) * UNIT_YUAN[b.unit])  # type: ignore[index]
             findings.append(Finding(check="table_vs_table", where=_where(b), expected=f"收入预算总表 {a.text_value}",
                                     found=f"支出预算总表 {b.text_value}", page=b.page,
-                                    message=f"{code} 合计 differs between 收入 and 支出 总表"))
+                                    message=f"{code} 合计 differs between 收入 and 支出 总表",
+                                    severity="rounding" if abs(to_yuan(a) - to_yuan(b)) <= last else "finding"))  # type: ignore[operator]
     return findings
 
 

@@ -23,7 +23,7 @@ from qa.answer import Evidence, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
 from qa.concepts import quoted_names
 from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer, names_unit
-from qa.lookup import ItemResolver
+from qa.lookup import ItemResolver, asked_item
 from qa.understand import Catalog, Query, canonical_department as canonical, parse_question
 
 _BOUNDS = ("≥", "≤", ">", "<", "=", "＝")  # how a performance target's printed value begins
@@ -171,10 +171,15 @@ class Answerer(Computations):
         # when it covers every word of the question
         passage = self._passage_answer(query, catalog, departments, 1.0 if query.route == "table" else 0.25)
         if passage.found and query.route == "table" and not query.counting:
-            named = quoted_names(query.question, shortest=4)
+            figure = re.search(r"多少|金额|数额", query.item_text) and not re.search(r"哪|什么|谁", query.item_text)
+            named = quoted_names(query.question, shortest=4) or [
+                n for n in [asked_item(query.item_text)] if len(n) >= 4 and figure]
             text = re.sub(r"\s", "", passage.answer)
-            if named and not any(re.search(re.escape(n) + r"[^。；]{0,24}?\d[\d,.]*(万元|元|亿元)", text) for n in named):
-                # the text names the item but gives no amount for it: that is "the documents do not say"
+            if named and not any(re.search(re.escape(n) + r"[^。；]{0,24}?(\d[\d,.]*(万元|元|亿元)|无|未安排|没有|不涉及)", text)
+                                 or re.search(r"\d[\d,.]*(万元|元|亿元)[^。；，]{0,12}?" + re.escape(n), text)
+                                 for n in named):
+                # the text names the item but gives no amount for it (a definition in 名词解释):
+                # that is "the documents do not say"
                 return refuse(query.question, f"文档提到了“{'、'.join(named)}”，但没有给出它的金额。", final=True)
         return passage if passage.found else answer
 

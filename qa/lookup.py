@@ -398,6 +398,11 @@ _GENERIC_WORDS = re.compile(
     r"各|分别|相比|与|和|及|谁|哪个|最|大|高|低|[＃？?，,。、（）()“”\s\d]")
 
 
+def asked_item(item_text: str) -> str:
+    """The item a question names once budget boilerplate is removed ("机关运行经费预算是多少" -> "机关运行经费")."""
+    return _GENERIC_WORDS.sub("", item_text)
+
+
 def _unexplained(text: str, trigger: str) -> bool:
     """Whether the question names more than a generic total: 4+ characters left once the concept's
     own words, budget boilerplate, names and years are removed."""
