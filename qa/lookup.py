@@ -280,7 +280,8 @@ class ItemResolver:
         pattern = self.concept.narrative
         found = [f for f in facts if f.table_kind == "narrative" and f.column_path == ("金额",)
                  and f.unit in ("元", "万元", "亿元")  # "2 个事业单位不在机关运行经费统计范围" is no amount
-                 and re.search(pattern, re.sub(r"(共计|合计|总计|共|为|是|达|约)+$", "", f.row_label))]
+                 and (re.search(pattern, re.sub(r"(共计|合计|总计|共|为|是|达|约)+$", "", f.row_label))
+                      or _under_heading(f, pattern))]
         return [Match(f, self.concept.name, 50) for f in found[:1]]
 
     def changes(self, facts: list[TableFact], item: str) -> list[TableFact]:
@@ -379,7 +380,8 @@ class ItemResolver:
 
 
 _TITLE_NOISE = re.compile(r"[\s（）()：:、“”]|\d{4}\s*年度?|^(公开|预算)?\d+表|^表[\d一二三四五六七八九十]+|"
-                          r"^[一二三四五六七八九十]+")  # numbering, years and brackets of a printed table title
+                          r"^[一二三四五六七八九十]+|部门综合预算|^(市级)?(部门|单位|预算单位)|-?不含上年结转")
+# (numbering, years, brackets and the publisher's words around a printed table title)
 _COUNT_WORDS = [(r"(几|多少)辆(公务)?车|车辆数|多少车|几台车", "车辆"), (r"(几|多少)个项目", "项目"),
                 (r"多少(名|个)?(员工|人员|工作人员)", "人员"), (r"(几|多少)(名|个)?人(?![次员])", "人数")]
 _ASKS_AMOUNT = re.compile(r"多少钱|多少万|多少元|金额|(安排|花|用|拨)了?多少|经费(是|为|有)?多少|预算(是|为|有)?多少")
@@ -396,6 +398,14 @@ _GENERIC_WORDS = re.compile(
     r"采购|金额|总数|数|为|按|口径|表|里|中|今年|去年|上年|比|多|少|增加|减少|这个|该|请问|查询|大概|规模|盘子|"
     r"基本支出|项目支出|财政拨款|一般公共预算|总|计|共|增长|下降|百分之|百分比|几|到|至|变化|率|幅|占|比例|比重|"
     r"各|分别|相比|与|和|及|谁|哪个|最|大|高|低|[＃？?，,。、（）()“”\s\d]")
+
+
+def _under_heading(fact: TableFact, pattern: str) -> bool:
+    """A figure under a numbered item headed by the concept ("（一）机关运行经费。2026 年一般公共预算财政拨款
+    运行经费 1,815 万元"): its own subject ends with the heading's last word (运行经费)."""
+    heading = clean_label(fact.row_path[-1]) if fact.row_path else ""
+    return (len(heading) <= 12 and bool(re.fullmatch(pattern, heading))
+            and clean_label(fact.row_label).endswith(heading[-4:]))
 
 
 def asked_item(item_text: str) -> str:
