@@ -23,9 +23,10 @@ def quoted_names(text: str, shortest: int = 2) -> list[str]:
 
 
 def label_core(label: str) -> str:
-    """A cleaned label without a project's system code: '11000022T000000444194-法律援助办案补贴' ->
-    '法律援助办案补贴' (Beijing prints project codes before names)."""
-    return re.sub(r"^[0-9A-Z]{8,}[-－]?", "", label)
+    """A cleaned label without a project's system code ('11000022T000000444194-法律援助办案补贴' ->
+    '法律援助办案补贴': Beijing prints project codes before names) or a procurement category letter
+    ('C-服务' -> '服务': 政府采购品目 A 货物, B 工程, C 服务)."""
+    return re.sub(r"^([0-9A-Z]{8,}[-－]?|[A-C][-－])|(?<=货物|工程|服务)[A-C]$", "", label)
 
 
 def clean_label(label: str) -> str:
