@@ -281,7 +281,8 @@ class Answerer(Computations):
         if fact.table_kind == "narrative" and fact.sentence:
             text = f"{ev.doc.department}{year or ''}年：{fmt(ev.value, unit)}。原文：“{fact.sentence}”"
         if ev.note:
-            text = f"{ev.doc.department}{year or ''}年{label}（推算）：{fmt(ev.value, unit)}。"
+            derived = "" if "分列之和" in label else "（推算）"
+            text = f"{ev.doc.department}{year or ''}年{label}{derived}：{fmt(ev.value, unit)}。"
         if fact.table_index >= 0:
             text += self._contradiction_note(ev.doc.document_id, label)
         return Answer(question=query.question, answer=text, found=True, route="table" if not ev.note else "compute",

@@ -137,6 +137,8 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
     # "（由2019年公开推算）" names the source document, not a year asked about
     text = re.sub(r"[（(]?(?:由|按|根据|从|照)\d{4}年度?(?:的)?(?:公开|文档|说明|数据)?(?:推算|计算)[）)]?", "推算",
                   name_stages(normalize(question)))
+    # "（2026年的说明里有同比变化）": a hint where the figure can be derived from, not a change asked for
+    text = re.sub(r"（[^（）]{0,30}?(?:说明|文档|公开|报表)[^（）]{0,12}?(?:里|中)有?[^（）]{0,12}?）", "推算", text)
     departments, unknown, shared = _departments(_distribute_regions(text), catalog)
     if department:
         departments, unknown, _ = _departments(normalize(department), catalog)
@@ -277,8 +279,12 @@ def _years(text: str, catalog: Catalog, departments: list[str], forced: int | No
             years = loaded
         elif len(loaded) == 1 and department:
             years = loaded
+    asks_previous_value = relative and not re.search(
+        r"比|较|增|减|变化|变动|差|相比|同比|对比|多了|少了|高|低|多少了", re.sub(r"去年|上年|上一年|前一年", "", text))
     if re.search(r"前年", text) and years:
         years = [years[0], years[0] - 2]
+    elif asks_previous_value and len(years) == 1:
+        years = [years[0] - 1]  # "上一年执行数是多少": last year's figure, not a comparison with it
     elif relative and len(years) == 1:
         years = [years[0], years[0] - 1]
     return list(dict.fromkeys(years)), relative
