@@ -22,8 +22,9 @@ from index.store import Store
 from qa.answer import Evidence, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
 from qa.concepts import quoted_names
-from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer, names_unit
+from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer
 from qa.lookup import ItemResolver, asked_item
+from qa.matching import names_unit
 from qa.understand import Catalog, Query, canonical_department as canonical, parse_question
 
 _BOUNDS = ("≥", "≤", ">", "<", "=", "＝")  # how a performance target's printed value begins

@@ -17,6 +17,7 @@ from functools import lru_cache
 from budgetqa.models import Answer, TableFact
 from qa.answer import fmt, refuse
 from qa.concepts import quoted_names
+from qa.matching import abbreviates
 from qa.understand import Query
 
 _YEAR = re.compile(r"(20\d{2})\s*年")
@@ -119,7 +120,7 @@ def foreign_organisations(text: str, loaded_names: set[str]) -> list[str]:
                 continue
             name = region + tail.group()
             if (name in loaded_names or canonical_name(name) in loaded_names
-                    or any(name in n or (n in name and len(n) >= len(name) - 1) or _abbreviates(name, n)
+                    or any(name in n or (n in name and len(n) >= len(name) - 1) or abbreviates(name, n)
                            for n in loaded_names)):
                 continue
             if name not in found:
@@ -131,27 +132,7 @@ def names_in_evidence(names: list[str], texts: list[str]) -> bool:
     """Every organisation the question names is printed in the cited evidence, in full or as the short
     form people use (西安市委讲师团 for 中共西安市委理论讲师团: its characters in order, close together)."""
     joined = "".join(texts)
-    return all(name in joined or _abbreviates(name, joined) for name in names)
-
-
-def names_unit(name: str, label: str) -> bool:
-    """Whether a printed row label is the budget unit a question names: the name inside it, or a short
-    form of it (its characters in order, close together) with the same two-character ending."""
-    label = re.sub(r"\s", "", label)
-    if name in label:
-        return label.startswith(name) or label.endswith(name) or len(label) - len(name) <= 4
-    return label[-2:] == name[-2:] and len(name) >= 0.6 * len(label) and _abbreviates(name, label)
-
-
-def _abbreviates(short: str, text: str) -> bool:
-    for start in (i for i, ch in enumerate(text) if ch == short[0]):
-        window, position = text[start:start + 2 * len(short)], 0
-        for ch in window:
-            if position < len(short) and ch == short[position]:
-                position += 1
-        if position == len(short):
-            return True
-    return False
+    return all(name in joined or abbreviates(name, joined) for name in names)
 
 
 def restates_the_question(value: float | str, question: str) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from budgetqa.models import TableFact
 from ingest.checks import UNIT_YUAN
 from qa.concepts import CONCEPTS, Concept, clean_label, column_leaf, label_core
-from qa.matching import overlap
+from qa.matching import names_unit, overlap
 
 # Which table answers a plain row question first (function classification before economic).
 TABLE_PRIORITY = ["支出预算总表", "收支预算总表", "一般公共预算支出", "财政拨款支出", "收入预算总表",
@@ -49,6 +49,8 @@ class Match:
     score: float
 
 
+_UNIT_NAMED = re.compile(r"(?:下属的?|所属的?|^|[＃，,的])([\u4e00-\u9fa5]{2,14}?(?:中心|讲师团|服务站|学院|研究所|研究院|"
+                         r"办事处|管理处|管理所|监测站|大队|支队))")  # a unit named inside a department's question
 _SAME_COUNT = {"辆": ("台",)}  # vehicles are counted in 台 as often as in 辆 ("车辆37台")
 _SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和及]?培训费(支出)?(三项|两项|等)?(的)?(预算)?(表|合计)(口径)?")
 _COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "名", "层", "台", "套", "台套", "台（套）", "个工作日",
@@ -95,6 +97,8 @@ class ItemResolver:
         self.quoted_paths = [tuple(clean_label(p) for p in re.split(r"[-－—>／/]", q) if p.strip())
                              for q in self.quoted if re.search(r"[-－—>／/]", q)]
         self.parent_cues = [col for _, col in cues[:-1] if col != self.column_cue]
+        # budget units the question names ("下属的气象服务中心", "市委讲师团"): rows printing them, in full or short
+        self.units = [re.sub(r"^(下属|所属)的?", "", m.group(1)) for m in _UNIT_NAMED.finditer(self.plain)]
         self.concept = self._concept()
 
     def _counted_in(self, unit: str | None) -> bool:
@@ -161,9 +165,11 @@ class ItemResolver:
             if picked:
                 asked = clean_label(self.text)
                 concept = clean_label(self.concept.name)
-                return [Match(f, (f.row_label if len(clean_label(f.row_label)) >= 4 and clean_label(f.row_label) in asked
-                                  and f.row_label != f.table_kind and clean_label(f.row_label) not in concept
-                                  and concept not in clean_label(f.row_label) else "") + self.concept.name, 100 - i)
+                def named_row(f: TableFact) -> bool:  # the row of a unit or item the question names
+                    label = clean_label(f.row_label)
+                    return (len(label) >= 4 and (label in asked or any(names_unit(u, f.row_label) for u in self.units))
+                            and f.row_label != f.table_kind and label not in concept and concept not in label)
+                return [Match(f, (f.row_label if named_row(f) else "") + self.concept.name, 100 - i)
                         for i, f in enumerate(picked)]
             narrative = self.narrative(facts)
             if narrative:
@@ -239,7 +245,7 @@ class ItemResolver:
         text = clean_label(self.text)
         tables = {f.table_index for f in picked}
         named = {f.row_label for f in facts if f.table_index in tables and len(clean_label(f.row_label)) >= 4
-                 and clean_label(f.row_label) in text}
+                 and (clean_label(f.row_label) in text or any(names_unit(u, f.row_label) for u in self.units))}
         if not named:
             return picked
         columns = {(f.table_index, f.column_path) for f in picked}
@@ -310,6 +316,9 @@ class ItemResolver:
         for fact in facts:
             label = label_core(clean_label(fact.row_label))
             score = _label_score(label, fact.row_code, self.digits, self.plain)
+            if score <= 0 and self.units:
+                named = next((u for u in self.units if names_unit(u, fact.row_label)), None)
+                score = 20 + 2 * len(named) if named else 0
             if score <= 0 and id(fact) in single:
                 # the quoted name is printed in a parent column of exactly one row (专项名称 beside 采购品目名称)
                 label, score = single[id(fact)], 15 + 2 * len(single[id(fact)])
