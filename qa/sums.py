@@ -32,6 +32,9 @@ class Sums(FactLookup):
         quoted = quoted_names(body)
         # quoted names are the parts ("“气象设施维护及科普”和“专业系统维护及科普”"), whatever words they hold
         parts = quoted if len(quoted) >= 2 else [p for p in re.split(r"和|与|及|加上|、|加", body) if p]
+        quarters = re.search(r"(全年)?(四个|各个?|每个?|所有)季度的?(.{2,12})$", body)
+        if quarters and len(parts) < 2:  # "四个季度用款计划合计": 第一季度…第四季度 of that plan, each printed once
+            parts = [f"第{n}季度{quarters.group(3)}" for n in "一二三四"]
         targets = self._targets(query, catalog, departments)
         if len(targets) == 1 and len(quoted) == 1 and re.search(r"几个|各个?|所有|全部|多个|这些", body):
             return self._sum_same_name(query, catalog, targets[0], quoted[0], hint)
@@ -43,6 +46,9 @@ class Sums(FactLookup):
         if any(e is None for e in items) or len({(e.facts[0].table_index, e.facts[0].row_index, e.facts[0].row_label, e.facts[0].column_path)
                                                  for e in items}) < len(items):  # type: ignore[union-attr]
             return refuse(query.question, "没有找到每个要相加的项目。")
+        if quarters and any(sum(f.row_label == e.facts[0].row_label for f in self.facts([e.doc])) > 1  # type: ignore[union-attr]
+                            for e in items):
+            return refuse(query.question, "文档中有不止一处季度用款计划，无法确定是哪个项目的。")
         for text, e in zip(parts, items):
             told = [" ".join([f.table_title, *f.row_path, f.row_label, *f.column_path, f.sentence or ""]) for f in e.facts]  # type: ignore[union-attr]
             if item_absent(text, told, {}):
