@@ -9,9 +9,9 @@ cite -> (optionally) phrase with an LLM under a number guard. Needs no LLM.
 from __future__ import annotations
 
 import re
-from collections import Counter
 import threading
 import time
+from collections import Counter
 from functools import cached_property, lru_cache
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -22,10 +22,12 @@ from index.store import Store
 from qa.answer import Evidence, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
 from qa.concepts import quoted_names
+from qa.cues import asked_item
 from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer
-from qa.lookup import ItemResolver, asked_item
+from qa.lookup import ItemResolver
 from qa.matching import names_unit
-from qa.understand import Catalog, Query, canonical_department as canonical, parse_question
+from qa.understand import Catalog, Query, parse_question
+from qa.understand import canonical_department as canonical
 
 _BOUNDS = ("≥", "≤", ">", "<", "=", "＝")  # how a performance target's printed value begins
 MAX_QUESTION_CHARS = 300  # a budget question is a sentence or two; longer input is refused before any matching

@@ -275,9 +275,7 @@ def _years(text: str, catalog: Catalog, departments: list[str], forced: int | No
         years = [forced] + [y for y in years if y != forced]
     if not years:
         loaded = catalog.years(department)
-        if re.search(r"今年|本年|本年度", text) and len(loaded) == 1:
-            years = loaded
-        elif len(loaded) == 1 and department:
+        if len(loaded) == 1 and (department or re.search(r"今年|本年|本年度", text)):
             years = loaded
     asks_previous_value = relative and not re.search(
         r"比|较|增|减|变化|变动|差|相比|同比|对比|多了|少了|高|低|多少了", re.sub(r"去年|上年|上一年|前一年", "", text))
