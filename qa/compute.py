@@ -77,7 +77,7 @@ class Computations(Sums, Shares):
             return Answer(query.question, text, True, "compute", rate, "%", citations,
                           computation=f"({fmt(va)} − {fmt(vb)}) ÷ {fmt(vb)} × 100 = {rate}%", chart=chart)
         more = "多" if delta > 0 else "少" if delta < 0 else "持平"
-        shown = round2(abs(delta)) if unit != "元" else abs(delta)
+        shown = abs(delta) if unit == "元" or a.unit == b.unit == unit else round2(abs(delta))  # as printed
         text = (f"{name_a}{a.item}为{fmt(va, unit)}，{name_b}为{fmt(vb, unit)}，"
                 + (f"{name_a}比{name_b}{more}{fmt(shown, unit)}。" if delta else "两者相同。"))
         return Answer(query.question, text, True, "compute", shown, unit, citations,
@@ -134,7 +134,7 @@ class Computations(Sums, Shares):
             unit = "万元"
         va, vb = convert(a.value, a.unit, unit), convert(b.value, b.unit, unit)
         delta = va - vb
-        shown = round2(abs(delta)) if unit != "元" else abs(delta)
+        shown = abs(delta) if unit == "元" or a.unit == b.unit == unit else round2(abs(delta))  # as printed
         more = "多" if delta > 0 else "少" if delta < 0 else "持平"
         text = f"{dep}{year}年{a.item}{fmt(va, unit)}，{b.item}{fmt(vb, unit)}，{a.item}比{b.item}{more}{fmt(shown, unit)}。"
         return Answer(query.question, text, True, "compute", shown, unit,

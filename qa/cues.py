@@ -30,6 +30,7 @@ ROW_SYNONYMS = [  # how people ask -> how the documents print it
     (r"医保|医疗保险", "行政单位医疗"), (r"退休费", "退休费"), (r"离退休", "离退休"),
 ]
 
+INCLUDED = re.compile(r"(含|包括|包含)[^，,。）)]{0,12}")  # "全部资金（含其他收入）": what a total includes
 UNIT_NAMED = re.compile(r"(?:下属的?|所属的?|^|[＃，,的])([\u4e00-\u9fa5]{2,14}?(?:中心|讲师团|服务站|学院|研究所|研究院|"
                          r"办事处|管理处|管理所|监测站|大队|支队))")  # a unit named inside a department's question
 SAME_COUNT = {"辆": ("台",)}  # vehicles are counted in 台 as often as in 辆 ("车辆37台")
@@ -42,7 +43,7 @@ COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "�
 TITLE_NOISE = re.compile(r"[\s（）()：:、“”]|\d{4}\s*年度?|^(公开|预算)?\d+表|^表[\d一二三四五六七八九十]+|"
                           r"^[一二三四五六七八九十]+|部门综合预算|^(市级)?(部门|单位|预算单位)|-?不含上年结转")
 # (numbering, years, brackets and the publisher's words around a printed table title)
-COUNT_WORDS = [(r"(几|多少)辆(公务)?车|车辆数|多少车|几台车", "车辆"), (r"(几|多少)个项目", "项目"),
+COUNT_WORDS = [(r"(几|多少)[辆台](公务)?车辆?|车辆数|多少车", "车辆"), (r"(几|多少)个项目", "项目"),
                 (r"多少(名|个)?(员工|人员|工作人员)", "人员"), (r"(几|多少)(名|个)?人(?![次员])", "人数")]
 ASKS_AMOUNT = re.compile(r"多少钱|多少万|多少元|金额|(安排|花|用|拨)了?多少|经费(是|为|有)?多少|预算(是|为|有)?多少")
 

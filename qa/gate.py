@@ -17,6 +17,7 @@ from functools import lru_cache
 from budgetqa.models import Answer, TableFact
 from qa.answer import fmt, refuse
 from qa.concepts import quoted_names
+from qa.cues import INCLUDED
 from qa.matching import abbreviates
 from qa.understand import Query
 
@@ -149,8 +150,8 @@ _ASKING = re.compile(
     r"＃|[\d.,%％]+|这一?[行栏列项]|一行|请(给出|列出|告诉我|计算|算出|回答)?|给出|告诉我|差额|相差|差距|所有|全部|名称为|名为|名叫|叫做|是多少|有多少|多少|一共|总共|合计|总额|总计|共计|安排了?|预算数?|决算数?|金额|经费数|资金|"
     r"财政拨款|一般公共预算|政府性基金|国有资本经营|基本支出|项目支出|万元|亿元|元|部门|单位|本级|年度|全年|今年|"
     r"报表|公开|表[里中内]?|[里中](?![心央])|的|了|是|为|有|在|及|和|与|其|这个|该|请问|那么|花了?|用了?|支出了?|开支|收入|支出|"
-    r"分别|大约|约|按|口径|保留两位小数|保留|两位|小数|几[个辆项家名人台套]?|辆车?|科目|经济科目|功能科目|显示|介绍|"
-    r"根据|说明|数量|比去年|比上年|去年|上年|多还是少|变化|增加|减少|增长|下降|百分比|比例|占比|是否|"
+    r"分别|大约|约|按|口径|保留两位小数|保留|两位|小数|几[个辆项家名人台套]?|辆车?|台车辆?|科目|经济科目|功能科目|显示|介绍|"
+    r"根据|说明|数量|比去年|比上年|去年|上年|多还是少|变化|增加|减少|增长|下降|百分比|比例|占比|比重|多大|是否|"
     r"[，,。？?！!：:（）()“”\"、\s]")
 
 
@@ -257,6 +258,7 @@ def unmet_columns(text: str, evidence: list[str]) -> list[str]:
     """Column meanings the question names (基本支出里的人员经费, 政府性基金) that no cited cell or
     sentence carries: the row's 合计 is not its 人员经费."""
     joined = re.sub(r"\s", "", "".join(evidence))
+    text = INCLUDED.sub("", text)  # "全部资金（含其他收入）" names no 其他收入 column
     return [value for value, pattern in _column_meanings() if value in text and not pattern.search(joined)]
 
 

@@ -22,6 +22,7 @@ from qa.cues import (
     COUNT_UNITS,
     DEFAULT_COLUMNS,
     GENERIC_WORDS,
+    INCLUDED,
     ROW_SYNONYMS,
     SAME_COUNT,
     SANGONG_TABLE,
@@ -73,7 +74,9 @@ class ItemResolver:
         self.table_cue = next((kind for pattern, kind in TABLE_CUES if re.search(pattern, text)), table_hint)
         # the columns the question names, in the order it names them: "基本支出里的人员经费" reads the
         # 人员经费 column under 基本支出 (the last named is the cell's own column, the others its parents)
-        cues = sorted((m.start(), col) for pattern, col in COLUMN_CUES for m in [re.search(pattern, text)] if m)
+        # ("全部资金（含其他收入）": what a total includes names no column of its own)
+        cued = INCLUDED.sub("", text)
+        cues = sorted((m.start(), col) for pattern, col in COLUMN_CUES for m in [re.search(pattern, cued)] if m)
         self.column_cue = cues[-1][1] if cues else None
         fund = re.search(r"一般公共预算|政府性基金|国有资本经营|财政专户", text)
         self.fund_cue = fund.group() if fund else None  # a fund source named: its column is preferred
@@ -85,6 +88,8 @@ class ItemResolver:
         self.quoted_paths = [tuple(clean_label(p) for p in re.split(r"[-－—>／/]", q) if p.strip())
                              for q in self.quoted if re.search(r"[-－—>／/]", q)]
         self.parent_cues = [col for _, col in cues[:-1] if col != self.column_cue]
+        # "气象事务下的行政运行": the row is 行政运行 under 气象事务, not 气象事务 itself
+        self.parents_named = [clean_label(p) for p in re.findall(r"([\u4e00-\u9fa5]{2,12}?)(?:项下|下面|之下|下)的", self.plain)]
         # budget units the question names ("下属的气象服务中心", "市委讲师团"): rows printing them, in full or short
         self.units = [re.sub(r"^(下属|所属)的?", "", m.group(1)) for m in UNIT_NAMED.finditer(self.plain)]
         self.concept = self._concept()
@@ -316,8 +321,10 @@ class ItemResolver:
                 15 if label in self.quoted else 0)
             if label not in self.quoted and any(q in label_core(clean_label(p)) for p in fact.row_path for q in self.quoted):
                 score += 30  # a row named by the question under the project it quotes (an indicator of it)
-            if label in self.containers:
+            if label in self.containers or label in self.parents_named:
                 score -= 30  # "「信访专项」里的信访工作经费": the container is not what is asked
+            elif self.parents_named and any(p in clean_label(r) for r in fact.row_path for p in self.parents_named):
+                score += 30  # the row under the parent the question names
             for path in self.quoted_paths:
                 if label == path[-1] and all(any(p in clean_label(r) for r in fact.row_path) for p in path[:-1]):
                     score += 30  # the child the quoted path names, under its parent

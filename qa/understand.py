@@ -311,7 +311,8 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
     if re.search(r"比.{0,16}(多|少|增加|减少|增长|下降|高|低|差)|相差|差额|差多少|差了|变化了?多少|增减", text):
         return "difference", 1, True
     if re.search(r"(和|与|及|加上|加).{1,20}(一共|合计|总共|加起来|之和|共计|总和)|"
-                 r"(几个|各个?|所有|全部|多个|这些|[两三四五六七八九十\d]+个)[^，,。？]{0,24}(一共|合计|总共|加起来|之和|共计|总和)", text) \
+                 r"(几个|各个?|所有|全部(?!资金|收入|支出|口径)|多个|这些|[两三四五六七八九十\d]+个)[^，,。？]{0,24}"
+                 r"(一共|合计|总共|加起来|之和|共计|总和)", text) \
             and not re.search(r"(一共|合计|总共|共)有?(多少|几)(辆|个|人|名|家|项|台|套)", text):
         return "sum", 1, True
     if re.search(r"几个|几项|几家|多少个|多少项|多少家|数量", text) and not re.search(r"多少(万)?元|金额", text):
