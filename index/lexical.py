@@ -22,8 +22,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 DATA_DIR = Path(__file__).resolve().parent / "data"
 USERDICT_PATH = DATA_DIR / "userdict.txt"
 SYNONYMS_PATH = DATA_DIR / "synonyms.tsv"
@@ -220,6 +218,8 @@ class BM25Store:
         self, tokens: list[str], k: int, accept: Callable[[dict[str, Any]], bool] | None = None
     ) -> list[tuple[LexicalEntry, float]]:
         """Top `k` entries by BM25 score among those whose metadata `accept` allows (score > 0 only)."""
+        import numpy as np  # not at the top: table questions read synonyms from this module without numpy
+
         self._refresh()
         if self._retriever is None or not tokens:
             return []

@@ -13,8 +13,7 @@ import threading
 import time
 from collections import Counter
 from functools import cached_property, lru_cache
-
-from langchain_core.runnables import Runnable, RunnableLambda
+from typing import TYPE_CHECKING
 
 from budgetqa.models import Answer, Finding, TableFact
 from budgetqa.settings import Settings
@@ -28,6 +27,9 @@ from qa.lookup import ItemResolver
 from qa.matching import names_unit
 from qa.understand import Catalog, Query, parse_question
 from qa.understand import canonical_department as canonical
+
+if TYPE_CHECKING:  # langchain_core.runnables takes ~1 s to import: only as_runnable loads it
+    from langchain_core.runnables import Runnable
 
 _BOUNDS = ("≥", "≤", ">", "<", "=", "＝")  # how a performance target's printed value begins
 MAX_QUESTION_CHARS = 300  # a budget question is a sentence or two; longer input is refused before any matching
@@ -92,6 +94,8 @@ class Answerer(Computations):
     # ---- entry points -----------------------------------------------------------------------
     def as_runnable(self) -> Runnable:
         """The chain as a LangChain Runnable taking {"question", "department"?, "year"?, "kind"?}."""
+        from langchain_core.runnables import RunnableLambda
+
         return RunnableLambda(lambda inputs: self.ask(**inputs) if isinstance(inputs, dict) else self.ask(inputs))
 
     def ask(self, question: str, department: str | None = None, year: int | None = None,
