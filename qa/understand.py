@@ -211,10 +211,10 @@ def item_text(text: str, catalog: Catalog) -> str:
         text = text.replace(part, f"\0{index}\0", 1)
     for name in sorted(catalog.names, key=len, reverse=True):
         text = text.replace(name, "＃")
-    for index, part in enumerate(quoted):
-        text = text.replace(f"\0{index}\0", part, 1)
     text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?", "＃", text)
     text = re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
+    for index, part in enumerate(quoted):  # (and its year: “…（2018升级改造）”)
+        text = text.replace(f"\0{index}\0", part, 1)
     # "（%，保留两位小数）" says how to write the answer, not what is asked
     text = re.sub(r"[（(][^（）()]{0,6}(?:保留|精确到|四舍五入)[^（）()]{0,10}[）)]|[，,]?(?:保留|精确到)[^，,。？?]{0,8}小数", "", text)
     # "按说明推算，…" / "（按2024年决算说明推算）" says how to get the figure, not what figure
