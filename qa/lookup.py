@@ -126,7 +126,8 @@ class ItemResolver:
         matches = self.candidates(facts)
         filled = [m for m in matches if m.fact.value is not None or m.fact.text_value]
         if ASKS_AMOUNT.search(self.text) and not re.search(r"指标|目标", self.text):
-            filled = [m for m in filled if m.fact.value is not None] or filled  # 多少钱: a figure, not a text
+            filled = [m for m in filled if m.fact.value is not None and m.fact.unit in UNIT_YUAN] or \
+                [m for m in filled if m.fact.value is not None] or filled  # 多少钱: an amount, not a text or a score
         return (filled or matches)[0] if matches else None
 
     def candidates(self, facts: list[TableFact]) -> list[Match]:
@@ -325,6 +326,9 @@ class ItemResolver:
                 score -= 30  # "「信访专项」里的信访工作经费": the container is not what is asked
             elif self.parents_named and any(p in clean_label(r) for r in fact.row_path for p in self.parents_named):
                 score += 30  # the row under the parent the question names
+            elif any(len(parent) >= 4 and parent in self.plain and parent not in self.quoted
+                     for parent in map(clean_label, fact.row_path)):
+                score += 15  # "上年结转过来的一般公共预算拨款": the 一般公共预算拨款 row under 二、上年结转
             for path in self.quoted_paths:
                 if label == path[-1] and all(any(p in clean_label(r) for r in fact.row_path) for p in path[:-1]):
                     score += 30  # the child the quoted path names, under its parent
@@ -371,7 +375,7 @@ class ItemResolver:
         header = overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0
         if header >= 6:  # a long header the question spells out ("政府采购项目中预留给中小企业的…")
             return 10 + header
-        if self.column_cue and self.column_cue not in re.sub(r"\s", "", fact.table_title + fact.row_label):
+        if self.column_cue and self.column_cue not in re.sub(r"\s", "", fact.table_title + fact.row_label + "".join(fact.row_path)):
             # (a cue its table's own title names is met by the table: every column of 基本支出总表 is 基本支出;
             # one its row names is met by the row: 上年结转 is a row of the 收支总表, not a column)
             parents = 5 * sum(cue in joined for cue in self.parent_cues)
