@@ -32,7 +32,7 @@ ROW_SYNONYMS = [  # how people ask -> how the documents print it
 
 INCLUDED = re.compile(r"(含|包括|包含)[^，,。）)]{0,12}")  # "全部资金（含其他收入）": what a total includes
 UNIT_NAMED = re.compile(r"(?:下属的?|所属的?|^|[＃，,的])([\u4e00-\u9fa5]{2,14}?(?:中心|讲师团|服务站|学院|研究所|研究院|"
-                         r"办事处|管理处|管理所|监测站|大队|支队))")  # a unit named inside a department's question
+                         r"办事处|管理处|管理所|监测站|大队|支队|分局|分院))")  # a unit named inside a department's question
 SAME_COUNT = {"辆": ("台",)}  # vehicles are counted in 台 as often as in 辆 ("车辆37台")
 SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和及]?培训费(支出)?(三项|两项|等)?(的)?(预算)?(表|合计)(口径)?")
 COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "名", "层", "台", "套", "台套", "台（套）", "个工作日",
@@ -72,3 +72,10 @@ def rewrite_counts(text: str) -> str:
     for pattern, word in COUNT_WORDS:
         text = re.sub(pattern, word, text)
     return text
+
+
+def unit_mentions(text: str) -> list[str]:
+    """Budget units a question names inside its department ("下属的气象服务中心", "长岛分局")."""
+    plain = re.sub(r"[\s“”「」『』（）()]", "", text)
+    return [re.sub(r"^(下属|所属)的?", "", m.group(1)) for m in UNIT_NAMED.finditer(plain)
+            if not re.match(r"新建|工程|项目|建设|改造|经费|专项|运行", plain[m.end():])]  # (a project's name)

@@ -17,7 +17,7 @@ from functools import lru_cache
 from budgetqa.models import Answer, TableFact
 from qa.answer import fmt, refuse
 from qa.concepts import quoted_names
-from qa.cues import INCLUDED
+from qa.cues import INCLUDED, unit_mentions
 from qa.matching import abbreviates
 from qa.understand import Query
 
@@ -321,6 +321,16 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
                       final=True)
     if foreign and not names_in_evidence(foreign, evidence):
         return refuse(query.question, f"文档中没有“{'、'.join(foreign)}”的这项数据。", final=True)
+    stage = re.search(r"年初预算|全年预算", query.text)
+    other = {"年初预算": "全年预算", "全年预算": "年初预算"}[stage.group()] if stage else ""
+    if stage and evidence and all(other in _plain([e]) and stage.group() not in _plain([e]) for e in evidence):
+        # "年初预算数是多少" answered with "全年预算数为1639.34万元": another stage's figure
+        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但那是{other}数，不是所问的{stage.group()}数。",
+                      final=True)
+    inside = unit_mentions(query.item_text)
+    if inside and not names_in_evidence(inside, evidence) and not quoted_names(query.item_text, shortest=4):
+        # "烟台市审计局长岛分局的审计业务经费" answered with the department's own 审计业务 row
+        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但不是“{'、'.join(inside)}”的数据。", final=True)
     if unit and not names_in_evidence([unit], evidence) and not quoted_names(query.item_text, shortest=4):
         # a unit of the department asked: its own row only (an item quoted by name is the unit's own)
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但不是“{unit}”的数据。", final=True)

@@ -29,9 +29,9 @@ from qa.cues import (
     TABLE_CUES,
     TABLE_PRIORITY,
     TITLE_NOISE,
-    UNIT_NAMED,
     rewrite_counts,
     unexplained,
+    unit_mentions,
 )
 from qa.matching import names_unit, overlap
 
@@ -91,7 +91,7 @@ class ItemResolver:
         # "气象事务下的行政运行": the row is 行政运行 under 气象事务, not 气象事务 itself
         self.parents_named = [clean_label(p) for p in re.findall(r"([\u4e00-\u9fa5]{2,12}?)(?:项下|下面|之下|下)的", self.plain)]
         # budget units the question names ("下属的气象服务中心", "市委讲师团"): rows printing them, in full or short
-        self.units = [re.sub(r"^(下属|所属)的?", "", m.group(1)) for m in UNIT_NAMED.finditer(self.plain)]
+        self.units = unit_mentions(self.plain)
         self.concept = self._concept()
 
     def _counted_in(self, unit: str | None) -> bool:
