@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
@@ -226,7 +227,11 @@ class Answerer(Computations):
 
             return execution_rate(self, query, catalog, departments)
         if query.operation == "sum":
-            return self._sum(query, catalog, departments)
+            summed = self._sum(query, catalog, departments)
+            if summed.found or "及" not in query.item_text:
+                return summed
+            # "其他政府办公厅（室）及相关机构事务支出…一共多少": one printed name holding 及, not two items
+            query = replace(query, operation="value")
         if query.operation == "rank":
             return self._rank(query, catalog, departments)
         if query.operation == "value" and asked_stage(query.text) in ("年初预算", "全年预算"):

@@ -105,7 +105,8 @@ _ORG_TAIL = re.compile(r"[\u4e00-\u9fa5]{2,16}?(?:管理局|局|厅|委员会|�
 
 def asks_count(text: str) -> bool:
     """The question asks how many (people, cars, trips …), so money cannot answer it."""
-    return bool(_COUNT.search(text)) and not re.search(r"多少(万|亿)?元|金额", text)  # "几个项目合计多少万元"
+    # ("几个项目合计多少万元", "几个预算单位加起来一共多少": a sum over them, not their number)
+    return bool(_COUNT.search(text)) and not re.search(r"多少(万|亿)?元|金额|(加起来|合计|一共|总共|共计)(是)?多少[？?]?$", text)
 
 
 def foreign_organisations(text: str, loaded_names: set[str]) -> list[str]:
