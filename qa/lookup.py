@@ -11,7 +11,6 @@ must be unambiguous enough: when nothing fits, nothing is returned (the chain th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from budgetqa.models import TableFact
 from ingest.checks import UNIT_YUAN
@@ -33,20 +32,12 @@ from qa.cues import (
     unexplained,
     unit_mentions,
 )
-from qa.matching import names_unit, overlap
+from qa.matching import Match, names_unit, overlap
+from qa.stated import StatedFigures
 
 
 # Which table answers a plain row question first (function classification before economic).
-@dataclass
-class Match:
-    """A fact chosen for a question, with why (the item name shown to the user)."""
-
-    fact: TableFact
-    item: str
-    score: float
-
-
-class ItemResolver:
+class ItemResolver(StatedFigures):
     """Finds, in a document's facts, the cell a question names.
 
     `text` is the question without department names and years (Query.item_text)."""
@@ -246,52 +237,6 @@ class ItemResolver:
         rows = [f for f in facts if (f.table_index, f.column_path) in columns and f.row_label in named]
         return rows or picked
 
-    def _narrative_by_subject(self, facts: list[TableFact], counts: bool) -> list[Match]:
-        """Figures stated in sentences whose subject (and section) the question names."""
-        scored = []
-        for fact in facts:
-            if fact.table_kind != "narrative" or fact.column_path != ("金额",):
-                continue
-            if counts != (fact.unit in COUNT_UNITS):
-                continue
-            if counts and self.count_unit and not self._counted_in(fact.unit):
-                continue  # "多少人次" is not answered with 10批次
-            subject = _subject_core(fact.row_label)
-            shared = max(overlap(part, self.text) for part in subject.split("…"))
-            longest = max(len(p) for p in subject.split("…"))
-            section = "".join(fact.row_path)
-            context = overlap(section, self.text, min_length=3) if section else 0
-            named = shared >= 3 and (shared >= 0.45 * longest or shared >= 6)
-            if not named and not (context >= 6 and shared >= 2) and not (context >= 6 and not subject):
-                continue  # (a figure with no subject of its own is named by its section: 年度预算安排)
-            phases = re.findall(r"[一二三四五六七八九十\d]期", self.text)
-            if any(phase not in section + fact.row_label for phase in phases):
-                continue  # 二期 asked, 一期 stated: not the same project
-            score = shared * 2 + (context * 1.5 if context >= 4 else 0) + shared / max(len(subject), 1)
-            tail = re.split(r"[，,、其中]", subject)[-1] if subject else ""
-            if counts and len(tail) >= 3 and tail in self.text:
-                score += 3 * len(tail)  # "应急保障用车有几辆": the figure whose own subject is the one asked
-            scored.append(Match(fact, subject, score))
-        scored.sort(key=lambda m: -m.score)
-        return scored
-
-    def narrative(self, facts: list[TableFact]) -> list[Match]:
-        """A figure stated in the text about the concept (金额, not a change)."""
-        if self.concept is None or self.concept.narrative is None:
-            return []
-        pattern = self.concept.narrative
-        found = [f for f in facts if f.table_kind == "narrative" and f.column_path == ("金额",)
-                 and f.unit in ("元", "万元", "亿元")  # "2 个事业单位不在机关运行经费统计范围" is no amount
-                 and (re.search(pattern, re.sub(r"(共计|合计|总计|共|为|是|达|约)+$", "", f.row_label))
-                      or _under_heading(f, pattern))]
-        return [Match(f, self.concept.name, 50) for f in found[:1]]
-
-    def changes(self, facts: list[TableFact], item: str) -> list[TableFact]:
-        """Stated year-on-year changes ("比2024年预算减少2,389.52万元") about the item."""
-        pattern = self.concept.narrative if self.concept and self.concept.narrative else re.escape(clean_label(item))
-        return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2
-                and re.search(pattern, f.row_label)]
-
     def titled(self, facts: list[TableFact]) -> set[int]:
         """The tables the question names by their printed title ("一般公共预算支出表（按经济分类）中", "基本支出
         总表里"): the titles it repeats almost whole (80%+), the best only, so 按经济分类 is not 按功能分类."""
@@ -387,20 +332,6 @@ class ItemResolver:
                 # a 小计 nested under a group ("2026年政府采购项目 > 小计") totals that group, not the row
                 return 10 - rank - 3 * (len(fact.column_path) - 1)
         return -5 if re.search(r"本年支出|支出$", joined) and "收入" in self.text else 0
-
-
-def _subject_core(label: str) -> str:
-    """A stated figure's subject without year, 本部门 and the department's own name."""
-    subject = re.sub(r"^(\d{4}年度?|截至.*?日|本部门|本单位|其中|部门|下属)+", "", clean_label(label))
-    return re.sub(r"^.{2,20}?(办公室|办公厅|办事处|法院|局|中心)(?=.{2,})", "", subject)
-
-
-def _under_heading(fact: TableFact, pattern: str) -> bool:
-    """A figure under a numbered item headed by the concept ("（一）机关运行经费。2026 年一般公共预算财政拨款
-    运行经费 1,815 万元"): its own subject ends with the heading's last word (运行经费)."""
-    heading = clean_label(fact.row_path[-1]) if fact.row_path else ""
-    return (len(heading) <= 12 and bool(re.fullmatch(pattern, heading))
-            and clean_label(fact.row_label).endswith(heading[-4:]))
 
 
 def _differs(stated: TableFact, printed: TableFact) -> bool:

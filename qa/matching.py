@@ -7,6 +7,18 @@ to the words of a question.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from budgetqa.models import TableFact
+
+
+@dataclass
+class Match:
+    """A fact chosen for a question, with why (the item name shown to the user)."""
+
+    fact: TableFact
+    item: str
+    score: float
 
 
 def overlap(a: str, b: str, min_length: int = 2) -> int:
