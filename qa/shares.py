@@ -23,7 +23,7 @@ class Shares(FactLookup):
     """Share answers (mixed into the Answerer through Computations)."""
 
     def _share(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
-        text = query.item_text
+        text = re.sub(r"在(.{2,20}?)(?:中|里|当中)占", r"占\1", query.item_text)  # "A在B中占多少" = "A占B多少"
         split = re.search(r"占(?:到)?(.{0,30}?)(?:的)?(?:比例|比重|百分之|百分比|多少|几成|%|$)", text)
         part_text = text[: split.start()] if split else text
         whole_text = split.group(1) if split else ""

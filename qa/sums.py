@@ -23,7 +23,7 @@ class Sums(FactLookup):
     """Sum answers (mixed into the Answerer through Computations)."""
 
     def _sum(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
-        body = re.split(r"一共|合计|总共|加起来|之和|共计|总和", query.item_text)[0]
+        body = re.split(r"一共|合计|总共|加起来|加在一起|之和|共计|总和", query.item_text)[0]
         scope = " ".join(re.findall(r"[（(][^）)]*表[^）)]*[）)]", query.item_text))  # "（部门收入预算总表口径）"
         hint = ItemResolver(scope).table_cue if scope else None
         spread = re.match(r"^(.*?)在(.{2,12}?)(?:和|与|及)(.{2,12}?)(?:中|里|两项中|两部分中)?$", body)

@@ -211,7 +211,8 @@ def item_text(text: str, catalog: Catalog) -> str:
         text = text.replace(part, f"\0{index}\0", 1)
     for name in sorted(catalog.names, key=len, reverse=True):
         text = text.replace(name, "＃")
-    text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?", "＃", text)
+    text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?|(到|截至|截止)?\d{4}年(年)?[底末]",
+                  "＃", text)
     text = re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
     for index, part in enumerate(quoted):  # (and its year: “…（2018升级改造）”)
         text = text.replace(f"\0{index}\0", part, 1)
@@ -311,9 +312,9 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
             return "compare", 1, True
     if re.search(r"比.{0,16}(多|少|增加|减少|增长|下降|高|低|差)|相差|差额|差多少|差了|变化了?多少|增减", text):
         return "difference", 1, True
-    if re.search(r"(和|与|及|加上|加).{1,20}(一共|合计|总共|加起来|之和|共计|总和)|"
+    if re.search(r"(和|与|及|加上|加).{1,20}(一共|合计|总共|加起来|加在一起|之和|共计|总和)|"
                  r"(几个|各个?|所有|全部(?!资金|收入|支出|口径)|多个|这些|[两三四五六七八九十\d]+个)[^，,。？]{0,24}"
-                 r"(一共|合计|总共|加起来|之和|共计|总和)", text) \
+                 r"(一共|合计|总共|加起来|加在一起|之和|共计|总和)", text) \
             and not re.search(r"(一共|合计|总共|共)有?(多少|几)(辆|个|人|名|家|项|台|套)", text):
         return "sum", 1, True
     if re.search(r"几个|几项|几家|多少个|多少项|多少家|数量", text) and not re.search(r"多少(万)?元|金额", text):
