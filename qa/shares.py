@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 
 from budgetqa.models import Answer, TableFact
-from qa.answer import Evidence, cite, convert, fmt, refuse, round2, shown
+from qa.answer import Evidence, cite, convert, corroborating, fmt, refuse, round2, shown
 from qa.concepts import clean_label, quoted_names
 from qa.gate import unmet_columns
 from qa.lookup import ItemResolver
@@ -114,7 +114,8 @@ class Shares(FactLookup):
         if rate > 100 or rate < 0:  # a part larger than its whole: the items were not matched as asked
             return refuse(query.question, f"找到的“{part.item}”（{fmt(shown(vp, unit), unit)}）大于“{whole.item}”"
                                           f"（{fmt(shown(vw, unit), unit)}），无法确定所问的占比口径。")
-        citations = [cite(f, part.doc) for f in part.facts] + [cite(f, whole.doc) for f in whole.facts]
+        citations = [cite(f, e.doc) for e in (part, whole)
+                     for f in e.facts + [g for g in corroborating(e.facts[0], self.facts([e.doc])) if g not in e.facts]]
         answer_text = f"{dep}{year}年{part.item}{fmt(shown(vp, unit), unit)}，占{whole.item}{fmt(shown(vw, unit), unit)}的{rate}%。"
         return Answer(query.question, answer_text, True, "compute", rate, "%", citations,
                       computation=f"{fmt(vp)} ÷ {fmt(vw)} × 100 = {rate}%")
