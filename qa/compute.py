@@ -28,7 +28,8 @@ class Computations(Sums, Shares):
 
     def _difference(self, query: Query, catalog: Catalog, departments: list[str], resolver: ItemResolver) -> Answer:
         stages = re.findall(r"年初预算|全年预算|预算数|决算数|支出决算|执行数", query.text)
-        if len(set(stages)) >= 2 and len(query.departments) <= 1 and len(set(query.years)) <= 1:
+        against_budget = bool(re.search(r"比(年初|全年|调整)预算", query.text))  # a 决算's figure vs its budget
+        if (len(set(stages)) >= 2 or against_budget) and len(query.departments) <= 1 and len(set(query.years)) <= 1:
             # 年初预算 vs 决算 of one item is a stage comparison, not a difference between two items
             from qa.execution import stage_difference
 

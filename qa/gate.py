@@ -106,7 +106,7 @@ _ORG_TAIL = re.compile(r"[\u4e00-\u9fa5]{2,16}?(?:管理局|局|厅|委员会|�
 def asks_count(text: str) -> bool:
     """The question asks how many (people, cars, trips …), so money cannot answer it."""
     # ("几个项目合计多少万元", "几个预算单位加起来一共多少": a sum over them, not their number)
-    return bool(_COUNT.search(text)) and not re.search(r"多少(万|亿)?元|金额|(加起来|合计|一共|总共|共计)(是)?多少[？?]?$", text)
+    return bool(_COUNT.search(text)) and not re.search(r"多少(万|亿)?元|金额|(加起来|加在一起|合计|一共|总共|共计)(是)?多少钱?[？?]?$", text)
 
 
 def foreign_organisations(text: str, loaded_names: set[str]) -> list[str]:
@@ -152,7 +152,7 @@ _ASKING = re.compile(
     r"财政拨款|一般公共预算|政府性基金|国有资本经营|基本支出|项目支出|万元|亿元|元|部门|单位|本级|年度|全年|今年|"
     r"报表|公开|表[里中内]?|[里中](?![心央])|的|了|是|为|有|在|及|和|与|其|这个|该|请问|那么|花了?|用了?|支出了?|开支|收入|支出|"
     r"分别|大约|约|按|口径|保留两位小数|保留|两位|小数|几[个辆项家名人台套]?|辆车?|台车辆?|科目|经济科目|功能科目|显示|介绍|"
-    r"根据|说明|数量|比去年|比上年|去年|上年|多还是少|变化|增加|减少|增长|下降|百分比|比例|占比|比重|多大|是否|过来|部分|"
+    r"根据|说明|数量|比去年|比上年|去年|上年|多还是少|变化|增加|减少|增长|下降|百分比|比例|占比|比重|多大|是否|过来|部分|哪个|哪家|谁|"
     r"[，,。？?！!：:（）()“”\"、\s]")
 
 

@@ -260,7 +260,8 @@ class ItemResolver(StatedFigures):
                 score = 20 + 2 * len(named) if named else 0
             if score <= 0 and id(fact) in single:
                 # the quoted name is printed in a parent column of exactly one row (专项名称 beside 采购品目名称)
-                label, score = single[id(fact)], 15 + 2 * len(single[id(fact)])
+                label = single[id(fact)]  # (a name spelled out unquoted counts less than a row printing it)
+                score = 15 + (2 if label in self.quoted else 1) * len(label)
             if score <= 0:
                 continue
             score += (45 if fact.table_index in titled else self._table_score(fact)) + self._column_score(fact) + (
@@ -289,16 +290,17 @@ class ItemResolver(StatedFigures):
         return [Match(f, label, score) for score, f, label in scored]
 
     def _single_rows_under_quoted(self, facts: list[TableFact]) -> dict[int, str]:
-        """Facts whose row path holds a quoted name that no other row of the same table holds (with
-        several rows under it, one of them is no answer)."""
-        if not self.quoted:
-            return {}
+        """Facts whose row path holds a name the question quotes (or spells out whole, 6+ characters:
+        "区域重点项目协审经费多少钱") that no other row of the same table holds (with several rows under
+        it, one of them is no answer)."""
         rows: dict[tuple[int, str], set[int]] = {}
         for fact in facts:
             for part in fact.row_path:
                 name = clean_label(part)
-                if name in self.quoted and fact.value is not None:
+                if (name in self.quoted or (len(name) >= 6 and name in self.plain)) and fact.value is not None:
                     rows.setdefault((fact.table_index, name), set()).add(fact.row_index)
+        if not rows:
+            return {}
         return {id(f): clean_label(p) for f in facts for p in f.row_path
                 if len(rows.get((f.table_index, clean_label(p)), ())) == 1}
 

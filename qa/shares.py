@@ -172,6 +172,8 @@ class Shares(FactLookup):
             if len(halves) == 2 and halves[0].unit == halves[1].unit:
                 value = halves[0].value + halves[1].value  # type: ignore[operator]
                 return Evidence(value, halves[0].unit, "基本支出（人员经费合计＋公用经费合计）", halves, part.doc)
+        if len({t.value for t in totals}) == 1:
+            totals = totals[:1]  # a total printed again on a continuation page is the same total
         if len(totals) != 1 or totals[0] is fact:
             return None
         total = totals[0]

@@ -37,8 +37,10 @@ class Sums(FactLookup):
             parts = [f"第{n}季度{quarters.group(3)}" for n in "一二三四"]
         targets = self._targets(query, catalog, departments)
         several = re.search(r"几个|各个?|所有|全部|多个|这些", body)
-        if len(targets) == 1 and len(quoted) == 1 and several:
-            return self._sum_same_name(query, catalog, targets[0], quoted[0], hint)
+        called = re.search(r"(?:叫做?|名为|名称为|名叫)(.{2,20}?)的(?:几个|各个|所有|多个)", body)
+        if len(targets) == 1 and (len(quoted) == 1 or called and not quoted) and several:
+            # "名称为「审计业务经费」的几个项目", "叫审计业务经费的几个项目"
+            return self._sum_same_name(query, catalog, targets[0], quoted[0] if quoted else called.group(1), hint)  # type: ignore[union-attr]
         codes = named_codes(body)
         if len(targets) == 1 and not quoted and len(codes) == 1 and several:
             # "行政运行（2040601）几个预算单位加起来": every row of one table printed with that code

@@ -115,17 +115,17 @@ def normalize(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _stage_wording() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """qa/data/stages.tsv: how people name a stage (实际花的) -> the stage the documents print (决算数)."""
-    lines = (Path(__file__).parent / "data" / "stages.tsv").read_text(encoding="utf-8").splitlines()
+def _wording() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """qa/data/wording.tsv: how people word a question (实际花的, 为啥) -> the documents' words (决算数, 为什么)."""
+    lines = (Path(__file__).parent / "data" / "wording.tsv").read_text(encoding="utf-8").splitlines()
     return tuple((re.compile(left), right) for left, right in
                  (line.split("\t", 1) for line in lines if line.strip() and not line.startswith("#")))
 
 
-def name_stages(text: str) -> str:
-    """The question with stages in the documents' words; a bare 预算 beside a 决算数 is the 预算数 column
+def reword(text: str) -> str:
+    """The question in the documents' words; a bare 预算 beside a 决算数 is the 预算数 column
     ("实际花的比预算少了多少" -> "决算数比预算数少了多少")."""
-    for pattern, printed in _stage_wording():
+    for pattern, printed in _wording():
         text = pattern.sub(printed, text)
     if "决算数" in text:
         text = re.sub(r"(?<!年初)(?<!全年)(?<!调整)(?<!部门)预算(?![数表总])", "预算数", text)
@@ -136,7 +136,7 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
                    year: int | None = None, kind: str | None = None) -> Query:
     # "（由2019年公开推算）" names the source document, not a year asked about
     text = re.sub(r"[（(]?(?:由|按|根据|从|照)\d{4}年度?(?:的)?(?:公开|文档|说明|数据)?(?:推算|计算)[）)]?", "推算",
-                  name_stages(normalize(question)))
+                  reword(normalize(question)))
     # "（2026年的说明里有同比变化）": a hint where the figure can be derived from, not a change asked for
     text = re.sub(r"（[^（）]{0,30}?(?:说明|文档|公开|报表)[^（）]{0,12}?(?:里|中)有?[^（）]{0,12}?）", "推算", text)
     departments, unknown, shared = _departments(_distribute_regions(text), catalog)
@@ -164,9 +164,11 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
                         "决算" if "决算" in kind_text else "预算" if "预算" in kind_text else None)
     operation, rank_n, rank_desc = _operation(text, years, departments)
     counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台|批|次)|多少(个|辆|家|项|人次|人|名|层|台|套|批次|批|次)|数量|"
+                              r"多少(名|位)?[\u4e00-\u9fa5]{0,4}?(干部|职工|员工|人员)|"
                               r"人数|个数|次数|件数|户数",
                               text)) and not \
-        re.search(r"多少(万)?元|金额|经费|预算(是|为)?多少", re.sub(r"“[^”]*”|「[^」]*」", "", text))  # not a quoted name's 经费
+        re.search(r"多少(万)?元|金额|经费(是|为|有|共)?(多少|几)|预算(是|为)?多少",
+                  re.sub(r"“[^”]*”|「[^」]*」", "", text))  # (a project's 经费 named before a count is its name)
     return Query(question=question, text=text, departments=departments, unknown_department=unknown,
                  years=years, relative_previous=relative, kind=doc_kind, operation=operation, ambiguous=ambiguous,
                  route=_route(text, operation), rank_n=rank_n, rank_desc=rank_desc,
