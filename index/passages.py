@@ -119,7 +119,7 @@ class PassageIndex:
     def refresh(self) -> None:
         """See what other processes wrote since this index was opened: a persistent Chroma client keeps
         its own view of the collection (queries then fail with "Error finding id"), so it is reopened.
-        The BM25 side reloads by itself when its file changes."""
+        The BM25 side catches up by itself (it loads only the documents added since)."""
         if not self.settings.chroma_host:
             from chromadb.api.client import SharedSystemClient
 
@@ -179,9 +179,7 @@ class PassageIndex:
         for start in range(0, len(passages), 256):
             self._chroma.add_texts(texts[start:start + 256], metadatas[start:start + 256],
                                    ids=ids[start:start + 256])
-        entries = [LexicalEntry(p.passage_id, document_id, md, tokenize(text))
-                   for p, md, text in zip(passages, metadatas, texts, strict=True)]
-        self._lexical.replace_document(document_id, entries)
+        self._lexical.replace_document(document_id, lexical_entries(passages, meta))
         return len(passages)
 
     @_reaching_server
@@ -301,6 +299,13 @@ class PassageIndex:
                      mode: Mode = "hybrid") -> PassageRetriever:
         """A LangChain retriever over this index (documents carry the SearchHit fields as metadata)."""
         return PassageRetriever(index=self, k=k, filters=filters, mode=mode)
+
+
+def lexical_entries(passages: Sequence[Passage], meta: dict[str, Any]) -> list[LexicalEntry]:
+    """The BM25 side of one document: each passage's metadata and the tokens of the text both retrievers
+    see. Only the document being added is tokenized; the index keeps the tokens in its shard."""
+    return [LexicalEntry(p.passage_id, p.document_id, passage_metadata(p, meta), tokenize(indexed_text(p, meta)))
+            for p in passages]
 
 
 def _hit(md: dict[str, Any], score: float, ranks: dict[str, int]) -> SearchHit:
