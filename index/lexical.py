@@ -30,7 +30,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from index.postings import Postings
+import numpy as np
+
+from index.postings import Postings, ranked
 
 log = logging.getLogger(__name__)
 
@@ -350,20 +352,31 @@ class BM25Store:
             self._refresh()
             return self._postings.passages
 
-    def search(
-        self, tokens: list[str], k: int, accept: Callable[[dict[str, Any]], bool] | None = None
-    ) -> list[tuple[LexicalEntry, float]]:
-        """Top `k` entries by BM25 score among those whose metadata `accept` allows (score > 0 only)."""
+    def search(self, tokens: list[str], k: int, accept: Callable[[dict[str, Any]], bool] | None = None,
+               accept_document: Callable[[dict[str, Any]], bool] | None = None) -> list[tuple[LexicalEntry, float]]:
+        """Top `k` entries by BM25 score among those whose metadata `accept` allows (score > 0 only).
+
+        `accept_document`, for filters on what is the same for all of a document's passages (department,
+        year …), is asked once per document and rules its passages out before ranking; `accept` is asked
+        per candidate, best first, until `k` are found."""
         with self._lock:
             self._refresh()
-            rows, scores = self._postings.score(tokens)
+            scores = self._postings.scores(tokens)
+            if accept_document is not None:
+                allowed = [d for d, metadata in self._first_metadata.items() if accept_document(metadata)]
+                scores[~self._postings.rows_of(allowed)] = 0
+            hits = np.flatnonzero(scores > 0)
             found: list[tuple[LexicalEntry, float]] = []
-            for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
-                entry = self._entries[row]
-                if entry is not None and (accept is None or accept(entry.metadata)):
-                    found.append((entry, score))
-                    if len(found) == k:
-                        break
+            count, seen = (k if accept is None else max(4 * k, 64)), 0
+            while seen < len(hits) and len(found) < k:
+                rows = ranked(scores, hits, count)  # a prefix of the full order, longer each round
+                for row in rows[seen:].tolist():
+                    entry = self._entries[row]
+                    if entry is not None and (accept is None or accept(entry.metadata)):
+                        found.append((entry, float(scores[row])))
+                        if len(found) == k:
+                            break
+                seen, count = len(rows), count * 4
             return found
 
 

@@ -32,12 +32,13 @@ from budgetqa.settings import Settings
 from index.chroma import ChromaUnavailableError, is_connection_error, open_client, server_errors
 from index.embeddings import describe, get_embeddings
 from index.lexical import BM25Store, LexicalEntry, tokenize, tokenize_query
-from index.metadata import (SECTION_SEP, as_list, chroma_where, indexed_text, meta_dict, metadata_matches,
-                            passage_metadata, strip_scope)
+from index.metadata import (META_KEYS, SECTION_SEP, as_list, chroma_where, indexed_text, meta_dict,
+                            metadata_matches, passage_metadata, strip_scope)
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "bm25", "dense"]
+DOCUMENT_KEYS = (*META_KEYS, "document_id")  # filters every passage of a document meets alike
 Result = TypeVar("Result")
 __all__ = ["ChromaUnavailableError", "ModelMismatchError", "PassageIndex", "SearchHit"]
 
@@ -262,8 +263,11 @@ class PassageIndex:
     def _bm25(self, query: str, depth: int, filters: dict[str, Any] | None) -> list[dict[str, Any]]:
         chroma_where(filters)  # validates the filter keys the same way for both retrievers
         accept = (lambda md: metadata_matches(md, filters)) if filters else None
+        per_document = {key: value for key, value in (filters or {}).items() if key in DOCUMENT_KEYS}
+        accept_document = (lambda md: metadata_matches(md, per_document)) if per_document else None
         tokens = tokenize_query(strip_scope(query, *self._scope(filters)))
-        return [entry.metadata for entry, _score in self._lexical.search(tokens, depth, accept)]
+        found = self._lexical.search(tokens, depth, accept, accept_document)
+        return [entry.metadata for entry, _score in found]
 
     def _fuse(self, dense: list[dict[str, Any]], lexical: list[dict[str, Any]], mode: Mode) -> list[SearchHit]:
         w = self.weights

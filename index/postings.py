@@ -3,7 +3,8 @@
 
     postings = Postings(k1=1.2, b=0.75)
     postings.add([("doc1", [["三公经费", "预算"], ["公务接待费"]])])   # rows 0 and 1
-    rows, scores = postings.score(["三公经费"])                          # best first
+    scores = postings.scores(["三公经费"])                               # one per row
+    best = ranked(scores, np.flatnonzero(scores), 10)                   # rows, best first
     postings.remove("doc1")
 
 Nothing corpus-wide is precomputed: the corpus statistics (passage count, total length, document
@@ -17,13 +18,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 # bm25s cannot index a passage without tokens; the old full rebuild gave it this one token, and so do we
 EMPTY_PASSAGE = ("\x00",)
+CACHED_POSTINGS = 4_000_000  # token contributions kept between changes (~48 MB)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class Postings:
         self._alive = np.zeros(0, dtype=bool)
         self._segments: list[_Segment] = []
         self._dead_postings = 0
+        self._contributions: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cached_postings = 0
 
     # ---------- changes ----------
     def add(self, documents: Sequence[tuple[str, Sequence[Sequence[str]]]]) -> list[range]:
@@ -78,6 +83,7 @@ class Postings:
         A document already present must be removed first. Returns each document's rows."""
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         spans = []
+        self._forget_contributions()
         for document_id, token_lists in documents:
             if document_id in self.documents:
                 raise ValueError(f"document {document_id!r} is already indexed; remove it first")
@@ -120,6 +126,7 @@ class Postings:
         span = self.documents.pop(document_id, None)
         if span is None:
             return range(0)
+        self._forget_contributions()
         self._alive[span.rows.start:span.rows.stop] = False
         self._df[span.token_ids] -= span.passage_counts
         self.passages -= len(span.rows)
@@ -159,33 +166,45 @@ class Postings:
         self._segments[start:] = [_Segment(tokens[order], rows[order], tfs[order])] if len(order) else []
 
     # ---------- scoring ----------
-    def score(self, query_tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Rows with a positive BM25 score for the query and their scores (float32), best first, ties in
-        row order. A token repeated in the query counts again, as in bm25s."""
+    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every row for the query (float32; 0 for rows without a query token and removed
+        rows). A token repeated in the query counts again, as in bm25s."""
+        scores = np.zeros(self.rows, dtype=np.float32)
         ids = [self.vocabulary[t] for t in query_tokens if t in self.vocabulary]
         if not ids or not self.passages:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            return scores
         contributions = {token_id: self._contribution(token_id) for token_id in dict.fromkeys(ids)}
-        scores = np.zeros(self.rows, dtype=np.float32)
         for token_id in ids:  # summed in query order, in float32, as bm25s sums them
             rows, values = contributions[token_id]
             scores[rows] += values
-        hit = np.flatnonzero(scores > 0)
-        order = np.lexsort((hit, -scores[hit]))
-        return hit[order], scores[hit[order]]
+        return scores
 
     def _contribution(self, token_id: int) -> tuple[np.ndarray, np.ndarray]:
-        """Each live passage holding the token and the token's share of its score (bm25s, method lucene)."""
+        """Each live passage holding the token and the token's share of its score (bm25s, method lucene).
+        Kept until the next change: most questions share a few frequent words."""
+        cached = self._contributions.get(token_id)
+        if cached is not None:
+            self._contributions.move_to_end(token_id)
+            return cached
         df = int(self._df[token_id])
-        if df == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        rows, tfs = self._postings_of(token_id)
-        n, avg_length = self.passages, self.total_length / self.passages
-        idf = np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5)))
-        tf = tfs.astype(np.float64)
-        # the same operations in the same order as bm25s.scoring: float64 inside, float32 per posting
-        tfc = tf / (self.k1 * ((1 - self.b) + self.b * self._lengths[rows] / avg_length) + tf)
-        return rows, (idf * tfc).astype(np.float32)
+        rows, tfs = self._postings_of(token_id) if df else (np.zeros(0, np.int64), np.zeros(0, np.float32))
+        if df:
+            n, avg_length = self.passages, self.total_length / self.passages
+            idf = np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+            tf = tfs.astype(np.float64)
+            # the same operations in the same order as bm25s.scoring: float64 inside, float32 per posting
+            tfc = tf / (self.k1 * ((1 - self.b) + self.b * self._lengths[rows] / avg_length) + tf)
+            tfs = (idf * tfc).astype(np.float32)
+        self._contributions[token_id] = (rows, tfs)
+        self._cached_postings += len(rows)
+        while self._cached_postings > CACHED_POSTINGS and len(self._contributions) > 1:
+            self._cached_postings -= len(self._contributions.popitem(last=False)[1][0])
+        return rows, tfs
+
+    def _forget_contributions(self) -> None:
+        """Corpus statistics changed: every idf and length norm is another one now."""
+        self._contributions.clear()
+        self._cached_postings = 0
 
     def _postings_of(self, token_id: int) -> tuple[np.ndarray, np.ndarray]:
         rows, tfs = [], []
@@ -195,10 +214,31 @@ class Postings:
             tfs.append(segment.tfs[lo:hi])
         if not rows:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        all_rows, all_tfs = np.concatenate(rows), np.concatenate(tfs)
+        all_rows, all_tfs = (rows[0], tfs[0]) if len(rows) == 1 else (np.concatenate(rows), np.concatenate(tfs))
+        if not self._dead_postings:
+            return all_rows, all_tfs
         alive = self._alive[all_rows]
         return all_rows[alive], all_tfs[alive]
+
+    def rows_of(self, document_ids: Iterable[str]) -> np.ndarray:
+        """A mask over all rows: True for the passages of the given documents."""
+        mask = np.zeros(self.rows, dtype=bool)
+        for document_id in document_ids:
+            span = self.documents.get(document_id)
+            if span is not None:
+                mask[span.rows.start:span.rows.stop] = True
+        return mask
 
     @property
     def segment_count(self) -> int:
         return len(self._segments)
+
+
+def ranked(scores: np.ndarray, hits: np.ndarray, count: int) -> np.ndarray:
+    """The first `count` (or a few more, when tied) of `hits` by descending score, ties in row order:
+    always a prefix of the full order, found without sorting every hit."""
+    if len(hits) > count:
+        values = scores[hits]
+        kth = np.partition(values, len(values) - count)[len(values) - count]
+        hits = hits[values >= kth]
+    return hits[np.lexsort((hits, -scores[hits]))]
