@@ -172,9 +172,10 @@ def documents_for(real: list[Document], n: int) -> list[Document]:
 
 
 # ---------- measuring ----------
-def timed(action: Callable[[], Any]) -> float:
+def timed(action: Callable[..., Any], *args: Any, **kwargs: Any) -> float:
+    """Milliseconds one call of `action(*args, **kwargs)` takes."""
     started = time.perf_counter()
-    action()
+    action(*args, **kwargs)
     return (time.perf_counter() - started) * 1000
 
 
@@ -217,22 +218,23 @@ def measure(scheme: str, documents: list[Document], queries: list[list[str]], wo
         entries = new_entries if copy == 0 else [
             LexicalEntry(f"{document_id}:{i}", document_id, {**e.metadata, "document_id": document_id}, e.tokens)
             for i, e in enumerate(new_entries)]
-        adds.append(timed(lambda d=document_id, es=entries: store.replace_document(d, es)))
+        adds.append(timed(store.replace_document, document_id, entries))
     indexed_per_add = (store.documents_indexed - indexed_before) / 3
-    catch_up_ms = timed(lambda: other.search(queries[0], DEPTH))
-    remove_ms = timed(lambda: store.remove_document(f"{new_id}-copy2"))
+    catch_up_ms = timed(other.search, queries[0], DEPTH)
+    remove_ms = timed(store.remove_document, f"{new_id}-copy2")
 
     def one_department(md: dict[str, Any]) -> bool:
         return metadata_matches(md, {"department": new_entries[0].metadata["department"]})
 
     # as index/passages.py asks: the new store is also told which filters hold per document
     by_document = {"accept_document": one_department} if scheme == "shards" else {}
-    plain = [timed(lambda q=q: store.search(q, DEPTH)) for q in queries]
-    filtered = [timed(lambda q=q: store.search(q, DEPTH, one_department, **by_document)) for q in queries]
-    cold = plain
-    if scheme == "shards":  # every query as if the index had just changed: no token contribution kept
-        cold = [timed(lambda q=q: (store._postings._forget_contributions(), store.search(q, DEPTH)))
-                for q in queries]
+    def after_a_change(tokens: list[str]) -> None:  # no token contribution kept yet
+        store._postings._forget_contributions()
+        store.search(tokens, DEPTH)
+
+    plain = [timed(store.search, q, DEPTH) for q in queries]
+    filtered = [timed(store.search, q, DEPTH, one_department, **by_document) for q in queries]
+    cold = [timed(after_a_change, q) for q in queries] if scheme == "shards" else plain
     return {"scheme": scheme, "n": len(documents), "passages": sum(len(e) for _, e in documents),
             "build_s": build_s, "open_ms": open_ms, "add_ms": statistics.median(adds), "catch_up_ms": catch_up_ms,
             "remove_ms": remove_ms, "plain": plain, "cold": cold, "filtered": filtered, "indexed_per_add": indexed_per_add,

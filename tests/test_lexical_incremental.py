@@ -232,9 +232,9 @@ def test_two_processes_adding_at_once_lose_nothing(tmp_path: Path, documents: Do
     workers = [subprocess.Popen([sys.executable, "-c", code, str(store_dir), str(payloads[w]), str(go)], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in ("a", "b")]
     go.touch()
-    for worker in workers:
-        _out, err = worker.communicate(timeout=120)
-        assert worker.returncode == 0, err[-2000:]
+    for process in workers:
+        _out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err[-2000:]
     store = BM25Store(store_dir)
     assert store.document_ids() == sorted(f"{w}{i}" for w in "ab" for i in range(5))
     manifest = json.loads((store_dir / "manifest.json").read_text(encoding="utf-8"))["documents"]
