@@ -104,7 +104,7 @@ class Postings:
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
         first, count = self.rows, len(ids)
         flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
-        width = len(vocabulary)
+        width = max(len(vocabulary), 1)
         pairs, tfs = np.unique(np.repeat(np.arange(first, first + count), lengths) * width + flat, return_counts=True)
         rows, tokens = np.divmod(pairs, width)
         token_ids, passage_counts = np.unique(tokens, return_counts=True)
