@@ -30,10 +30,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from index.postings import Postings, ranked
-
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -184,6 +180,8 @@ class BM25Store:
         return self._postings.documents_indexed
 
     def _reset(self) -> None:
+        from index.postings import Postings  # numpy: not for table questions, which import this module
+
         self._postings = Postings(self.k1, self.b)
         self._entries: list[LexicalEntry | None] = []  # by row; None once the document is removed
         self._loaded: dict[str, str] = {}  # document id -> shard file, in the order they were added
@@ -359,6 +357,10 @@ class BM25Store:
         `accept_document`, for filters on what is the same for all of a document's passages (department,
         year …), is asked once per document and rules its passages out before ranking; `accept` is asked
         per candidate, best first, until `k` are found."""
+        import numpy as np  # not at the top: table questions read synonyms from this module without numpy
+
+        from index.postings import ranked
+
         with self._lock:
             self._refresh()
             scores = self._postings.scores(tokens)
