@@ -74,11 +74,13 @@ class Library:
 
     def repair(self) -> tuple[int, int]:
         """Make both stores agree after a crash: index documents whose indexing never finished or whose
-        vectors are missing (a new or emptied Chroma server), and drop passages of documents the
-        relational store does not hold. Returns (re-indexed, orphans)."""
+        vectors (a new or emptied Chroma server) or BM25 shard are missing, and drop passages of documents
+        the relational store does not hold. Returns (re-indexed, orphans)."""
         reindexed = 0
         dense = set(self.passage_index.document_ids("dense"))
-        in_index = dense | set(self.passage_index.document_ids("bm25"))
+        lexical = set(self.passage_index.document_ids("bm25"))
+        in_index = dense | lexical
+        complete = dense & lexical  # a document missing from either retriever is indexed again
         for document_id, stage in self.store.unindexed():
             if stage is None and document_id in in_index:
                 self.store.mark_indexed(document_id)  # a store from before stages: already indexed
@@ -87,7 +89,7 @@ class Library:
             if doc is not None:
                 self.passage_index.remove_document(document_id)
                 self._index_stored(doc)
-                dense.add(document_id)
+                complete.add(document_id)
                 reindexed += 1
         documents = self.store.documents()
         known = {d.document_id for d in documents}
@@ -95,7 +97,7 @@ class Library:
         for document_id in orphans:
             self.passage_index.remove_document(document_id)
         for doc in documents:
-            if doc.document_id not in dense and (doc.passage_count or doc.fact_count):
+            if doc.document_id not in complete and (doc.passage_count or doc.fact_count):
                 self.passage_index.remove_document(doc.document_id)
                 self._index_stored(doc)
                 reindexed += 1
