@@ -51,14 +51,27 @@ def is_form(table: ExtractedTable) -> bool:
     return named and body
 
 
+def _header_project(table: ExtractedTable) -> str:
+    """The project name of a form whose 项目名称 line was read as the column header (the name printed
+    over the value columns: 审计业务经费 over 231_烟台市审计局 | 实施单位), when the body holds the
+    indicator block; '' otherwise."""
+    words = _words()
+    if not any(words["indicator_value"].match(_text(c)) for row in table.rows for _, c in _cells(row)):
+        return ""
+    tops = [re.sub(r"\s+", "", path[0]) for path in table.columns if len(path) >= 2]
+    names = [t for t in dict.fromkeys(tops) if t and not is_number(t) and not re.search(
+        r"部门|代码|单位|名称|指标|资金|^项目$", t)]
+    return names[0] if len(names) == 1 else ""
+
+
 def form_facts(document_id: str, table_index: int, table: ExtractedTable) -> list[TableFact]:
     """The facts of a project form (one or several projects in one table); [] when it is no form."""
-    if not is_form(table):
+    project = "" if is_form(table) else _header_project(table)
+    if not project and not is_form(table):
         return []
     words = _words()
     facts: list[TableFact] = []
     title = table.title
-    project = ""
     unit = table.unit or "万元"
     indicator_cols: dict[int, str] = {}
     value_col: int | None = None

@@ -34,7 +34,7 @@ ROW_SYNONYMS = [  # how people ask -> how the documents print it
 INCLUDED = re.compile(r"(不含|不包括|不算|除去|含|包括|包含|算上|连同)[^，,。？?）)]{0,14}")
 UNIT_NAMED = re.compile(r"(?:下属的?|所属的?|^|[＃，,的])([\u4e00-\u9fa5]{2,14}?(?:中心|讲师团|服务站|学院|研究所|研究院|"
                          r"办事处|管理处|管理所|监测站|大队|支队|分局|分院))")  # a unit named inside a department's question
-SAME_COUNT = {"辆": ("台",)}  # vehicles are counted in 台 as often as in 辆 ("车辆37台")
+SAME_COUNT = {"辆": ("台",), "名": ("人",)}  # vehicles are counted in 台 as often as in 辆 ("车辆37台"); 名 = 人
 SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和及]?培训费(支出)?(三项|两项|等)?(的)?(预算)?(表|合计)(口径)?")
 COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "名", "层", "台", "套", "台套", "台（套）", "个工作日",
                 "次", "件", "场", "户", "篇", "期"}

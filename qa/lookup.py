@@ -258,6 +258,9 @@ class ItemResolver(StatedFigures):
             if score <= 0 and self.units:
                 named = next((u for u in self.units if names_unit(u, fact.row_label)), None)
                 score = 20 + 2 * len(named) if named else 0
+            if score <= 0 and self.quoted and fact.row_path and any(q in clean_label(fact.row_path[0]) for q in self.quoted):
+                shared = overlap(label, self.plain, min_length=3)  # an indicator of the quoted project, in other words
+                score = 10 + 2 * shared if shared >= 4 else 0  # ("要保障多少名离退休干部": 保障离退休干部人数)
             if score <= 0 and id(fact) in single:
                 # the quoted name is printed in a parent column of exactly one row (专项名称 beside 采购品目名称)
                 label = single[id(fact)]  # (a name spelled out unquoted counts less than a row printing it)
