@@ -38,6 +38,9 @@ class FileResult:
     status: str  # "added" | "replaced" | "unchanged" | "failed"
     document: StoredDocument | None = None
     error: str | None = None
+    read_by: str = ""  # host:pid of the process that read the file ("" when it was not read)
+    read_seconds: float = 0.0
+    reader_peak_mb: float = 0.0  # peak memory of that process when it had read the file
 
     @property
     def ok(self) -> bool:
@@ -159,6 +162,11 @@ class Library:
 
     def write(self, outcome: FileOutcome) -> FileResult:
         """Store what the per-file step produced (both stores, or neither), or report its error."""
+        result = self._write(outcome)
+        result.read_by, result.read_seconds, result.reader_peak_mb = outcome.worker, outcome.seconds, outcome.peak_mb
+        return result
+
+    def _write(self, outcome: FileOutcome) -> FileResult:
         path, doc = outcome.path, outcome.document
         if doc is None:
             return FileResult(path, "failed", error=outcome.error)
