@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -140,9 +141,27 @@ class Library:
                 finish(FileResult(path, "unchanged", existing))
             else:
                 to_read.append(path)
-        for outcome in (runner or InlineRunner()).run(to_read, self.settings):
+        runner = runner or InlineRunner()
+        warming = None
+        if to_read and not isinstance(runner, InlineRunner):  # load the models while the workers read
+            warming = threading.Thread(target=self._warm_index, name="warm-index", daemon=True)
+            warming.start()
+        for outcome in runner.run(to_read, self.settings):
+            if warming is not None:
+                warming.join()
+                warming = None
             finish(self.write(outcome))
         return [results[path] for path in files]
+
+    def _warm_index(self) -> None:
+        """Load what writing the first document needs (embedding weights, the jieba dictionary: seconds)."""
+        from index.lexical import tokenize
+
+        try:
+            self.passage_index.embeddings.embed_query("预算")
+            tokenize("预算")
+        except Exception:  # the first write meets the same problem and reports it
+            log.debug("warming the passage index failed", exc_info=True)
 
     def ingest_file(self, path: Path) -> FileResult:
         """Ingest one file into both stores, or report why it cannot be used and change nothing."""
