@@ -210,3 +210,22 @@ def test_two_ingest_processes_into_one_postgres_and_chroma_server(tmp_path: Path
     assert sorted(names) == sorted(NAMES)  # each exactly once
     answers = [answerer.ask(q) for q in QUESTIONS]
     assert all(a.found for a in answers), [(q, a.answer) for q, a in zip(QUESTIONS, answers, strict=True)]
+
+
+def test_the_index_step_waits_for_another_process_on_the_same_data_directory(tmp_path: Path) -> None:
+    """The BM25 side is one file that each write reads, changes and replaces: two processes writing the
+    index of one data directory take turns (an fcntl lock), or one would drop the other's passages."""
+    settings = Settings(data_dir=tmp_path / "data")
+    library = Library(settings)
+    library.passage_index.count()  # opened before the clock starts
+    hold = ("import sys, time; from pathlib import Path; from budgetqa.library import Library; "
+            "from budgetqa.settings import Settings; lib = Library(Settings(data_dir=Path(sys.argv[1])))\n"
+            "with lib._index_lock():\n    print('locked', flush=True); time.sleep(3)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(settings.data_dir)], cwd=REPO,
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    started = time.perf_counter()
+    library.remove("no-such-document")  # its index step must wait for the holder
+    waited = time.perf_counter() - started
+    assert holder.wait(timeout=60) == 0
+    assert waited > 1.5, waited
