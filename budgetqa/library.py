@@ -41,6 +41,7 @@ class FileResult:
     error: str | None = None
     read_by: str = ""  # host:pid of the process that read the file ("" when it was not read)
     read_seconds: float = 0.0
+    read_cpu_seconds: float = 0.0
     reader_peak_mb: float = 0.0  # peak memory of that process when it had read the file
 
     @property
@@ -183,6 +184,7 @@ class Library:
         """Store what the per-file step produced (both stores, or neither), or report its error."""
         result = self._write(outcome)
         result.read_by, result.read_seconds, result.reader_peak_mb = outcome.worker, outcome.seconds, outcome.peak_mb
+        result.read_cpu_seconds = outcome.cpu_seconds
         return result
 
     def _write(self, outcome: FileOutcome) -> FileResult:

@@ -47,6 +47,7 @@ class FileOutcome:
     seconds: float
     peak_mb: float  # peak resident memory of the process that read the file, so far
     worker: str  # host:pid of that process
+    cpu_seconds: float = 0.0  # CPU time it spent on this file (under load, `seconds` also counts waiting)
 
 
 def analyse_file(path: Path, settings: Settings, content: bytes | None = None) -> FileOutcome:
@@ -56,7 +57,7 @@ def analyse_file(path: Path, settings: Settings, content: bytes | None = None) -
 
     Usage: `outcome = analyse_file(Path("a.pdf"), Settings()); outcome.document or outcome.error`."""
     path = Path(path)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     document, error = None, None
     try:
         document = _build_from(path, settings, content)
@@ -69,7 +70,7 @@ def analyse_file(path: Path, settings: Settings, content: bytes | None = None) -
         log.exception("unexpected failure reading %s", path)
         error = f"{path.name}: could not be read ({type(problem).__name__}: {problem}) — report this file as a bug"
     return FileOutcome(path, document, error, time.perf_counter() - started, peak_memory_mb(),
-                       f"{socket.gethostname()}:{os.getpid()}")
+                       f"{socket.gethostname()}:{os.getpid()}", time.process_time() - cpu)
 
 
 def _build_from(path: Path, settings: Settings, content: bytes | None) -> IngestedDocument:
