@@ -72,7 +72,7 @@ def run_one(workers: int, files: Sequence[Path]) -> dict:  # type: ignore[type-a
     readers: dict[str, float] = {}
     for result in results:
         readers[result.read_by] = max(readers.get(result.read_by, 0.0), result.reader_peak_mb)
-    return {"seconds": seconds, "cpu": writer_cpu + reader_cpu, "ok": sum(r.ok for r in results), "files": len(results),
+    return {"seconds": seconds, "cpu": f"{writer_cpu:.1f} + {reader_cpu:.1f}", "ok": sum(r.ok for r in results), "files": len(results),
             "pages": sum(r.document.page_count for r in results if r.document), "writer_mb": peak_memory_mb(),
             "worker_mb": sorted(readers.values(), reverse=True) if workers else []}
 
@@ -95,7 +95,7 @@ def main(args: list[str]) -> None:
     for path in files:  # the same page cache for every pass
         path.read_bytes()
     pages, bare, bare_cpu = bare_pass(files)
-    rows = [("bare pdfplumber pass (text + tables)", bare, {"cpu": bare_cpu})]
+    rows = [("bare pdfplumber pass (text + tables)", bare, {"cpu": f"{bare_cpu:.1f}"})]
     for workers in WORKER_COUNTS:
         result = measure(workers, files)
         assert result["ok"] == len(files) and result["pages"] == pages, result
@@ -104,7 +104,7 @@ def main(args: list[str]) -> None:
         rows.append((label, result["seconds"], result))
     print(f"files: {len(files)} PDFs   pages: {pages}   load average before/after: {load} / "
           f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    print(f"{'':42} {'seconds':>7} {'pages/s':>7} {'× bare':>6}  {'CPU s':>6}  {'command':>7}  "
+    print(f"{'':42} {'seconds':>7} {'pages/s':>7} {'× bare':>6}  {'CPU s':>11}  {'command':>7}  "
           "peak MB: writer / per worker")
     for label, seconds, result in rows:
         memory, command = "", ""
@@ -112,10 +112,10 @@ def main(args: list[str]) -> None:
             workers = " / ".join(f"{mb:.0f}" for mb in result["worker_mb"]) or "-"
             memory = f"{result['writer_mb']:.0f} / {workers}"
             command = f"{result['command']:5.1f} s"
-        print(f"{label:42} {seconds:7.1f} {pages / seconds:7.2f} {bare / seconds:5.2f}×  {result['cpu']:6.1f}  "
+        print(f"{label:42} {seconds:7.1f} {pages / seconds:7.2f} {bare / seconds:5.2f}×  {result['cpu']:>11}  "
               f"{command:>7}  {memory}")
-    print("CPU s: the writer's CPU time plus the readers' (pool start-up not counted); on a busy machine the "
-          "wall times stretch, the CPU times much less")
+    print("CPU s: the writer's CPU time + the readers' (their start-up not counted; with --workers 0 the writer "
+          "reads). On a busy machine wall times stretch, CPU times much less.")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -105,7 +106,7 @@ class ProcessRunner:
         context = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             context.set_forkserver_preload(_PRELOAD)
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_parent)
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
 
     def _run_pool(self, pending: deque[Path], settings: Settings) -> Generator[FileOutcome, None, list[Path]]:
         """Read files off `pending` until it is empty or the pool breaks; returns the files the pool held
@@ -143,9 +144,11 @@ class ProcessRunner:
                                time.perf_counter() - started, 0.0, "")
 
 
-def _exit_with_parent() -> None:
-    """A worker ends when the process that started it is gone (a killed `budgetqa ingest` leaves no
-    workers behind): it watches for being handed to another parent."""
+def _start_worker() -> None:
+    """Ctrl-C is the writer's to handle (it stops the batch; a worker would only print a traceback), and a
+    worker ends when the process that started it is gone (a killed `budgetqa ingest` leaves no workers
+    behind): it watches for being handed to another parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
 
     def watch() -> None:
