@@ -146,17 +146,21 @@ class ProcessRunner:
 
 def _start_worker() -> None:
     """Ctrl-C is the writer's to handle (it stops the batch; a worker would only print a traceback), and a
-    worker ends when the process that started it is gone (a killed `budgetqa ingest` leaves no workers
-    behind): it watches for being handed to another parent."""
+    worker ends when the writer is gone: a killed `budgetqa ingest` leaves no workers behind (they would
+    otherwise wait for work forever, and keep the forkserver alive)."""
+    import multiprocessing
+    from multiprocessing.connection import wait as wait_for
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
+    writer = multiprocessing.parent_process()  # the writer, also under a forkserver (its pipe closes when it dies)
+    if writer is None:
+        return
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
+        wait_for([writer.sentinel])
         os._exit(1)
 
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+    threading.Thread(target=watch, name="exit-with-writer", daemon=True).start()
 
 
 class RayRunner:

@@ -229,3 +229,46 @@ def test_the_index_step_waits_for_another_process_on_the_same_data_directory(tmp
     waited = time.perf_counter() - started
     assert holder.wait(timeout=60) == 0
     assert waited > 1.5, waited
+
+
+def _descendants(pid: int) -> set[int]:
+    table = [line.split() for line in subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True,
+                                                     check=True).stdout.splitlines()]
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {int(child) for child, parent in table if int(parent) in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_a_killed_ingest_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """SIGKILL to `budgetqa ingest --workers 2` mid-run: its worker processes (and the forkserver) end too."""
+    import signal
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUDGETQA_")} | {"PYTHONPATH": str(REPO),
+                                                                                    "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "budgetqa.cli", "--data-dir", str(tmp_path / "data"), "ingest",
+                                "--workers", "2", *map(str, FILES)], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    helpers: set[int] = set()
+    while len(helpers) < 4 and time.monotonic() < deadline:  # resource tracker, forkserver, two workers
+        time.sleep(0.2)
+        helpers = _descendants(process.pid)
+    assert len(helpers) >= 4 and process.poll() is None, helpers
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while any(map(_alive, helpers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in helpers if _alive(pid)]
+    for pid in left:  # not to leave them to the machine when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left
