@@ -188,6 +188,10 @@ class RayRunner:
             raise RunnerError(f"no Ray cluster to use: give --ray ADDRESS (or set {RAY_ADDRESS_ENV}); "
                               "'local' starts one on this machine")
         local = {"include_dashboard": False} if self.address == "local" else {}
+        problem = _unreachable(self.address)
+        if problem:  # Ray itself would retry for minutes before saying so
+            raise RunnerError(f"cannot reach the Ray cluster at {self.address} ({problem}) — is it running "
+                              "(`ray start --head` on its head node), and is the address right?")
         try:
             ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False, **local)
         except Exception as error:  # ConnectionError, or a bad address
@@ -222,6 +226,20 @@ class RayRunner:
                 yield FileOutcome(path, None, f"{path.name}: the Ray task reading it failed ({type(error).__name__})"
                                               " — check the cluster's logs, or ingest it without --ray to see "
                                               "the error; nothing was stored", 0.0, 0.0, "")
+
+
+def _unreachable(address: str, timeout: float = 5.0) -> str | None:
+    """Why nothing answers at a `host:port` or `ray://host:port` address, or None (also for `local`/`auto`)."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return None
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as error:
+        return error.strerror or type(error).__name__
+    return None
 
 
 def _import_ray() -> Any:

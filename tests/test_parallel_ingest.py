@@ -146,6 +146,23 @@ def test_a_worker_count_below_zero_is_refused() -> None:
     assert run.returncode == 2 and "--workers must be 0" in run.stderr, run.stderr
 
 
+def test_a_ray_cluster_that_does_not_answer_is_named(tmp_path: Path) -> None:
+    """BUDGETQA_RAY_ADDRESS naming a port where nothing listens: one line, exit code 2, nothing stored."""
+    from tests.chroma_server import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUDGETQA_")}
+    env.update(PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", BUDGETQA_RAY_ADDRESS=address)
+    started = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "budgetqa.cli", "--data-dir", str(tmp_path / "data"), "ingest",
+                          *map(str, FILES[:2])], cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+                         check=False)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"cannot reach the Ray cluster at {address}" in run.stderr and "ray start --head" in run.stderr
+    assert time.perf_counter() - started < 60
+    assert Library(Settings(data_dir=tmp_path / "data")).documents() == []
+
+
 def test_ray_tasks_store_what_one_worker_stores(tmp_path: Path, reference: dict) -> None:  # type: ignore[type-arg]
     import ray  # a test requirement (pyproject's test extra)
 
