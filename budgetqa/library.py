@@ -86,15 +86,17 @@ class Library:
 
     def repair(self) -> tuple[int, int]:
         """Make both stores agree after a crash: index documents whose indexing never finished or whose
-        vectors are missing (a new or emptied Chroma server), and drop passages of documents the
-        relational store does not hold. Returns (re-indexed, orphans)."""
+        vectors (a new or emptied Chroma server) or BM25 shard are missing, and drop passages of documents
+        the relational store does not hold. Returns (re-indexed, orphans)."""
         with self._index_lock():  # another ingest on this data directory is not half-way through indexing
             return self._repair()
 
     def _repair(self) -> tuple[int, int]:
         reindexed = 0
         dense = set(self.passage_index.document_ids("dense"))
-        in_index = dense | set(self.passage_index.document_ids("bm25"))
+        lexical = set(self.passage_index.document_ids("bm25"))
+        in_index = dense | lexical
+        complete = dense & lexical  # a document missing from either retriever is indexed again
         for document_id, stage in self.store.unindexed():
             if stage is None and document_id in in_index:
                 self.store.mark_indexed(document_id)  # a store from before stages: already indexed
@@ -103,7 +105,7 @@ class Library:
             if doc is not None:
                 self.passage_index.remove_document(document_id)
                 self._index_stored(doc)
-                dense.add(document_id)
+                complete.add(document_id)
                 reindexed += 1
         documents = self.store.documents()
         known = {d.document_id for d in documents}
@@ -111,7 +113,7 @@ class Library:
         for document_id in orphans:
             self.passage_index.remove_document(document_id)
         for doc in documents:
-            if doc.document_id not in dense and (doc.passage_count or doc.fact_count):
+            if doc.document_id not in complete and (doc.passage_count or doc.fact_count):
                 self.passage_index.remove_document(doc.document_id)
                 self._index_stored(doc)
                 reindexed += 1
@@ -210,10 +212,10 @@ class Library:
 
     @contextlib.contextmanager
     def _index_lock(self) -> Iterator[None]:
-        """Only one process at a time writes the passage index of this data directory: the BM25 side is a
-        file that each write reads, changes and replaces (two ingest processes on one data directory
-        would otherwise lose each other's passages). Held for the index step only, not while reading
-        files or writing SQL."""
+        """One process at a time indexes on this data directory: a repair run by one ingest then never
+        re-indexes (or, after the other's failure, revives) a document another ingest is indexing at that
+        moment. Held for the index step only, not while reading files or writing SQL; BM25 also locks its
+        own files."""
         try:
             import fcntl
         except ImportError:  # not POSIX: one writer at a time is up to the user

@@ -4,25 +4,33 @@
     query_tokens = tokenize_query("公车经费为什么减少")   # adds 公务用车购置及运行费, 原因
     store = BM25Store(index_dir / "bm25"); store.replace_document("doc1", entries); store.search(...)
 
+The BM25 side grows one document at a time: each document's tokens are saved once in a shard of their
+own and scored against running corpus statistics (`index.postings`), with answers identical to a full
+rebuild; see `BM25Store`.
+
 Documents and questions go through the same `normalize` (NFKC, quotes removed, "(境)" → "境") so that
 “三公”经费 / "三公"经费 / 三公经费 all become one dictionary word.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import logging
 import os
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 USERDICT_PATH = DATA_DIR / "userdict.txt"
@@ -121,11 +129,24 @@ class LexicalEntry:
     tokens: list[str] = field(default_factory=list)
 
 
-class BM25Store:
-    """BM25 (bm25s) over the token lists of all passages, persisted as one JSON corpus file.
+class ShardError(RuntimeError):
+    """A shard file named by the manifest cannot be read (deleted or damaged outside budgetqa)."""
 
-    The matrix is rebuilt from the stored tokens after every change (a few ms per thousand
-    passages) and reloaded when another process has changed the file.
+
+class BM25Store:
+    """BM25 over the tokens of all passages, kept as one shard file per document.
+
+    On disk (`directory`): `shards/<hash>-<random>.json` holds one document's passages with their tokens,
+    written once when the document is added; `manifest.json` lists the documents and their shard in the
+    order they were added and is the single commit point (replaced atomically after the shard is on
+    disk, so a crash leaves either the old or the new state; a shard it does not name is removed by the
+    next change). Writers hold an exclusive `flock` on `lock` and readers a shared one while loading, so
+    two processes adding documents at once lose nothing.
+
+    In memory (`index.postings.Postings`): postings and running corpus statistics; adding or removing a
+    document, here or in another process, turns only that document's tokens into postings, and scores
+    equal a full rebuild (the old bm25s index) to the last bit. A store written by the old single-file
+    format (`corpus.json`) is converted on open.
 
     Usage: `store = BM25Store(path); store.replace_document(doc_id, entries); store.search(tokens, 10)`.
     """
@@ -134,101 +155,238 @@ class BM25Store:
         self.directory = directory
         self.k1 = k1
         self.b = b
-        self._entries: list[LexicalEntry] = []
-        self._retriever: Any = None
-        self._documents: dict[str, dict[str, Any]] = {}
-        self._loaded_stamp: float | None = None
-        self._load()
+        self._lock = threading.RLock()
+        self._reset()
+        if self.legacy_path.exists():
+            self._convert_legacy()
+        with self._lock:
+            self._refresh()
 
     @property
-    def corpus_path(self) -> Path:
+    def manifest_path(self) -> Path:
+        return self.directory / "manifest.json"
+
+    @property
+    def shards_dir(self) -> Path:
+        return self.directory / "shards"
+
+    @property
+    def legacy_path(self) -> Path:
         return self.directory / "corpus.json"
 
-    # ---------- persistence ----------
-    def _stamp(self) -> float | None:
+    @property
+    def documents_indexed(self) -> int:
+        """Documents whose tokens this store turned into postings since it was opened (the work an add costs)."""
+        return self._postings.documents_indexed
+
+    def _reset(self) -> None:
+        from index.postings import Postings  # numpy: not for table questions, which import this module
+
+        self._postings = Postings(self.k1, self.b)
+        self._entries: list[LexicalEntry | None] = []  # by row; None once the document is removed
+        self._loaded: dict[str, str] = {}  # document id -> shard file, in the order they were added
+        self._first_metadata: dict[str, dict[str, Any]] = {}
+        self._stamp: tuple[int, int, int] | None = None
+
+    # ---------- files ----------
+    @contextmanager
+    def _file_lock(self, exclusive: bool) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield  # closing the file releases the lock
+
+    def _manifest_stamp(self) -> tuple[int, int, int] | None:
         try:
-            return self.corpus_path.stat().st_mtime_ns
+            stat = self.manifest_path.stat()
         except FileNotFoundError:
             return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
-    def _load(self) -> None:
-        stamp = self._stamp()
-        if stamp is None:
-            self._entries = []
-        else:
-            rows = json.loads(self.corpus_path.read_text(encoding="utf-8"))
-            self._entries = [LexicalEntry(**row) for row in rows["entries"]]
-        self._loaded_stamp = stamp
-        self._rebuild()
+    def _read_manifest(self) -> list[tuple[str, str]]:
+        try:
+            payload = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        return [(document_id, shard) for document_id, shard in payload["documents"]]
 
+    def _write_manifest(self, documents: list[tuple[str, str]]) -> None:
+        payload = {"format": 2, "documents": [list(d) for d in documents]}
+        _write_atomically(self.manifest_path, json.dumps(payload, ensure_ascii=False))
+        self._stamp = self._manifest_stamp()
+
+    def _write_shard(self, document_id: str, entries: list[LexicalEntry]) -> str:
+        name = f"{hashlib.sha1(document_id.encode()).hexdigest()[:16]}-{uuid.uuid4().hex[:8]}.json"
+        payload = {"format": 2, "document_id": document_id, "entries": [e.__dict__ for e in entries]}
+        self.shards_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomically(self.shards_dir / name, json.dumps(payload, ensure_ascii=False))
+        return name
+
+    def _read_shard(self, document_id: str, shard: str) -> list[LexicalEntry]:
+        path = self.shards_dir / shard
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            return [LexicalEntry(**row) for row in payload["entries"]]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ShardError(f"BM25 shard {path} of document {document_id} cannot be read ({error}); the "
+                             "document is left out of keyword search until `budgetqa ingest` repairs the "
+                             "index or `budgetqa reindex` rebuilds it") from error
+
+    def _collect_garbage(self, keep: set[str]) -> None:
+        """Remove shard files the manifest does not name: replaced versions, and what a crash left."""
+        if self.shards_dir.is_dir():
+            for path in self.shards_dir.iterdir():
+                if path.name not in keep:
+                    path.unlink(missing_ok=True)
+
+    def _convert_legacy(self) -> None:
+        """Split a `corpus.json` of the single-file format into shards (once, by whoever opens it first)."""
+        with self._lock, self._file_lock(exclusive=True):
+            if not self.legacy_path.exists():
+                return
+            if self.manifest_path.exists():  # converted, but the process died before removing the old file
+                self.legacy_path.unlink()
+                return
+            rows = json.loads(self.legacy_path.read_text(encoding="utf-8"))["entries"]
+            by_document: dict[str, list[LexicalEntry]] = {}
+            for row in rows:
+                entry = LexicalEntry(**row)
+                by_document.setdefault(entry.document_id, []).append(entry)
+            self._collect_garbage(keep=set())
+            self._write_manifest([(d, self._write_shard(d, entries)) for d, entries in by_document.items()])
+            self.legacy_path.unlink()
+            self._stamp = None  # written here, not loaded yet
+            log.info("BM25 index in %s converted to one shard per document (%d documents)",
+                     self.directory, len(by_document))
+
+    # ---------- memory ----------
     def _refresh(self) -> None:
-        if self._stamp() != self._loaded_stamp:
-            self._load()
-
-    def _save(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        payload = {"format": 1, "entries": [e.__dict__ for e in self._entries]}
-        tmp = self.corpus_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.corpus_path)
-        self._loaded_stamp = self._stamp()
-
-    def _rebuild(self) -> None:
-        import bm25s
-
-        self._retriever = None
-        self._documents = {e.document_id: e.metadata for e in reversed(self._entries)}
-        if not self._entries:
+        """Catch up with what other processes committed (a stat when nothing changed)."""
+        stamp = self._manifest_stamp()
+        if stamp == self._stamp:
             return
-        retriever = bm25s.BM25(k1=self.k1, b=self.b)
-        # an empty token list would break bm25s; a placeholder token keeps positions aligned
-        retriever.index([e.tokens or ["\x00"] for e in self._entries], show_progress=False)
-        self._retriever = retriever
+        with self._file_lock(exclusive=False):
+            self._stamp = self._manifest_stamp()
+            self._sync(self._read_manifest())
+
+    def _sync(self, manifest: list[tuple[str, str]]) -> None:
+        """Make memory hold exactly the manifest's documents, loading only the shards not held yet.
+        New documents come after all held ones in the manifest, so rows stay in manifest order."""
+        wanted = dict(manifest)
+        for document_id in [d for d, shard in self._loaded.items() if wanted.get(d) != shard]:
+            self._forget(document_id)
+        if not self._loaded and self._postings.rows:
+            self._reset_memory()  # everything went (a clear or reindex elsewhere): start small again
+        added = []
+        for document_id, shard in manifest:
+            if document_id in self._loaded:
+                continue
+            try:
+                added.append((document_id, shard, self._read_shard(document_id, shard)))
+            except ShardError as error:
+                log.warning("%s", error)
+        self._index(added)
+
+    def _reset_memory(self) -> None:
+        stamp = self._stamp
+        self._reset()
+        self._stamp = stamp
+
+    def _index(self, documents: list[tuple[str, str, list[LexicalEntry]]]) -> None:
+        """Add documents' entries to the postings (their tokens are not kept in memory)."""
+        documents = [d for d in documents if d[2]]
+        self._postings.add([(document_id, [e.tokens for e in entries]) for document_id, _, entries in documents])
+        for document_id, shard, entries in documents:
+            self._entries += [LexicalEntry(e.passage_id, e.document_id, e.metadata) for e in entries]
+            self._loaded[document_id] = shard
+            self._first_metadata[document_id] = entries[0].metadata
+
+    def _forget(self, document_id: str) -> None:
+        for row in self._postings.remove(document_id):
+            self._entries[row] = None
+        self._loaded.pop(document_id, None)
+        self._first_metadata.pop(document_id, None)
 
     # ---------- changes ----------
     def replace_document(self, document_id: str, entries: Iterable[LexicalEntry]) -> None:
-        """Drop every passage of `document_id`, then add `entries` (all of that document)."""
-        self._refresh()
-        kept = [e for e in self._entries if e.document_id != document_id]
-        self._entries = kept + list(entries)
-        self._save()
-        self._rebuild()
+        """Drop every passage of `document_id`, then add `entries` (all of that document): one shard
+        written, the manifest replaced, and only this document's postings touched."""
+        entries = list(entries)
+        with self._lock, self._file_lock(exclusive=True):
+            manifest = self._read_manifest()
+            kept = [(d, shard) for d, shard in manifest if d != document_id]
+            self._sync(kept)  # what others committed first stays; this document's old version goes
+            if not entries and len(kept) == len(manifest):
+                return  # removing a document that is not there changes nothing
+            if entries:
+                kept.append((document_id, self._write_shard(document_id, entries)))
+            self._write_manifest(kept)
+            self._index([(document_id, kept[-1][1], entries)] if entries else [])
+            self._collect_garbage(keep={shard for _, shard in kept})
 
     def remove_document(self, document_id: str) -> None:
         self.replace_document(document_id, [])
 
     def clear(self) -> None:
-        self._entries = []
-        self._save()
-        self._rebuild()
+        with self._lock, self._file_lock(exclusive=True):
+            self._write_manifest([])
+            self._collect_garbage(keep=set())
+            self._reset_memory()
 
     # ---------- reading ----------
     def document_ids(self) -> list[str]:
-        self._refresh()
-        return sorted({e.document_id for e in self._entries})
+        with self._lock:
+            self._refresh()
+            return sorted(self._loaded)
 
     def document_metadata(self, document_id: str) -> dict[str, Any] | None:
         """Metadata of one passage of the document (department, fiscal_year … are per document)."""
-        self._refresh()
-        return self._documents.get(document_id)
+        with self._lock:
+            self._refresh()
+            return self._first_metadata.get(document_id)
 
     def __len__(self) -> int:
-        self._refresh()
-        return len(self._entries)
+        with self._lock:
+            self._refresh()
+            return self._postings.passages
 
-    def search(
-        self, tokens: list[str], k: int, accept: Callable[[dict[str, Any]], bool] | None = None
-    ) -> list[tuple[LexicalEntry, float]]:
-        """Top `k` entries by BM25 score among those whose metadata `accept` allows (score > 0 only)."""
-        self._refresh()
-        if self._retriever is None or not tokens:
-            return []
-        token_ids = self._retriever.get_tokens_ids(tokens)
-        if not token_ids:
-            return []
-        scores = self._retriever.get_scores_from_ids(token_ids)
-        if accept is not None:
-            mask = np.fromiter((accept(e.metadata) for e in self._entries), dtype=bool, count=len(self._entries))
-            scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [(self._entries[i], float(scores[i])) for i in top if scores[i] > 0]
+    def search(self, tokens: list[str], k: int, accept: Callable[[dict[str, Any]], bool] | None = None,
+               accept_document: Callable[[dict[str, Any]], bool] | None = None) -> list[tuple[LexicalEntry, float]]:
+        """Top `k` entries by BM25 score among those whose metadata `accept` allows (score > 0 only).
+
+        `accept_document`, for filters on what is the same for all of a document's passages (department,
+        year …), is asked once per document and rules its passages out before ranking; `accept` is asked
+        per candidate, best first, until `k` are found."""
+        import numpy as np  # not at the top: table questions read synonyms from this module without numpy
+
+        from index.postings import ranked
+
+        with self._lock:
+            self._refresh()
+            scores = self._postings.scores(tokens)
+            if accept_document is not None:
+                allowed = [d for d, metadata in self._first_metadata.items() if accept_document(metadata)]
+                scores[~self._postings.rows_of(allowed)] = 0
+            hits = np.flatnonzero(scores > 0)
+            found: list[tuple[LexicalEntry, float]] = []
+            count, seen = (k if accept is None else max(4 * k, 64)), 0
+            while seen < len(hits) and len(found) < k:
+                rows = ranked(scores, hits, count)  # a prefix of the full order, longer each round
+                for row in rows[seen:].tolist():
+                    entry = self._entries[row]
+                    if entry is not None and (accept is None or accept(entry.metadata)):
+                        found.append((entry, float(scores[row])))
+                        if len(found) == k:
+                            break
+                seen, count = len(rows), count * 4
+            return found
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a file whole or not at all: a temporary beside it, flushed to disk, then renamed over it."""
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

@@ -32,12 +32,13 @@ from budgetqa.settings import Settings
 from index.chroma import ChromaUnavailableError, is_connection_error, open_client, server_errors
 from index.embeddings import describe, get_embeddings
 from index.lexical import BM25Store, LexicalEntry, tokenize, tokenize_query
-from index.metadata import (SECTION_SEP, as_list, chroma_where, indexed_text, meta_dict, metadata_matches,
-                            passage_metadata, strip_scope)
+from index.metadata import (META_KEYS, SECTION_SEP, as_list, chroma_where, indexed_text, meta_dict,
+                            metadata_matches, passage_metadata, strip_scope)
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "bm25", "dense"]
+DOCUMENT_KEYS = (*META_KEYS, "document_id")  # filters every passage of a document meets alike
 Result = TypeVar("Result")
 __all__ = ["ChromaUnavailableError", "ModelMismatchError", "PassageIndex", "SearchHit"]
 
@@ -119,7 +120,7 @@ class PassageIndex:
     def refresh(self) -> None:
         """See what other processes wrote since this index was opened: a persistent Chroma client keeps
         its own view of the collection (queries then fail with "Error finding id"), so it is reopened.
-        The BM25 side reloads by itself when its file changes."""
+        The BM25 side catches up by itself (it loads only the documents added since)."""
         if not self.settings.chroma_host:
             from chromadb.api.client import SharedSystemClient
 
@@ -179,9 +180,7 @@ class PassageIndex:
         for start in range(0, len(passages), 256):
             self._chroma.add_texts(texts[start:start + 256], metadatas[start:start + 256],
                                    ids=ids[start:start + 256])
-        entries = [LexicalEntry(p.passage_id, document_id, md, tokenize(text))
-                   for p, md, text in zip(passages, metadatas, texts, strict=True)]
-        self._lexical.replace_document(document_id, entries)
+        self._lexical.replace_document(document_id, lexical_entries(passages, meta))
         return len(passages)
 
     @_reaching_server
@@ -264,8 +263,11 @@ class PassageIndex:
     def _bm25(self, query: str, depth: int, filters: dict[str, Any] | None) -> list[dict[str, Any]]:
         chroma_where(filters)  # validates the filter keys the same way for both retrievers
         accept = (lambda md: metadata_matches(md, filters)) if filters else None
+        per_document = {key: value for key, value in (filters or {}).items() if key in DOCUMENT_KEYS}
+        accept_document = (lambda md: metadata_matches(md, per_document)) if per_document else None
         tokens = tokenize_query(strip_scope(query, *self._scope(filters)))
-        return [entry.metadata for entry, _score in self._lexical.search(tokens, depth, accept)]
+        found = self._lexical.search(tokens, depth, accept, accept_document)
+        return [entry.metadata for entry, _score in found]
 
     def _fuse(self, dense: list[dict[str, Any]], lexical: list[dict[str, Any]], mode: Mode) -> list[SearchHit]:
         w = self.weights
@@ -301,6 +303,13 @@ class PassageIndex:
                      mode: Mode = "hybrid") -> PassageRetriever:
         """A LangChain retriever over this index (documents carry the SearchHit fields as metadata)."""
         return PassageRetriever(index=self, k=k, filters=filters, mode=mode)
+
+
+def lexical_entries(passages: Sequence[Passage], meta: dict[str, Any]) -> list[LexicalEntry]:
+    """The BM25 side of one document: each passage's metadata and the tokens of the text both retrievers
+    see. Only the document being added is tokenized; the index keeps the tokens in its shard."""
+    return [LexicalEntry(p.passage_id, p.document_id, passage_metadata(p, meta), tokenize(indexed_text(p, meta)))
+            for p in passages]
 
 
 def _hit(md: dict[str, Any], score: float, ranks: dict[str, int]) -> SearchHit:

@@ -232,10 +232,13 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
         code_cols, label_cols = _key_columns(table, code_cols, label_cols)
         carried: list[str] = [""] * max(len(label_cols), 1)
         carried_code: list[str] = [""] * len(code_cols)
+        outline = ""  # the last "二、上年结转" heading: "（一）一般公共预算拨款" below it is its part
         for row_index, row in enumerate(table.rows):
             code, label, parents = _row_key(row, code_cols, label_cols, carried, carried_code)
             if not code_cols and not label_cols:
                 label = kind  # a table of one unlabeled row (the 三公 table): the row is the table
+            if not code and not parents:
+                outline, parents = _outline_parent(label, outline)
             if not code and not label and group:
                 label = _spanning_total(row, groups[:group], [table.columns[c] for c in value_cols])
             if (not code and not label) or (not code and re.fullmatch(r"栏次|行次|[*＊]+", label.replace(" ", ""))):
@@ -255,6 +258,17 @@ def table_facts(document_id: str, table_index: int, table: ExtractedTable) -> li
     facts = _without_column_number_rows(facts)
     _add_code_paths(facts)
     return facts
+
+
+def _outline_parent(label: str, heading: str) -> tuple[str, tuple[str, ...]]:
+    """Numbered outline levels in one label column ("二、上年结转" then "（一）一般公共预算拨款"): the
+    heading in force after this row, and the row's parent under it (none for a heading or a total)."""
+    text = label.replace(" ", "")
+    if re.match(r"^[一二三四五六七八九十]+、", text):
+        return label, ()
+    if heading and re.match(r"^[（(][一二三四五六七八九十]+[）)]", text):
+        return heading, (heading,)
+    return "", ()
 
 
 def _spanning_total(row: list[Cell | None], before: list[tuple[list[int], list[int], list[int], list[int]]],

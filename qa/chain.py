@@ -9,12 +9,12 @@ cite -> (optionally) phrase with an LLM under a number guard. Needs no LLM.
 from __future__ import annotations
 
 import re
-from collections import Counter
 import threading
 import time
+from collections import Counter
+from dataclasses import replace
 from functools import cached_property, lru_cache
-
-from langchain_core.runnables import Runnable, RunnableLambda
+from typing import TYPE_CHECKING
 
 from budgetqa.models import Answer, Finding, TableFact
 from budgetqa.settings import Settings
@@ -22,9 +22,15 @@ from index.store import Store
 from qa.answer import Evidence, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
 from qa.concepts import quoted_names
-from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer, names_unit
-from qa.lookup import ItemResolver, asked_item
-from qa.understand import Catalog, Query, canonical_department as canonical, parse_question
+from qa.cues import asked_item
+from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer
+from qa.lookup import ItemResolver
+from qa.matching import names_unit
+from qa.understand import Catalog, Query, parse_question
+from qa.understand import canonical_department as canonical
+
+if TYPE_CHECKING:  # langchain_core.runnables takes ~1 s to import: only as_runnable loads it
+    from langchain_core.runnables import Runnable
 
 _BOUNDS = ("≥", "≤", ">", "<", "=", "＝")  # how a performance target's printed value begins
 MAX_QUESTION_CHARS = 300  # a budget question is a sentence or two; longer input is refused before any matching
@@ -89,6 +95,8 @@ class Answerer(Computations):
     # ---- entry points -----------------------------------------------------------------------
     def as_runnable(self) -> Runnable:
         """The chain as a LangChain Runnable taking {"question", "department"?, "year"?, "kind"?}."""
+        from langchain_core.runnables import RunnableLambda
+
         return RunnableLambda(lambda inputs: self.ask(**inputs) if isinstance(inputs, dict) else self.ask(inputs))
 
     def ask(self, question: str, department: str | None = None, year: int | None = None,
@@ -219,7 +227,11 @@ class Answerer(Computations):
 
             return execution_rate(self, query, catalog, departments)
         if query.operation == "sum":
-            return self._sum(query, catalog, departments)
+            summed = self._sum(query, catalog, departments)
+            if summed.found or "及" not in query.item_text:
+                return summed
+            # "其他政府办公厅（室）及相关机构事务支出…一共多少": one printed name holding 及, not two items
+            query = replace(query, operation="value")
         if query.operation == "rank":
             return self._rank(query, catalog, departments)
         if query.operation == "value" and asked_stage(query.text) in ("年初预算", "全年预算"):
@@ -281,7 +293,8 @@ class Answerer(Computations):
         if fact.table_kind == "narrative" and fact.sentence:
             text = f"{ev.doc.department}{year or ''}年：{fmt(ev.value, unit)}。原文：“{fact.sentence}”"
         if ev.note:
-            text = f"{ev.doc.department}{year or ''}年{label}（推算）：{fmt(ev.value, unit)}。"
+            derived = "" if "分列之和" in label else "（推算）"
+            text = f"{ev.doc.department}{year or ''}年{label}{derived}：{fmt(ev.value, unit)}。"
         if fact.table_index >= 0:
             text += self._contradiction_note(ev.doc.document_id, label)
         return Answer(question=query.question, answer=text, found=True, route="table" if not ev.note else "compute",

@@ -23,9 +23,10 @@ def quoted_names(text: str, shortest: int = 2) -> list[str]:
 
 
 def label_core(label: str) -> str:
-    """A cleaned label without a project's system code: '11000022T000000444194-法律援助办案补贴' ->
-    '法律援助办案补贴' (Beijing prints project codes before names)."""
-    return re.sub(r"^[0-9A-Z]{8,}[-－]?", "", label)
+    """A cleaned label without a project's system code ('11000022T000000444194-法律援助办案补贴' ->
+    '法律援助办案补贴': Beijing prints project codes before names) or a procurement category letter
+    ('C-服务' -> '服务': 政府采购品目 A 货物, B 工程, C 服务)."""
+    return re.sub(r"^([0-9A-Z]{8,}[-－]?|[A-C][-－])|(?<=货物|工程|服务)[A-C]$", "", label)
 
 
 def clean_label(label: str) -> str:
@@ -168,7 +169,8 @@ CONCEPTS: list[Concept] = [
             _total_row("财政拨款收入", "财政拨款"), r"财政拨款收入|财政拨款"),
     Concept("支出总计", r"支出总(计|额)|总支出|全部支出|支出合计|支出预算(总额|是多少|多少|$)",
             _total_row("支出总计", "支出合计", "当年支出小计"), r"支出(预算)?总额|支出预算", weak=True),
-    Concept("收入总计", r"收入总(计|额)|总收入|收入合计|收入预算(总额|是多少|多少)|总预算|预算总额|一共多少钱|"
+    Concept("收入总计", r"收入总(计|额)|总收入|收入合计|收入预算(总额|是多少|多少)|(部门)?预算收入(总额|合计)?(是|为|有)?多少|"
+            r"总预算|预算总额|一共多少钱|"
             r"总共多少钱|多少钱|预算规模|盘子|预算总计|部门预算(是|有)?多少|收支(预算)?总计|预算(是|有)多少|"
             r"(^|＃|的)(部门)?预算(?=比|多|最|和|与|增|减|相比|总|$|？)",
             _total_row("收入总计", "收入合计", "当年收入小计", "支出总计"), r"收入预算|预算收入|预算总额|支出(预算)?总额|预算总计|总预算",

@@ -48,11 +48,15 @@ class _Explained:
     """The explanation a 决算 prints for one item: its 预算, 决算 and rate figures, in one sentence."""
 
     def __init__(self, dep: str, year: int | None, doc, item: str, sentence: str,  # type: ignore[no-untyped-def]
-                 stated: list[TableFact]) -> None:
+                 stated: list[TableFact], asked: str = "") -> None:
         self.dep, self.year, self.doc, self.item, self.sentence = dep, year, doc, item, sentence
         money = [f for f in stated if f.unit in ("元", "万元")]
-        self.rate = next((f for f in stated if f.unit == "%" and _STATED_RATE.search(f.row_label)), None)
-        self.budget = next((f for f in money if _BUDGET_LABEL.search(f.row_label)), None)
+        stage = re.search(r"年初|全年|调整", asked)  # 年初预算 asked: a 全年预算 figure is another figure
+        self.rate = next((f for f in stated if f.unit == "%" and _STATED_RATE.search(f.row_label)
+                          and not (stage and re.search(r"年初|全年|调整", f.row_label) and stage.group() not in f.row_label)),
+                         None)
+        self.budget = next((f for f in money if _BUDGET_LABEL.search(f.row_label) and not (
+            stage and re.search(r"年初|全年|调整", f.row_label) and stage.group() not in f.row_label)), None)
         self.actual = next((f for f in money if _ACTUAL_LABEL.search(f.row_label)), None)
 
 
@@ -77,7 +81,7 @@ def _explained(answerer, query: Query, catalog: Catalog, departments: list[str])
         if fact.table_kind == "narrative" and fact.sentence and _item_of_sentence(fact) == item:
             sentences.setdefault(fact.sentence, []).append(fact)
     for sentence, stated in sentences.items():
-        found = _Explained(dep, year, docs[0], item, sentence, stated)
+        found = _Explained(dep, year, docs[0], item, sentence, stated, query.text)
         if found.rate is not None or (found.budget is not None and found.actual is not None):
             return found
     return _printed_side_by_side(query, dep, year, docs[0], facts) or f"文档中没有“{item}”的预算数和决算数的说明。"

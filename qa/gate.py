@@ -17,6 +17,8 @@ from functools import lru_cache
 from budgetqa.models import Answer, TableFact
 from qa.answer import fmt, refuse
 from qa.concepts import quoted_names
+from qa.cues import INCLUDED, unit_mentions
+from qa.matching import abbreviates
 from qa.understand import Query
 
 _YEAR = re.compile(r"(20\d{2})\s*年")
@@ -103,7 +105,8 @@ _ORG_TAIL = re.compile(r"[\u4e00-\u9fa5]{2,16}?(?:管理局|局|厅|委员会|�
 
 def asks_count(text: str) -> bool:
     """The question asks how many (people, cars, trips …), so money cannot answer it."""
-    return bool(_COUNT.search(text)) and not re.search(r"多少(万|亿)?元|金额", text)  # "几个项目合计多少万元"
+    # ("几个项目合计多少万元", "几个预算单位加起来一共多少": a sum over them, not their number)
+    return bool(_COUNT.search(text)) and not re.search(r"多少(万|亿)?元|金额|(加起来|加在一起|合计|一共|总共|共计)(是)?多少钱?[？?]?$", text)
 
 
 def foreign_organisations(text: str, loaded_names: set[str]) -> list[str]:
@@ -119,7 +122,7 @@ def foreign_organisations(text: str, loaded_names: set[str]) -> list[str]:
                 continue
             name = region + tail.group()
             if (name in loaded_names or canonical_name(name) in loaded_names
-                    or any(name in n or (n in name and len(n) >= len(name) - 1) or _abbreviates(name, n)
+                    or any(name in n or (n in name and len(n) >= len(name) - 1) or abbreviates(name, n)
                            for n in loaded_names)):
                 continue
             if name not in found:
@@ -131,27 +134,7 @@ def names_in_evidence(names: list[str], texts: list[str]) -> bool:
     """Every organisation the question names is printed in the cited evidence, in full or as the short
     form people use (西安市委讲师团 for 中共西安市委理论讲师团: its characters in order, close together)."""
     joined = "".join(texts)
-    return all(name in joined or _abbreviates(name, joined) for name in names)
-
-
-def names_unit(name: str, label: str) -> bool:
-    """Whether a printed row label is the budget unit a question names: the name inside it, or a short
-    form of it (its characters in order, close together) with the same two-character ending."""
-    label = re.sub(r"\s", "", label)
-    if name in label:
-        return label.startswith(name) or label.endswith(name) or len(label) - len(name) <= 4
-    return label[-2:] == name[-2:] and len(name) >= 0.6 * len(label) and _abbreviates(name, label)
-
-
-def _abbreviates(short: str, text: str) -> bool:
-    for start in (i for i, ch in enumerate(text) if ch == short[0]):
-        window, position = text[start:start + 2 * len(short)], 0
-        for ch in window:
-            if position < len(short) and ch == short[position]:
-                position += 1
-        if position == len(short):
-            return True
-    return False
+    return all(name in joined or abbreviates(name, joined) for name in names)
 
 
 def restates_the_question(value: float | str, question: str) -> bool:
@@ -165,11 +148,11 @@ def restates_the_question(value: float | str, question: str) -> bool:
 
 # Words that say how a figure is asked, not which figure: they need not appear in the evidence.
 _ASKING = re.compile(
-    r"＃|[\d.,%％]+|这一?[行栏列项]|一行|请(给出|列出|告诉我|计算|算出|回答)?|给出|告诉我|差额|相差|差距|所有|全部|名称为|名为|名叫|叫做|是多少|有多少|多少|一共|总共|合计|总额|总计|共计|安排了?|预算数?|决算数?|金额|经费数|资金|"
+    r"＃|[\d.,%％]+|这一?[行栏列项]|一行|请(给出|列出|告诉我|计算|算出|回答)?|给出|告诉我|差额|相差|差距|所有|全部|名称为|名为|名叫|叫做|是多少|有多少|多少|一共|总共|合计|总额|总计|共计|加起来|加在一起|相加|安排了?|预算数?|决算数?|金额|经费数|资金|"
     r"财政拨款|一般公共预算|政府性基金|国有资本经营|基本支出|项目支出|万元|亿元|元|部门|单位|本级|年度|全年|今年|"
     r"报表|公开|表[里中内]?|[里中](?![心央])|的|了|是|为|有|在|及|和|与|其|这个|该|请问|那么|花了?|用了?|支出了?|开支|收入|支出|"
-    r"分别|大约|约|按|口径|保留两位小数|保留|两位|小数|几[个辆项家名人台套]?|辆车?|科目|经济科目|功能科目|显示|介绍|"
-    r"根据|说明|数量|比去年|比上年|去年|上年|多还是少|变化|增加|减少|增长|下降|百分比|比例|占比|是否|"
+    r"分别|大约|约|按|口径|保留两位小数|保留|两位|小数|几[个辆项家名人台套]?|辆车?|台车辆?|科目|经济科目|功能科目|显示|介绍|"
+    r"根据|说明|数量|比去年|比上年|去年|上年|多还是少|变化|增加|减少|增长|下降|百分比|比例|占比|比重|多大|是否|过来|部分|哪个|哪家|谁|"
     r"[，,。？?！!：:（）()“”\"、\s]")
 
 
@@ -276,6 +259,7 @@ def unmet_columns(text: str, evidence: list[str]) -> list[str]:
     """Column meanings the question names (基本支出里的人员经费, 政府性基金) that no cited cell or
     sentence carries: the row's 合计 is not its 人员经费."""
     joined = re.sub(r"\s", "", "".join(evidence))
+    text = INCLUDED.sub("", text)  # "全部资金（含其他收入）" names no 其他收入 column
     return [value for value, pattern in _column_meanings() if value in text and not pattern.search(joined)]
 
 
@@ -338,6 +322,16 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
                       final=True)
     if foreign and not names_in_evidence(foreign, evidence):
         return refuse(query.question, f"文档中没有“{'、'.join(foreign)}”的这项数据。", final=True)
+    stage = re.search(r"年初预算|全年预算", query.text)
+    other = {"年初预算": "全年预算", "全年预算": "年初预算"}[stage.group()] if stage else ""
+    if stage and evidence and all(other in _plain([e]) and stage.group() not in _plain([e]) for e in evidence):
+        # "年初预算数是多少" answered with "全年预算数为1639.34万元": another stage's figure
+        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但那是{other}数，不是所问的{stage.group()}数。",
+                      final=True)
+    inside = unit_mentions(query.item_text)
+    if inside and not names_in_evidence(inside, evidence) and not quoted_names(query.item_text, shortest=4):
+        # "烟台市审计局长岛分局的审计业务经费" answered with the department's own 审计业务 row
+        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但不是“{'、'.join(inside)}”的数据。", final=True)
     if unit and not names_in_evidence([unit], evidence) and not quoted_names(query.item_text, shortest=4):
         # a unit of the department asked: its own row only (an item quoted by name is the unit's own)
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但不是“{unit}”的数据。", final=True)

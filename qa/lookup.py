@@ -11,51 +11,33 @@ must be unambiguous enough: when nothing fits, nothing is returned (the chain th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from budgetqa.models import TableFact
 from ingest.checks import UNIT_YUAN
 from qa.concepts import CONCEPTS, Concept, clean_label, column_leaf, label_core
-from qa.matching import overlap
+from qa.cues import (
+    ASKS_AMOUNT,
+    COLUMN_CUES,
+    COUNT_UNITS,
+    DEFAULT_COLUMNS,
+    GENERIC_WORDS,
+    INCLUDED,
+    ROW_SYNONYMS,
+    SAME_COUNT,
+    SANGONG_TABLE,
+    TABLE_CUES,
+    TABLE_PRIORITY,
+    TITLE_NOISE,
+    rewrite_counts,
+    unexplained,
+    unit_mentions,
+)
+from qa.matching import Match, names_unit, overlap
+from qa.stated import StatedFigures
+
 
 # Which table answers a plain row question first (function classification before economic).
-TABLE_PRIORITY = ["支出预算总表", "收支预算总表", "一般公共预算支出", "财政拨款支出", "收入预算总表",
-                  "财政拨款收支预算总表", "政府性基金预算支出", "国有资本经营预算支出", "一般公共预算基本支出",
-                  "财政拨款基本支出", "三公经费", "机关运行经费", "政府采购", "绩效目标", "其他"]
-TABLE_CUES = [  # words in a question that name a table
-    (r"财政拨款收支", "财政拨款收支预算总表"), (r"收支总表|财务收支", "收支预算总表"),
-    (r"收入预算|收入总表|收入来源", "收入预算总表"), (r"支出总表|支出预算总表", "支出预算总表"),
-    (r"一般公共预算.{0,4}基本支出|经济分类", "一般公共预算基本支出"), (r"财政拨款.{0,4}基本支出", "财政拨款基本支出"),
-    (r"一般公共预算(?!(财政)?(拨款)?收入)", "一般公共预算支出"), (r"政府性基金", "政府性基金预算支出"),
-    (r"国有资本经营", "国有资本经营预算支出"), (r"政府购买服务", "政府购买服务"), (r"项目支出(预算)?(明细)?表|项目(预算)?表", "项目支出"), (r"财政拨款支出", "财政拨款支出"), (r"政府采购|采购", "政府采购"),
-]
-COLUMN_CUES = [  # words in a question that name a column, most specific first
-    (r"基本支出", "基本支出"), (r"项目支出", "项目支出"), (r"人员经费|人头经费|人员支出", "人员经费"),
-    (r"公用经费|办公经费", "公用经费"), (r"日常公用", "日常公用"), (r"指标值|目标值", "指标值"), (r"事业单位经营收入|经营收入", "经营收入"), (r"事业收入", "事业收入"),
-    (r"其他收入", "其他收入"), (r"财政拨款收入|财政拨款", "财政拨款"), (r"决算数", "决算"), (r"预算数", "预算"),
-    (r"单位预留机动经费|机动经费", "机动经费"), (r"结转", "结转"),
-]
-DEFAULT_COLUMNS = ["合计", "金额", "预算数", "小计", "总计", "本年预算", "预算", "决算数"]
-ROW_SYNONYMS = [  # how people ask -> how the documents print it
-    (r"养老保险", "机关事业单位基本养老保险缴费"), (r"职业年金", "职业年金缴费"), (r"公积金", "住房公积金"),
-    (r"医保|医疗保险", "行政单位医疗"), (r"退休费", "退休费"), (r"离退休", "离退休"),
-]
-@dataclass
-class Match:
-    """A fact chosen for a question, with why (the item name shown to the user)."""
-
-    fact: TableFact
-    item: str
-    score: float
-
-
-_SAME_COUNT = {"辆": ("台",)}  # vehicles are counted in 台 as often as in 辆 ("车辆37台")
-_SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和及]?培训费(支出)?(三项|两项|等)?(的)?(预算)?(表|合计)(口径)?")
-_COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "名", "层", "台", "套", "台套", "台（套）", "个工作日",
-                "次", "件", "场", "户", "篇", "期"}
-
-
-class ItemResolver:
+class ItemResolver(StatedFigures):
     """Finds, in a document's facts, the cell a question names.
 
     `text` is the question without department names and years (Query.item_text)."""
@@ -67,10 +49,10 @@ class ItemResolver:
         self.count_unit = unit.group(1) if unit else None
         if counting:
             text = text + rewrite_counts(text)
-        table_named = _SANGONG_TABLE.search(text)
+        table_named = SANGONG_TABLE.search(text)
         self.whole_sangong_table = bool(table_named) and (table_named.group(6) == "合计" or bool(
             re.search(r"表的?合计|合计(数|是)|表合计", text)))
-        text = _SANGONG_TABLE.sub("三公表", text)
+        text = SANGONG_TABLE.sub("三公表", text)
         self.text = text
         expanded = text
         for pattern, printed in ROW_SYNONYMS:
@@ -83,7 +65,9 @@ class ItemResolver:
         self.table_cue = next((kind for pattern, kind in TABLE_CUES if re.search(pattern, text)), table_hint)
         # the columns the question names, in the order it names them: "基本支出里的人员经费" reads the
         # 人员经费 column under 基本支出 (the last named is the cell's own column, the others its parents)
-        cues = sorted((m.start(), col) for pattern, col in COLUMN_CUES for m in [re.search(pattern, text)] if m)
+        # ("全部资金（含其他收入）": what a total includes names no column of its own)
+        cued = INCLUDED.sub("", text)
+        cues = sorted((m.start(), col) for pattern, col in COLUMN_CUES for m in [re.search(pattern, cued)] if m)
         self.column_cue = cues[-1][1] if cues else None
         fund = re.search(r"一般公共预算|政府性基金|国有资本经营|财政专户", text)
         self.fund_cue = fund.group() if fund else None  # a fund source named: its column is preferred
@@ -95,11 +79,15 @@ class ItemResolver:
         self.quoted_paths = [tuple(clean_label(p) for p in re.split(r"[-－—>／/]", q) if p.strip())
                              for q in self.quoted if re.search(r"[-－—>／/]", q)]
         self.parent_cues = [col for _, col in cues[:-1] if col != self.column_cue]
+        # "气象事务下的行政运行": the row is 行政运行 under 气象事务, not 气象事务 itself
+        self.parents_named = [clean_label(p) for p in re.findall(r"([\u4e00-\u9fa5]{2,12}?)(?:项下|下面|之下|下)的", self.plain)]
+        # budget units the question names ("下属的气象服务中心", "市委讲师团"): rows printing them, in full or short
+        self.units = unit_mentions(self.plain)
         self.concept = self._concept()
 
     def _counted_in(self, unit: str | None) -> bool:
         """A count printed in the unit the question counts in, or its equivalent (vehicles: 辆 or 台)."""
-        return any((unit or "").startswith(u) for u in (self.count_unit, *_SAME_COUNT.get(self.count_unit or "", ())))
+        return any((unit or "").startswith(u) for u in (self.count_unit, *SAME_COUNT.get(self.count_unit or "", ())))
 
     def _concept(self) -> Concept | None:
         if self.counting or re.search(r"(?<!\d)\d{3}(\s?\d{2}){1,2}(?!\d)", self.text):
@@ -114,9 +102,11 @@ class ItemResolver:
         # a quoted name ("「市人民来访接待厅专项经费」") is a row's name: its words (接待) trigger no concept
         unquoted = re.sub(r"[“「『][^”」』]{4,}[”」』]", "", self.text)
         within = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)[，,、]?(?:的)?(.{2,})$", unquoted)
-        if within and len(_GENERIC_WORDS.sub("", within.group(2))) >= 2:
+        if within and len(GENERIC_WORDS.sub("", within.group(2))) >= 2:
             unquoted = within.group(2)  # "财政拨款收入中，上年结转": the context names no concept of its own
         for concept in CONCEPTS:
+            if concept.name == "财政拨款收入" and re.search(r"(费|经费|补助|资金|项目)的?财政拨款", unquoted):
+                continue  # "委托业务费财政拨款预算": 财政拨款 qualifies the item named, it is not the total asked
             if re.search(concept.trigger, unquoted):
                 return concept
         return None
@@ -126,14 +116,15 @@ class ItemResolver:
         is passed over when a later candidate holds a figure or a text."""
         matches = self.candidates(facts)
         filled = [m for m in matches if m.fact.value is not None or m.fact.text_value]
-        if _ASKS_AMOUNT.search(self.text) and not re.search(r"指标|目标", self.text):
-            filled = [m for m in filled if m.fact.value is not None] or filled  # 多少钱: a figure, not a text
+        if ASKS_AMOUNT.search(self.text) and not re.search(r"指标|目标", self.text):
+            filled = [m for m in filled if m.fact.value is not None and m.fact.unit in UNIT_YUAN] or \
+                [m for m in filled if m.fact.value is not None] or filled  # 多少钱: an amount, not a text or a score
         return (filled or matches)[0] if matches else None
 
     def candidates(self, facts: list[TableFact]) -> list[Match]:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
         if self.counting:  # a count: an indicator of a project form (聘用人员数量 ≥130人) or a stated count
-            targets = [m for m in self._by_label([f for f in table_facts if f.unit in _COUNT_UNITS and (
+            targets = [m for m in self._by_label([f for f in table_facts if f.unit in COUNT_UNITS and (
                 not self.count_unit or self._counted_in(f.unit))]) if m.score >= 30]
             return targets + self._narrative_by_subject(facts, counts=True)
         if self.quoted and not self.counting:
@@ -151,7 +142,7 @@ class ItemResolver:
             stated = self._narrative_by_subject(facts, counts=False)
             if stated and stated[0].score >= 10 and self.concept.name in ("收入总计", "支出总计"):
                 return stated
-        if self.concept is not None and self.concept.weak and _unexplained(self.text, self.concept.trigger):
+        if self.concept is not None and self.concept.weak and unexplained(self.text, self.concept.trigger):
             return []  # "江苏法院云平台租赁费政府采购预算": a named item not found is not the department total
         if self.concept is not None:
             picked = self._named_rows(self.concept.pick(table_facts), table_facts)
@@ -159,9 +150,11 @@ class ItemResolver:
             if picked:
                 asked = clean_label(self.text)
                 concept = clean_label(self.concept.name)
-                return [Match(f, (f.row_label if len(clean_label(f.row_label)) >= 4 and clean_label(f.row_label) in asked
-                                  and f.row_label != f.table_kind and clean_label(f.row_label) not in concept
-                                  and concept not in clean_label(f.row_label) else "") + self.concept.name, 100 - i)
+                def named_row(f: TableFact) -> bool:  # the row of a unit or item the question names
+                    label = clean_label(f.row_label)
+                    return (len(label) >= 4 and (label in asked or any(names_unit(u, f.row_label) for u in self.units))
+                            and f.row_label != f.table_kind and label not in concept and concept not in label)
+                return [Match(f, (f.row_label if named_row(f) else "") + self.concept.name, 100 - i)
                         for i, f in enumerate(picked)]
             narrative = self.narrative(facts)
             if narrative:
@@ -186,7 +179,7 @@ class ItemResolver:
                    None)
         if cue is None:
             return []
-        rest = re.sub(r"决算数?|预算数?|执行数", "", _GENERIC_WORDS.sub("", re.sub(cue, "", self.text)))
+        rest = re.sub(r"决算数?|预算数?|执行数", "", GENERIC_WORDS.sub("", re.sub(cue, "", self.text)))
         if len(rest) >= 2:
             return []  # anything else named (金融支出, 人员经费, 服务) is a row or column, not the total
         totals = [f for f in facts if f.table_kind == self.table_cue and f.value is not None
@@ -237,64 +230,19 @@ class ItemResolver:
         text = clean_label(self.text)
         tables = {f.table_index for f in picked}
         named = {f.row_label for f in facts if f.table_index in tables and len(clean_label(f.row_label)) >= 4
-                 and clean_label(f.row_label) in text}
+                 and (clean_label(f.row_label) in text or any(names_unit(u, f.row_label) for u in self.units))}
         if not named:
             return picked
         columns = {(f.table_index, f.column_path) for f in picked}
         rows = [f for f in facts if (f.table_index, f.column_path) in columns and f.row_label in named]
         return rows or picked
 
-    def _narrative_by_subject(self, facts: list[TableFact], counts: bool) -> list[Match]:
-        """Figures stated in sentences whose subject (and section) the question names."""
-        scored = []
-        for fact in facts:
-            if fact.table_kind != "narrative" or fact.column_path != ("金额",):
-                continue
-            if counts != (fact.unit in _COUNT_UNITS):
-                continue
-            if counts and self.count_unit and not self._counted_in(fact.unit):
-                continue  # "多少人次" is not answered with 10批次
-            subject = _subject_core(fact.row_label)
-            shared = max(overlap(part, self.text) for part in subject.split("…"))
-            longest = max(len(p) for p in subject.split("…"))
-            section = "".join(fact.row_path)
-            context = overlap(section, self.text, min_length=3) if section else 0
-            named = shared >= 3 and (shared >= 0.45 * longest or shared >= 6)
-            if not named and not (context >= 6 and shared >= 2) and not (context >= 6 and not subject):
-                continue  # (a figure with no subject of its own is named by its section: 年度预算安排)
-            phases = re.findall(r"[一二三四五六七八九十\d]期", self.text)
-            if any(phase not in section + fact.row_label for phase in phases):
-                continue  # 二期 asked, 一期 stated: not the same project
-            score = shared * 2 + (context * 1.5 if context >= 4 else 0) + shared / max(len(subject), 1)
-            tail = re.split(r"[，,、其中]", subject)[-1] if subject else ""
-            if counts and len(tail) >= 3 and tail in self.text:
-                score += 3 * len(tail)  # "应急保障用车有几辆": the figure whose own subject is the one asked
-            scored.append(Match(fact, subject, score))
-        scored.sort(key=lambda m: -m.score)
-        return scored
-
-    def narrative(self, facts: list[TableFact]) -> list[Match]:
-        """A figure stated in the text about the concept (金额, not a change)."""
-        if self.concept is None or self.concept.narrative is None:
-            return []
-        pattern = self.concept.narrative
-        found = [f for f in facts if f.table_kind == "narrative" and f.column_path == ("金额",)
-                 and f.unit in ("元", "万元", "亿元")  # "2 个事业单位不在机关运行经费统计范围" is no amount
-                 and re.search(pattern, re.sub(r"(共计|合计|总计|共|为|是|达|约)+$", "", f.row_label))]
-        return [Match(f, self.concept.name, 50) for f in found[:1]]
-
-    def changes(self, facts: list[TableFact], item: str) -> list[TableFact]:
-        """Stated year-on-year changes ("比2024年预算减少2,389.52万元") about the item."""
-        pattern = self.concept.narrative if self.concept and self.concept.narrative else re.escape(clean_label(item))
-        return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2
-                and re.search(pattern, f.row_label)]
-
     def titled(self, facts: list[TableFact]) -> set[int]:
         """The tables the question names by their printed title ("一般公共预算支出表（按经济分类）中", "基本支出
         总表里"): the titles it repeats almost whole (80%+), the best only, so 按经济分类 is not 按功能分类."""
         ratios: dict[int, float] = {}
         for index, title in {f.table_index: f.table_title for f in facts if f.table_index >= 0}.items():
-            core = _TITLE_NOISE.sub("", title)
+            core = TITLE_NOISE.sub("", title)
             if len(core) >= 5:
                 ratios[index] = overlap(core, self.plain, min_length=3) / len(core)
         best = max(ratios.values(), default=0)
@@ -307,17 +255,26 @@ class ItemResolver:
         for fact in facts:
             label = label_core(clean_label(fact.row_label))
             score = _label_score(label, fact.row_code, self.digits, self.plain)
+            if score <= 0 and self.units:
+                named = next((u for u in self.units if names_unit(u, fact.row_label)), None)
+                score = 20 + 2 * len(named) if named else 0
             if score <= 0 and id(fact) in single:
                 # the quoted name is printed in a parent column of exactly one row (专项名称 beside 采购品目名称)
-                label, score = single[id(fact)], 15 + 2 * len(single[id(fact)])
+                label = single[id(fact)]  # (a name spelled out unquoted counts less than a row printing it)
+                score = 15 + (2 if label in self.quoted else 1) * len(label)
             if score <= 0:
                 continue
             score += (45 if fact.table_index in titled else self._table_score(fact)) + self._column_score(fact) + (
                 15 if label in self.quoted else 0)
             if label not in self.quoted and any(q in label_core(clean_label(p)) for p in fact.row_path for q in self.quoted):
                 score += 30  # a row named by the question under the project it quotes (an indicator of it)
-            if label in self.containers:
+            if label in self.containers or label in self.parents_named:
                 score -= 30  # "「信访专项」里的信访工作经费": the container is not what is asked
+            elif self.parents_named and any(p in clean_label(r) for r in fact.row_path for p in self.parents_named):
+                score += 30  # the row under the parent the question names
+            elif any(len(parent) >= 4 and parent in self.plain and parent not in self.quoted
+                     for parent in map(clean_label, fact.row_path)):
+                score += 15  # "上年结转过来的一般公共预算拨款": the 一般公共预算拨款 row under 二、上年结转
             for path in self.quoted_paths:
                 if label == path[-1] and all(any(p in clean_label(r) for r in fact.row_path) for p in path[:-1]):
                     score += 30  # the child the quoted path names, under its parent
@@ -333,16 +290,17 @@ class ItemResolver:
         return [Match(f, label, score) for score, f, label in scored]
 
     def _single_rows_under_quoted(self, facts: list[TableFact]) -> dict[int, str]:
-        """Facts whose row path holds a quoted name that no other row of the same table holds (with
-        several rows under it, one of them is no answer)."""
-        if not self.quoted:
-            return {}
+        """Facts whose row path holds a name the question quotes (or spells out whole, 6+ characters:
+        "区域重点项目协审经费多少钱") that no other row of the same table holds (with several rows under
+        it, one of them is no answer)."""
         rows: dict[tuple[int, str], set[int]] = {}
         for fact in facts:
             for part in fact.row_path:
                 name = clean_label(part)
-                if name in self.quoted and fact.value is not None:
+                if (name in self.quoted or (len(name) >= 6 and name in self.plain)) and fact.value is not None:
                     rows.setdefault((fact.table_index, name), set()).add(fact.row_index)
+        if not rows:
+            return {}
         return {id(f): clean_label(p) for f in facts for p in f.row_path
                 if len(rows.get((f.table_index, clean_label(p)), ())) == 1}
 
@@ -364,7 +322,7 @@ class ItemResolver:
         header = overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0
         if header >= 6:  # a long header the question spells out ("政府采购项目中预留给中小企业的…")
             return 10 + header
-        if self.column_cue and self.column_cue not in re.sub(r"\s", "", fact.table_title + fact.row_label):
+        if self.column_cue and self.column_cue not in re.sub(r"\s", "", fact.table_title + fact.row_label + "".join(fact.row_path)):
             # (a cue its table's own title names is met by the table: every column of 基本支出总表 is 基本支出;
             # one its row names is met by the row: 上年结转 is a row of the 收支总表, not a column)
             parents = 5 * sum(cue in joined for cue in self.parent_cues)
@@ -378,39 +336,6 @@ class ItemResolver:
         return -5 if re.search(r"本年支出|支出$", joined) and "收入" in self.text else 0
 
 
-_TITLE_NOISE = re.compile(r"[\s（）()：:、“”]|\d{4}\s*年度?|^(公开|预算)?\d+表|^表[\d一二三四五六七八九十]+|"
-                          r"^[一二三四五六七八九十]+")  # numbering, years and brackets of a printed table title
-_COUNT_WORDS = [(r"(几|多少)辆(公务)?车|车辆数|多少车|几台车", "车辆"), (r"(几|多少)个项目", "项目"),
-                (r"多少(名|个)?(员工|人员|工作人员)", "人员"), (r"(几|多少)(名|个)?人(?![次员])", "人数")]
-_ASKS_AMOUNT = re.compile(r"多少钱|多少万|多少元|金额|(安排|花|用|拨)了?多少|经费(是|为|有)?多少|预算(是|为|有)?多少")
-
-
-def _subject_core(label: str) -> str:
-    """A stated figure's subject without year, 本部门 and the department's own name."""
-    subject = re.sub(r"^(\d{4}年度?|截至.*?日|本部门|本单位|其中|部门|下属)+", "", clean_label(label))
-    return re.sub(r"^.{2,20}?(办公室|办公厅|办事处|法院|局|中心)(?=.{2,})", "", subject)
-
-
-_GENERIC_WORDS = re.compile(
-    r"部门|预算|收入|支出|总计|总额|合计|一共|总共|多少|是|钱|的|有|年度|全年|本年|万元|元|安排|了|呢|吗|政府采购|"
-    r"采购|金额|总数|数|为|按|口径|表|里|中|今年|去年|上年|比|多|少|增加|减少|这个|该|请问|查询|大概|规模|盘子|"
-    r"基本支出|项目支出|财政拨款|一般公共预算|总|计|共|增长|下降|百分之|百分比|几|到|至|变化|率|幅|占|比例|比重|"
-    r"各|分别|相比|与|和|及|谁|哪个|最|大|高|低|[＃？?，,。、（）()“”\s\d]")
-
-
-def asked_item(item_text: str) -> str:
-    """The item a question names once budget boilerplate is removed ("机关运行经费预算是多少" -> "机关运行经费")."""
-    return _GENERIC_WORDS.sub("", item_text)
-
-
-def _unexplained(text: str, trigger: str) -> bool:
-    """Whether the question names more than a generic total: 4+ characters left once the concept's
-    own words, budget boilerplate, names and years are removed."""
-    rest = re.sub(trigger, "", text)
-    rest = _GENERIC_WORDS.sub("", rest)
-    return len(rest) >= 4
-
-
 def _differs(stated: TableFact, printed: TableFact) -> bool:
     """Two money figures differ by more than the stated one's rounding (万元 with 2 decimals: 50 元)."""
     if printed.value is None and stated.value is not None and stated.unit in UNIT_YUAN:
@@ -418,12 +343,6 @@ def _differs(stated: TableFact, printed: TableFact) -> bool:
     if stated.value is None or printed.value is None or stated.unit not in UNIT_YUAN or printed.unit not in UNIT_YUAN:
         return False
     return abs(stated.value * UNIT_YUAN[stated.unit] - printed.value * UNIT_YUAN[printed.unit]) > UNIT_YUAN[stated.unit] / 100
-
-
-def rewrite_counts(text: str) -> str:
-    for pattern, word in _COUNT_WORDS:
-        text = re.sub(pattern, word, text)
-    return text
 
 
 def _label_score(label: str, code: str | None, digits: str, text: str) -> float:

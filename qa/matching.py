@@ -6,6 +6,20 @@ to the words of a question.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
+from budgetqa.models import TableFact
+
+
+@dataclass
+class Match:
+    """A fact chosen for a question, with why (the item name shown to the user)."""
+
+    fact: TableFact
+    item: str
+    score: float
+
 
 def overlap(a: str, b: str, min_length: int = 2) -> int:
     """How much of `a` the text `b` repeats: the summed lengths of common substrings of 2+ characters
@@ -32,3 +46,30 @@ def longest_common(a: str, b: str) -> tuple[int, int, int]:
                     best = (current[j], i - current[j], j - current[j])
         previous = current
     return best
+
+
+def names_unit(name: str, label: str) -> bool:
+    """Whether a printed row label is the budget unit a question names: the name inside it (the label's
+    city dropped when the name has none), or a short form of it (its characters in order, close
+    together) with the same two-character ending."""
+    label = re.sub(r"\s", "", label)
+    for form in dict.fromkeys((label, re.sub(r"^[^省市区县]{2,4}?(省|市|区|县)(?=.{4,})", "", label))):
+        if name in form:
+            if form.startswith(name) or form.endswith(name) or len(form) - len(name) <= 4:
+                return True
+        elif form[-2:] == name[-2:] and abbreviates(name, form) and \
+                len(name) >= (0.45 if form[-3:] == name[-3:] else 0.6) * len(form):
+            return True
+    return False
+
+
+def abbreviates(short: str, text: str) -> bool:
+    """`short`'s characters in order within a window of twice its length somewhere in `text`."""
+    for start in (i for i, ch in enumerate(text) if ch == short[0]):
+        window, position = text[start:start + 2 * len(short)], 0
+        for ch in window:
+            if position < len(short) and ch == short[position]:
+                position += 1
+        if position == len(short):
+            return True
+    return False

@@ -65,6 +65,9 @@ class FactLookup:
                 return None  # the question names a code this row does not carry
             if match is not None and (match.fact.value is not None or match.fact.text_value):
                 doc = next(d for d in docs if d.document_id == match.fact.document_id)
+                twins = split_rows(match.fact, doc_facts, resolver.plain)
+                if twins:
+                    return summed(match, doc, twins)
                 return Evidence.of(match, doc, [match.fact] + corroborating(match.fact, doc_facts))
             return None
         if year is None:
@@ -120,6 +123,29 @@ class FactLookup:
             sign = -1 if direction in ("减少", "下降") else 0 if direction == "持平" else 1
             return Decimal(sign) * (fact.value or Decimal(0)), fact
         return None
+
+
+def split_rows(fact: TableFact, facts: list[TableFact], asked: str) -> list[TableFact]:
+    """The other rows of one table that print the same coded item in the same column under other parents
+    (办公费 30201 under 50201 办公经费 and again under 50502 商品和服务支出): the item's total is their sum,
+    unless the question names one of the parents."""
+    if fact.table_index < 0 or not fact.row_code or fact.value is None:
+        return []
+    twins = [f for f in facts if f.table_index == fact.table_index and f.column_path == fact.column_path
+             and f.row_code == fact.row_code and f.row_label == fact.row_label and f.row_index != fact.row_index
+             and f.row_path != fact.row_path and f.value is not None and f.unit == fact.unit]
+    parents = {re.split(r"[-－]", p)[-1] for f in [fact, *twins] for p in f.row_path}
+    if any(len(p) >= 3 and p in asked for p in parents):
+        return []
+    return twins
+
+
+def summed(match: Match, doc: StoredDocument, twins: list[TableFact]) -> Evidence:
+    rows = [match.fact, *twins]
+    total = sum((f.value for f in rows), Decimal(0))  # type: ignore[misc]
+    note = " + ".join(fmt(f.value) for f in rows) + f" = {fmt(total)}{match.fact.unit or ''}"  # type: ignore[arg-type]
+    return Evidence(total, match.fact.unit, f"{match.item}（{len(rows)}个上级科目下分列之和）", rows, doc,
+                    note=note, score=match.score)
 
 
 def latest_year(catalog: Catalog, department: str) -> int | None:

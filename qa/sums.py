@@ -23,7 +23,7 @@ class Sums(FactLookup):
     """Sum answers (mixed into the Answerer through Computations)."""
 
     def _sum(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
-        body = re.split(r"一共|合计|总共|加起来|之和|共计|总和", query.item_text)[0]
+        body = re.split(r"一共|合计|总共|加起来|加在一起|之和|共计|总和", query.item_text)[0]
         scope = " ".join(re.findall(r"[（(][^）)]*表[^）)]*[）)]", query.item_text))  # "（部门收入预算总表口径）"
         hint = ItemResolver(scope).table_cue if scope else None
         spread = re.match(r"^(.*?)在(.{2,12}?)(?:和|与|及)(.{2,12}?)(?:中|里|两项中|两部分中)?$", body)
@@ -32,9 +32,19 @@ class Sums(FactLookup):
         quoted = quoted_names(body)
         # quoted names are the parts ("“气象设施维护及科普”和“专业系统维护及科普”"), whatever words they hold
         parts = quoted if len(quoted) >= 2 else [p for p in re.split(r"和|与|及|加上|、|加", body) if p]
+        quarters = re.search(r"(全年)?(四个|各个?|每个?|所有)季度的?(.{2,12})$", body)
+        if quarters and len(parts) < 2:  # "四个季度用款计划合计": 第一季度…第四季度 of that plan, each printed once
+            parts = [f"第{n}季度{quarters.group(3)}" for n in "一二三四"]
         targets = self._targets(query, catalog, departments)
-        if len(targets) == 1 and len(quoted) == 1 and re.search(r"几个|各个?|所有|全部|多个|这些", body):
-            return self._sum_same_name(query, catalog, targets[0], quoted[0], hint)
+        several = re.search(r"几个|各个?|所有|全部|多个|这些", body)
+        called = re.search(r"(?:叫做?|名为|名称为|名叫)(.{2,20}?)的(?:几个|各个|所有|多个)", body)
+        if len(targets) == 1 and (len(quoted) == 1 or called and not quoted) and several:
+            # "名称为「审计业务经费」的几个项目", "叫审计业务经费的几个项目"
+            return self._sum_same_name(query, catalog, targets[0], quoted[0] if quoted else called.group(1), hint)  # type: ignore[union-attr]
+        codes = named_codes(body)
+        if len(targets) == 1 and not quoted and len(codes) == 1 and several:
+            # "行政运行（2040601）几个预算单位加起来": every row of one table printed with that code
+            return self._sum_same_name(query, catalog, targets[0], body, hint, code=codes.pop())
         if len(targets) != 1 or len(parts) < 2:
             return refuse(query.question, "请指明一个部门、一个年度和要相加的项目。")
         dep, year = targets[0]
@@ -43,6 +53,9 @@ class Sums(FactLookup):
         if any(e is None for e in items) or len({(e.facts[0].table_index, e.facts[0].row_index, e.facts[0].row_label, e.facts[0].column_path)
                                                  for e in items}) < len(items):  # type: ignore[union-attr]
             return refuse(query.question, "没有找到每个要相加的项目。")
+        if quarters and any(sum(f.row_label == e.facts[0].row_label for f in self.facts([e.doc])) > 1  # type: ignore[union-attr]
+                            for e in items):
+            return refuse(query.question, "文档中有不止一处季度用款计划，无法确定是哪个项目的。")
         for text, e in zip(parts, items):
             told = [" ".join([f.table_title, *f.row_path, f.row_label, *f.column_path, f.sentence or ""]) for f in e.facts]  # type: ignore[union-attr]
             if item_absent(text, told, {}):
@@ -77,18 +90,20 @@ class Sums(FactLookup):
             else None
 
     def _sum_same_name(self, query: Query, catalog: Catalog, target: tuple[str, int | None], name: str,
-                       hint: str | None) -> Answer:
-        """"名称为「审计业务经费」的几个项目合计": every row of one table printed with that name, in the column
-        the name's best row is read from."""
+                       hint: str | None, code: str | None = None) -> Answer:
+        """"名称为「审计业务经费」的几个项目合计" (or "（2040601）几个预算单位"): every row of one table printed with
+        that name (or code), in the column the name's best row is read from."""
         dep, year = target
-        resolver = ItemResolver(f"“{name}”", table_hint=hint)
+        resolver = ItemResolver(name if code else f"“{name}”", table_hint=hint)
         first = self.evidence(query, catalog, dep, year, resolver)
-        if first is None or clean_label(first.facts[0].row_label) != clean_label(name):
-            return refuse(query.question, f"没有找到名称为“{name}”的项目。")
+        if first is None or (first.facts[0].row_code != code if code else
+                             clean_label(first.facts[0].row_label) != clean_label(name)):
+            return refuse(query.question, f"没有找到名称为“{code or name}”的项目。")
         fact = first.facts[0]
+        name = fact.row_label if code else name
         rows = [f for f in self.facts([first.doc], query) if f.table_index == fact.table_index
-                and f.column_path == fact.column_path and clean_label(f.row_label) == clean_label(name)
-                and f.value is not None]
+                and f.column_path == fact.column_path and f.value is not None
+                and (f.row_code == code if code else clean_label(f.row_label) == clean_label(name))]
         if len({f.row_index for f in rows}) < 2:
             return refuse(query.question, f"表中只有一个名称为“{name}”的项目，没有可相加的多个项目。")
         total = sum((f.value for f in rows), Decimal(0))  # type: ignore[misc]

@@ -115,17 +115,17 @@ def normalize(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _stage_wording() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """qa/data/stages.tsv: how people name a stage (实际花的) -> the stage the documents print (决算数)."""
-    lines = (Path(__file__).parent / "data" / "stages.tsv").read_text(encoding="utf-8").splitlines()
+def _wording() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """qa/data/wording.tsv: how people word a question (实际花的, 为啥) -> the documents' words (决算数, 为什么)."""
+    lines = (Path(__file__).parent / "data" / "wording.tsv").read_text(encoding="utf-8").splitlines()
     return tuple((re.compile(left), right) for left, right in
                  (line.split("\t", 1) for line in lines if line.strip() and not line.startswith("#")))
 
 
-def name_stages(text: str) -> str:
-    """The question with stages in the documents' words; a bare 预算 beside a 决算数 is the 预算数 column
+def reword(text: str) -> str:
+    """The question in the documents' words; a bare 预算 beside a 决算数 is the 预算数 column
     ("实际花的比预算少了多少" -> "决算数比预算数少了多少")."""
-    for pattern, printed in _stage_wording():
+    for pattern, printed in _wording():
         text = pattern.sub(printed, text)
     if "决算数" in text:
         text = re.sub(r"(?<!年初)(?<!全年)(?<!调整)(?<!部门)预算(?![数表总])", "预算数", text)
@@ -136,7 +136,9 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
                    year: int | None = None, kind: str | None = None) -> Query:
     # "（由2019年公开推算）" names the source document, not a year asked about
     text = re.sub(r"[（(]?(?:由|按|根据|从|照)\d{4}年度?(?:的)?(?:公开|文档|说明|数据)?(?:推算|计算)[）)]?", "推算",
-                  name_stages(normalize(question)))
+                  reword(normalize(question)))
+    # "（2026年的说明里有同比变化）": a hint where the figure can be derived from, not a change asked for
+    text = re.sub(r"（[^（）]{0,30}?(?:说明|文档|公开|报表)[^（）]{0,12}?(?:里|中)有?[^（）]{0,12}?）", "推算", text)
     departments, unknown, shared = _departments(_distribute_regions(text), catalog)
     if department:
         departments, unknown, _ = _departments(normalize(department), catalog)
@@ -162,9 +164,11 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
                         "决算" if "决算" in kind_text else "预算" if "预算" in kind_text else None)
     operation, rank_n, rank_desc = _operation(text, years, departments)
     counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台|批|次)|多少(个|辆|家|项|人次|人|名|层|台|套|批次|批|次)|数量|"
+                              r"多少(名|位)?[\u4e00-\u9fa5]{0,4}?(干部|职工|员工|人员)|"
                               r"人数|个数|次数|件数|户数",
                               text)) and not \
-        re.search(r"多少(万)?元|金额|经费|预算(是|为)?多少", re.sub(r"“[^”]*”|「[^」]*」", "", text))  # not a quoted name's 经费
+        re.search(r"多少(万)?元|金额|经费(是|为|有|共)?(多少|几)|预算(是|为)?多少",
+                  re.sub(r"“[^”]*”|「[^」]*」", "", text))  # (a project's 经费 named before a count is its name)
     return Query(question=question, text=text, departments=departments, unknown_department=unknown,
                  years=years, relative_previous=relative, kind=doc_kind, operation=operation, ambiguous=ambiguous,
                  route=_route(text, operation), rank_n=rank_n, rank_desc=rank_desc,
@@ -209,10 +213,11 @@ def item_text(text: str, catalog: Catalog) -> str:
         text = text.replace(part, f"\0{index}\0", 1)
     for name in sorted(catalog.names, key=len, reverse=True):
         text = text.replace(name, "＃")
-    for index, part in enumerate(quoted):
-        text = text.replace(f"\0{index}\0", part, 1)
-    text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?", "＃", text)
+    text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?|(到|截至|截止)?\d{4}年(年)?[底末]",
+                  "＃", text)
     text = re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
+    for index, part in enumerate(quoted):  # (and its year: “…（2018升级改造）”)
+        text = text.replace(f"\0{index}\0", part, 1)
     # "（%，保留两位小数）" says how to write the answer, not what is asked
     text = re.sub(r"[（(][^（）()]{0,6}(?:保留|精确到|四舍五入)[^（）()]{0,10}[）)]|[，,]?(?:保留|精确到)[^，,。？?]{0,8}小数", "", text)
     # "按说明推算，…" / "（按2024年决算说明推算）" says how to get the figure, not what figure
@@ -273,12 +278,14 @@ def _years(text: str, catalog: Catalog, departments: list[str], forced: int | No
         years = [forced] + [y for y in years if y != forced]
     if not years:
         loaded = catalog.years(department)
-        if re.search(r"今年|本年|本年度", text) and len(loaded) == 1:
+        if len(loaded) == 1 and (department or re.search(r"今年|本年|本年度", text)):
             years = loaded
-        elif len(loaded) == 1 and department:
-            years = loaded
+    asks_previous_value = relative and not re.search(
+        r"比|较|增|减|变化|变动|差|相比|同比|对比|多了|少了|高|低|多少了", re.sub(r"去年|上年|上一年|前一年", "", text))
     if re.search(r"前年", text) and years:
         years = [years[0], years[0] - 2]
+    elif asks_previous_value and len(years) == 1:
+        years = [years[0] - 1]  # "上一年执行数是多少": last year's figure, not a comparison with it
     elif relative and len(years) == 1:
         years = [years[0], years[0] - 1]
     return list(dict.fromkeys(years)), relative
@@ -297,7 +304,8 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
         return "rank", n, desc
     if ASKS_EXECUTION.search(text):
         return "execution", 1, True
-    if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|(增长|下降)(了)?(百分之|多少百分比|几个百分点)|变化率|增减率", text):
+    if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|(增长|下降)(了)?(百分之|多少百分比|几个百分点)|变化率|增减率|"
+                 r"(增长|增加|下降|减少|变化)了?多少[（(][%％][）)]", text):
         return "growth", 1, True
     if re.search(r"占.{0,40}?(比例|比重|多少|百分之|几成|%)|占比|比例是|百分比", text):
         return "share", 1, True
@@ -306,8 +314,9 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
             return "compare", 1, True
     if re.search(r"比.{0,16}(多|少|增加|减少|增长|下降|高|低|差)|相差|差额|差多少|差了|变化了?多少|增减", text):
         return "difference", 1, True
-    if re.search(r"(和|与|及|加上|加).{1,20}(一共|合计|总共|加起来|之和|共计|总和)|"
-                 r"(几个|各个?|所有|全部|多个|这些|[两三四五六七八九十\d]+个)[^，,。？]{0,24}(一共|合计|总共|加起来|之和|共计|总和)", text) \
+    if re.search(r"(和|与|及|加上|加).{1,20}(一共|合计|总共|加起来|加在一起|之和|共计|总和)|"
+                 r"(几个|各个?|所有|全部(?!资金|收入|支出|口径)|多个|这些|[两三四五六七八九十\d]+个)[^，,。？]{0,24}"
+                 r"(一共|合计|总共|加起来|加在一起|之和|共计|总和)", text) \
             and not re.search(r"(一共|合计|总共|共)有?(多少|几)(辆|个|人|名|家|项|台|套)", text):
         return "sum", 1, True
     if re.search(r"几个|几项|几家|多少个|多少项|多少家|数量", text) and not re.search(r"多少(万)?元|金额", text):

@@ -230,8 +230,8 @@ def test_two_ingest_processes_into_one_postgres_and_chroma_server(tmp_path: Path
 
 
 def test_the_index_step_waits_for_another_process_on_the_same_data_directory(tmp_path: Path) -> None:
-    """The BM25 side is one file that each write reads, changes and replaces: two processes writing the
-    index of one data directory take turns (an fcntl lock), or one would drop the other's passages."""
+    """Two processes indexing on one data directory take turns (an fcntl lock): one's repair never
+    re-indexes, or revives, a document the other is indexing at that moment."""
     settings = Settings(data_dir=tmp_path / "data")
     library = Library(settings)
     library.passage_index.count()  # opened before the clock starts

@@ -1,0 +1,86 @@
+"""Figures stated in the text (narrative facts), matched to a question by their subject and section:
+"2026年本单位委托业务费财政拨款预算为99万元" answers "委托业务费财政拨款预算是多少", and its stated change
+("比上年减少12万元") answers how it changed.
+
+    class ItemResolver(StatedFigures): …     matches = self._narrative_by_subject(facts, counts=False)
+"""
+
+from __future__ import annotations
+
+import re
+
+from budgetqa.models import TableFact
+from qa.concepts import Concept, clean_label
+from qa.cues import COUNT_UNITS
+from qa.matching import Match, overlap
+
+
+class StatedFigures:
+    """The narrative half of the item resolver (mixed into qa.lookup.ItemResolver)."""
+
+    text: str
+    concept: Concept | None
+    count_unit: str | None
+
+    def _counted_in(self, unit: str | None) -> bool:
+        raise NotImplementedError
+
+    def _narrative_by_subject(self, facts: list[TableFact], counts: bool) -> list[Match]:
+        """Figures stated in sentences whose subject (and section) the question names."""
+        scored = []
+        for fact in facts:
+            if fact.table_kind != "narrative" or fact.column_path != ("金额",):
+                continue
+            if counts != (fact.unit in COUNT_UNITS):
+                continue
+            if counts and self.count_unit and not self._counted_in(fact.unit):
+                continue  # "多少人次" is not answered with 10批次
+            subject = _subject_core(fact.row_label)
+            shared = max(overlap(part, self.text) for part in subject.split("…"))
+            longest = max(len(p) for p in subject.split("…"))
+            section = "".join(fact.row_path)
+            context = overlap(section, self.text, min_length=3) if section else 0
+            named = shared >= 3 and (shared >= 0.45 * longest or shared >= 6)
+            if not named and not (context >= 6 and shared >= 2) and not (context >= 6 and not subject):
+                continue  # (a figure with no subject of its own is named by its section: 年度预算安排)
+            phases = re.findall(r"[一二三四五六七八九十\d]期", self.text)
+            if any(phase not in section + fact.row_label for phase in phases):
+                continue  # 二期 asked, 一期 stated: not the same project
+            score = shared * 2 + (context * 1.5 if context >= 4 else 0) + shared / max(len(subject), 1)
+            tail = re.split(r"[，,、其中]", subject)[-1] if subject else ""
+            if counts and len(tail) >= 3 and tail in self.text:
+                score += 3 * len(tail)  # "应急保障用车有几辆": the figure whose own subject is the one asked
+            scored.append(Match(fact, subject, score))
+        scored.sort(key=lambda m: -m.score)
+        return scored
+
+    def narrative(self, facts: list[TableFact]) -> list[Match]:
+        """A figure stated in the text about the concept (金额, not a change)."""
+        if self.concept is None or self.concept.narrative is None:
+            return []
+        pattern = self.concept.narrative
+        found = [f for f in facts if f.table_kind == "narrative" and f.column_path == ("金额",)
+                 and f.unit in ("元", "万元", "亿元")  # "2 个事业单位不在机关运行经费统计范围" is no amount
+                 and (re.search(pattern, re.sub(r"(共计|合计|总计|共|为|是|达|约)+$", "", f.row_label))
+                      or _under_heading(f, pattern))]
+        return [Match(f, self.concept.name, 50) for f in found[:1]]
+
+    def changes(self, facts: list[TableFact], item: str) -> list[TableFact]:
+        """Stated year-on-year changes ("比2024年预算减少2,389.52万元") about the item."""
+        pattern = self.concept.narrative if self.concept and self.concept.narrative else re.escape(clean_label(item))
+        return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2
+                and re.search(pattern, f.row_label)]
+
+
+def _subject_core(label: str) -> str:
+    """A stated figure's subject without year, 本部门 and the department's own name."""
+    subject = re.sub(r"^(\d{4}年度?|截至.*?日|本部门|本单位|其中|部门|下属)+", "", clean_label(label))
+    return re.sub(r"^.{2,20}?(办公室|办公厅|办事处|法院|局|中心)(?=.{2,})", "", subject)
+
+
+def _under_heading(fact: TableFact, pattern: str) -> bool:
+    """A figure under a numbered item headed by the concept ("（一）机关运行经费。2026 年一般公共预算财政拨款
+    运行经费 1,815 万元"): its own subject ends with the heading's last word (运行经费)."""
+    heading = clean_label(fact.row_path[-1]) if fact.row_path else ""
+    return (len(heading) <= 12 and bool(re.fullmatch(pattern, heading))
+            and clean_label(fact.row_label).endswith(heading[-4:]))
