@@ -251,7 +251,8 @@ def test_the_index_step_waits_for_another_process_on_the_same_data_directory(tmp
 def _descendants(pid: int) -> set[int]:
     table = [line.split() for line in subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True,
                                                      check=True).stdout.splitlines()]
-    found, frontier = set(), {pid}
+    found: set[int] = set()
+    frontier = {pid}
     while frontier:
         frontier = {int(child) for child, parent in table if int(parent) in frontier} - found
         found |= frontier
