@@ -61,23 +61,38 @@ def _library(ctx: typer.Context):  # type: ignore[no-untyped-def]
 
 
 @app.command()
-def ingest(ctx: typer.Context, paths: list[Path] = typer.Argument(..., help="Files or folders of disclosures.")) -> None:
+def ingest(ctx: typer.Context, paths: list[Path] = typer.Argument(..., help="Files or folders of disclosures."),
+           workers: Optional[int] = typer.Option(None, "--workers", "-w", envvar="BUDGETQA_WORKERS",
+                                                 help="Processes reading files (default: one per core; "
+                                                      "0: read in this process)."),
+           ray: Optional[str] = typer.Option(None, "--ray", envvar="BUDGETQA_RAY_ADDRESS",
+                                             help="Read files as Ray tasks on this cluster ('local' starts one "
+                                                  "here); needs pip install 'budgetqa[ray]'.")) -> None:
     """Ingest PDF/TXT/MD disclosures into the store and the passage index (with a progress bar)."""
     from tqdm import tqdm
 
     from budgetqa.library import collect_files
+    from budgetqa.workers import RunnerError, make_runner
 
+    try:
+        runner = make_runner(workers, ray)
+    except RunnerError as error:
+        typer.echo(f"budgetqa: {error}", err=True)
+        raise typer.Exit(2) from None
     library = _library(ctx)
-    library.repair()  # what a crash left half done first (and a Chroma server that is down is told here)
-    files = collect_files(paths)
-    failed = 0
+    files = list(dict.fromkeys(collect_files(paths)))
     with tqdm(total=len(files), unit="file", file=sys.stderr, dynamic_ncols=True) as bar:
-        for path in files:
-            bar.set_description(path.name[:40])
-            result = library.ingest_file(path)
+        def show(result) -> None:  # type: ignore[no-untyped-def]
+            bar.set_description(result.path.name[:40])
             bar.update(1)
-            failed += not result.ok
             tqdm.write(_describe(result), file=sys.stdout)
+
+        try:  # what a crash left half done is repaired first (and a Chroma server that is down is told)
+            results = library.ingest(files, progress=show, runner=runner)
+        except RunnerError as error:
+            tqdm.write(f"budgetqa: {error}", file=sys.stderr)
+            raise typer.Exit(2) from None
+    failed = sum(not r.ok for r in results)
     typer.echo(f"{len(files) - failed} of {len(files)} files ingested" + (f", {failed} failed" if failed else ""))
     raise typer.Exit(1 if failed else 0)
 

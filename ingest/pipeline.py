@@ -1,14 +1,25 @@
 """One file in, one IngestedDocument out: validate -> read -> metadata -> passages -> facts -> checks.
 
 This module is pure (no store): `index.store` writes what it returns, in one transaction.
+`analyse_file` is the per-file step of every ingest, run in this process, in a worker process or as a
+Ray task (`budgetqa/workers.py`): it never raises, it returns the document or the error to show.
 
     doc = build_document(Path("普陀区人民政府办公室2025年部门预算.pdf"))
+    outcome = analyse_file(Path("普陀区人民政府办公室2025年部门预算.pdf"), Settings())
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
+import resource
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from budgetqa.models import IngestedDocument, ParsedDocument
@@ -22,6 +33,61 @@ from ingest.narrative import instruction_findings, narrative_facts, split_passag
 
 SUPPORTED = {".pdf": "pdf", ".txt": "txt", ".md": "md", ".markdown": "md"}
 _BUDGET_WORDS = re.compile(r"预算|决算")
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileOutcome:
+    """What the per-file step hands back: the document, or the error a person can act on (a string, so
+    that it crosses any process boundary), and what it cost where it ran."""
+
+    path: Path
+    document: IngestedDocument | None
+    error: str | None
+    seconds: float
+    peak_mb: float  # peak resident memory of the process that read the file, so far
+    worker: str  # host:pid of that process
+    cpu_seconds: float = 0.0  # CPU time it spent on this file (under load, `seconds` also counts waiting)
+
+
+def analyse_file(path: Path, settings: Settings, content: bytes | None = None) -> FileOutcome:
+    """Read and analyse one file, never raising: any failure becomes `FileOutcome.error` naming the file.
+    `content` is the file's bytes when the caller runs on another machine (a Ray task): they are read
+    from a private copy and the document keeps `path` as its source.
+
+    Usage: `outcome = analyse_file(Path("a.pdf"), Settings()); outcome.document or outcome.error`."""
+    path = Path(path)
+    started, cpu = time.perf_counter(), time.process_time()
+    document, error = None, None
+    try:
+        document = _build_from(path, settings, content)
+    except ReadError as problem:
+        error = str(problem)
+    except OSError as problem:  # deleted, moved or made unreadable while the batch ran
+        error = (f"{path.name}: the file disappeared or cannot be read ({problem.strerror or type(problem).__name__})"
+                 " — check the path and its permissions; nothing was stored")
+    except Exception as problem:  # a reader crash must not end the batch
+        log.exception("unexpected failure reading %s", path)
+        error = f"{path.name}: could not be read ({type(problem).__name__}: {problem}) — report this file as a bug"
+    return FileOutcome(path, document, error, time.perf_counter() - started, peak_memory_mb(),
+                       f"{socket.gethostname()}:{os.getpid()}", time.process_time() - cpu)
+
+
+def _build_from(path: Path, settings: Settings, content: bytes | None) -> IngestedDocument:
+    if content is None:
+        return build_document(path, settings)
+    with tempfile.TemporaryDirectory(prefix="budgetqa-file-") as folder:
+        copy = Path(folder) / path.name  # same name: the reader and the metadata look at it
+        copy.write_bytes(content)
+        document = build_document(copy, settings)
+    document.path = str(path.resolve())
+    return document
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process in MB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
 
 
 def file_hash(path: Path) -> str:

@@ -1,0 +1,250 @@
+"""Where the per-file step of an ingest runs: in this process, in a pool of worker processes, or as Ray
+tasks on a cluster. Every runner calls the same `ingest.pipeline.analyse_file` (read + analyse, no store)
+and yields its `FileOutcome`s as they finish; `Library.ingest` writes each one, in this process.
+
+    runner = make_runner(workers=2)                    # a pool of 2 processes (spawned by a forkserver)
+    runner = make_runner(ray_address="ray://head:10001")  # Ray tasks; pip install 'budgetqa[ray]'
+    for outcome in runner.run(files, settings): ...
+
+A worker process never touches a store, so a crash in one (a reader bug, the kernel's OOM killer) loses
+no data: the files it held are read again one at a time, and only the one that kills its process again is
+reported as failed. At most two files per worker wait parsed in memory for the writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, Protocol
+
+from budgetqa.settings import Settings
+from ingest.errors import ReadError
+from ingest.pipeline import FileOutcome, analyse_file, validate_file
+
+log = logging.getLogger(__name__)
+
+RAY_ADDRESS_ENV = "BUDGETQA_RAY_ADDRESS"
+_PRELOAD = ["ingest.pipeline", "ingest.pdf_reader", "ingest.text_reader"]  # imported once, by the forkserver
+
+
+class RunnerError(RuntimeError):
+    """A runner cannot start (bad worker count, Ray missing or unreachable): the message says what to do."""
+
+
+class Runner(Protocol):
+    """Runs `analyse_file` over files and yields each outcome as soon as it is ready (any order)."""
+
+    description: str
+
+    def run(self, files: Sequence[Path], settings: Settings) -> Iterator[FileOutcome]: ...
+
+
+def machine_cores() -> int:
+    """Cores this process may use (the affinity mask, not the machine's total, under a container limit)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def make_runner(workers: int | None = None, ray_address: str | None = None) -> Runner:
+    """The runner an ingest asked for: Ray tasks when a Ray address is given, else `workers` processes
+    (None: one per core; 0: this process, no pool).
+
+    Usage: `Library(settings).ingest(paths, runner=make_runner(workers=2))`."""
+    if ray_address:
+        return RayRunner(ray_address)
+    if workers is None:
+        workers = machine_cores()
+    if workers < 0:
+        raise RunnerError(f"--workers must be 0 (read in this process) or more, not {workers}")
+    return ProcessRunner(workers) if workers else InlineRunner()
+
+
+class InlineRunner:
+    """Reads each file in this process, one after the other."""
+
+    description = "in this process"
+
+    def run(self, files: Sequence[Path], settings: Settings) -> Iterator[FileOutcome]:
+        for path in files:
+            yield analyse_file(path, settings)
+
+
+class ProcessRunner:
+    """Reads files in `workers` processes (concurrent.futures with a forkserver: no fork of a parent that
+    holds an embedding model, a database pool or threads). A batch of one file is read in this process."""
+
+    def __init__(self, workers: int, start_method: str = "forkserver") -> None:
+        if workers < 1:
+            raise RunnerError(f"a process pool needs at least one worker, not {workers}")
+        self.workers = workers
+        self.start_method = start_method
+        self.description = f"{workers} worker process{'es' * (workers > 1)}"
+
+    def run(self, files: Sequence[Path], settings: Settings) -> Iterator[FileOutcome]:
+        if len(files) <= 1:  # starting a process would only add its start-up time
+            yield from InlineRunner().run(files, settings)
+            return
+        pending = deque(files)
+        while pending:
+            suspects = yield from self._run_pool(pending, settings)
+            for path in suspects:  # the pool broke: which of the files it held killed it?
+                yield self._run_alone(path, settings)
+
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
+        import multiprocessing
+
+        context = multiprocessing.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            context.set_forkserver_preload(_PRELOAD)
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+
+    def _run_pool(self, pending: deque[Path], settings: Settings) -> Generator[FileOutcome, None, list[Path]]:
+        """Read files off `pending` until it is empty or the pool breaks; returns the files the pool held
+        when it broke (they are put back nowhere: the caller reads each alone)."""
+        window = 2 * self.workers  # parsed documents waiting for the writer stay few
+        running: dict[Future[FileOutcome], Path] = {}
+        pool = self._pool(min(self.workers, len(pending)))
+        try:
+            while pending or running:
+                while pending and len(running) < window:
+                    path = pending.popleft()
+                    running[pool.submit(analyse_file, path, settings)] = path
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    path = running.pop(future)
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:
+                        log.warning("a worker process died while %s was being read", path.name)
+                        return [path, *(running.pop(f) for f in list(running))]
+                    yield outcome
+            return []
+        finally:  # also when the caller stops early (a store that went away): files not begun are dropped
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run_alone(self, path: Path, settings: Settings) -> FileOutcome:
+        started = time.perf_counter()
+        try:
+            with self._pool(1) as pool:
+                return pool.submit(analyse_file, path, settings).result()
+        except BrokenProcessPool:
+            return FileOutcome(path, None, f"{path.name}: the process reading it died (out of memory, or a crash "
+                                           "in the PDF library) — check the file, or ingest it alone with "
+                                           "--workers 0 to see the error; nothing was stored",
+                               time.perf_counter() - started, 0.0, "")
+
+
+def _start_worker() -> None:
+    """Ctrl-C is the writer's to handle (it stops the batch; a worker would only print a traceback), and a
+    worker ends when the writer is gone: a killed `budgetqa ingest` leaves no workers behind (they would
+    otherwise wait for work forever, and keep the forkserver alive)."""
+    import multiprocessing
+    from multiprocessing.connection import wait as wait_for
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    writer = multiprocessing.parent_process()  # the writer, also under a forkserver (its pipe closes when it dies)
+    if writer is None:
+        return
+
+    def watch() -> None:
+        wait_for([writer.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-writer", daemon=True).start()
+
+
+class RayRunner:
+    """Reads files as Ray tasks (one CPU each) on the cluster at `address` ("local" starts one here;
+    None uses the Ray already initialised in this process, or $BUDGETQA_RAY_ADDRESS). Each task gets the
+    file's bytes, so the workers need no shared file system; they need budgetqa installed."""
+
+    def __init__(self, address: str | None = None) -> None:
+        self.address = address or os.environ.get(RAY_ADDRESS_ENV)
+        self.description = f"Ray tasks on {self.address or 'the initialised Ray'}"
+
+    def run(self, files: Sequence[Path], settings: Settings) -> Iterator[FileOutcome]:
+        ray = _import_ray()
+        started_here = self._connect(ray)
+        try:
+            yield from self._run(ray, files, settings)
+        finally:
+            if started_here and self.address == "local":
+                ray.shutdown()
+
+    def _connect(self, ray: Any) -> bool:
+        if ray.is_initialized():
+            return False
+        if not self.address:
+            raise RunnerError(f"no Ray cluster to use: give --ray ADDRESS (or set {RAY_ADDRESS_ENV}); "
+                              "'local' starts one on this machine")
+        local = {"include_dashboard": False} if self.address == "local" else {}
+        problem = _unreachable(self.address)
+        if problem:  # Ray itself would retry for minutes before saying so
+            raise RunnerError(f"cannot reach the Ray cluster at {self.address} ({problem}) — is it running "
+                              "(`ray start --head` on its head node), and is the address right?")
+        try:
+            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False, **local)
+        except Exception as error:  # ConnectionError, or a bad address
+            raise RunnerError(f"cannot reach the Ray cluster at {self.address} ({type(error).__name__}: {error}) "
+                              "— is it running (`ray start --head` on its head node), and is the address right?"
+                              ) from error
+        return True
+
+    def _run(self, ray: Any, files: Sequence[Path], settings: Settings) -> Iterator[FileOutcome]:
+        task = ray.remote(num_cpus=1, max_retries=1)(analyse_file)
+        settings_ref = ray.put(settings)
+        window = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+        pending = deque(files)
+        running: dict[Any, Path] = {}
+        while pending or running:
+            while pending and len(running) < window:
+                path = pending.popleft()
+                try:
+                    validate_file(path, settings)  # too big, missing, not a PDF: said here, nothing sent
+                    content = path.read_bytes()
+                except (ReadError, OSError):
+                    yield analyse_file(path, settings)  # the same message a worker would give
+                    continue
+                running[task.remote(path, settings_ref, content)] = path
+            if not running:
+                continue
+            [ready], _ = ray.wait(list(running), num_returns=1)
+            path = running.pop(ready)
+            try:
+                yield ray.get(ready)
+            except ray.exceptions.RayError as error:  # the worker died, or the cluster lost the task
+                yield FileOutcome(path, None, f"{path.name}: the Ray task reading it failed ({type(error).__name__})"
+                                              " — check the cluster's logs, or ingest it without --ray to see "
+                                              "the error; nothing was stored", 0.0, 0.0, "")
+
+
+def _unreachable(address: str, timeout: float = 5.0) -> str | None:
+    """Why nothing answers at a `host:port` or `ray://host:port` address, or None (also for `local`/`auto`)."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return None
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as error:
+        return error.strerror or type(error).__name__
+    return None
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError as error:
+        raise RunnerError("--ray needs Ray: pip install 'budgetqa[ray]'") from error
+    return ray
