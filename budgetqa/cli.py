@@ -81,14 +81,15 @@ def ingest(ctx: typer.Context, paths: list[Path] = typer.Argument(..., help="Fil
         raise typer.Exit(2) from None
     library = _library(ctx)
     files = list(dict.fromkeys(collect_files(paths)))
+    library.repair()  # before the bar: what a crash left half done, and a Chroma server that is down is told
     with tqdm(total=len(files), unit="file", file=sys.stderr, dynamic_ncols=True) as bar:
         def show(result) -> None:  # type: ignore[no-untyped-def]
             bar.set_description(result.path.name[:40])
             bar.update(1)
             tqdm.write(_describe(result), file=sys.stdout)
 
-        try:  # what a crash left half done is repaired first (and a Chroma server that is down is told)
-            results = library.ingest(files, progress=show, runner=runner)
+        try:
+            results = library.ingest(files, progress=show, runner=runner, repair=False)
         except RunnerError as error:
             tqdm.write(f"budgetqa: {error}", file=sys.stderr)
             raise typer.Exit(2) from None

@@ -123,12 +123,13 @@ class Library:
         return reindexed, len(orphans)
 
     def ingest(self, paths: Iterable[Path], progress: Callable[[FileResult], None] | None = None,
-               runner: Runner | None = None) -> list[FileResult]:
+               runner: Runner | None = None, repair: bool = True) -> list[FileResult]:
         """Ingest files and folders; a bad file is reported and skipped, the batch goes on. Stores left
-        disagreeing by an earlier crash are repaired first. Files are read by `runner` (default: in this
-        process) and written here as each is ready; `progress` gets each file's result at that moment.
-        Returns the results in the order of the files."""
-        self.repair()
+        disagreeing by an earlier crash are repaired first (unless the caller just did). Files are read by
+        `runner` (default: in this process) and written here as each is ready; `progress` gets each
+        file's result at that moment. Returns the results in the order of the files."""
+        if repair:
+            self.repair()
         files = list(dict.fromkeys(collect_files(paths)))  # a file named twice is read once
         results: dict[Path, FileResult] = {}
 
