@@ -38,6 +38,17 @@ def _cli(library, *args: str) -> subprocess.CompletedProcess[str]:  # type: igno
                           check=False, capture_output=True, text=True, encoding="utf-8", timeout=300, cwd=REPO)
 
 
+def _exported(library, tmp_path: Path, kind: Kind, fmt: str) -> tuple[list[dict], str]:  # type: ignore[no-untyped-def]
+    """`budgetqa export <kind>` run for real, read back (its rows, and what it said on stderr); its header
+    must be the canonical columns."""
+    out = tmp_path / f"{kind.value}.{fmt}"
+    run = _cli(library, "export", kind.value, "--format", fmt, "--output", str(out))
+    assert run.returncode == 0, run.stderr
+    header, rows = _read(out, fmt)
+    assert header == [name for name, _ in columns(kind)]
+    return rows, run.stderr
+
+
 def _read(path: Path, fmt: str) -> tuple[list[str], list[dict]]:
     """Header and rows of an exported file, read with the format's own reader."""
     if fmt == "csv":
@@ -72,14 +83,10 @@ def _text(value: object) -> str | None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_facts_in_each_format(library, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
-    out = tmp_path / f"facts.{fmt}"
-    run = _cli(library, "export", "facts", "--format", fmt, "--output", str(out))
-    assert run.returncode == 0, run.stderr
-    header, rows = _read(out, fmt)
+    rows, said = _exported(library, tmp_path, Kind.FACTS, fmt)
     store = library.store
-    assert header == [name for name, _ in columns(Kind.FACTS)]
     assert len(rows) == len(store.facts()) == sum(d.fact_count for d in store.documents())
-    assert f"{len(rows)} facts rows of 2 documents written to {out}" in run.stderr
+    assert f"{len(rows)} facts rows of 2 documents written to {tmp_path / f'facts.{fmt}'}" in said
 
     total = next(r for r in rows if r["file_name"] == PUTUO and r["row_label"] == "收入总计" and _num(r["page"]) == 10)
     assert _num(total["value"]) == Decimal("96282213.44") and total["value_text"] == "96,282,213.44"
@@ -104,11 +111,7 @@ def test_facts_in_each_format(library, tmp_path: Path, fmt: str) -> None:  # typ
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_documents_in_each_format(library, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
-    out = tmp_path / f"documents.{fmt}"
-    run = _cli(library, "export", "documents", "--format", fmt, "--output", str(out))
-    assert run.returncode == 0, run.stderr
-    header, rows = _read(out, fmt)
-    assert header == [name for name, _ in columns(Kind.DOCUMENTS)]
+    rows, _ = _exported(library, tmp_path, Kind.DOCUMENTS, fmt)
     store = library.store
     by_name = {r["file_name"]: r for r in rows}
     assert sorted(by_name) == sorted(d.file_name for d in store.documents()) == sorted([PUTUO, YANTAI])
@@ -127,11 +130,7 @@ def test_documents_in_each_format(library, tmp_path: Path, fmt: str) -> None:  #
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_findings_in_each_format(library, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
-    out = tmp_path / f"findings.{fmt}"
-    run = _cli(library, "export", "findings", "--format", fmt, "--output", str(out))
-    assert run.returncode == 0, run.stderr
-    header, rows = _read(out, fmt)
-    assert header == [name for name, _ in columns(Kind.FINDINGS)]
+    rows, _ = _exported(library, tmp_path, Kind.FINDINGS, fmt)
     stored = library.store.findings()
     assert len(rows) == len(stored) > 0
     names = {d.document_id: d.file_name for d in library.store.documents()}
