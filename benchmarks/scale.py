@@ -1,0 +1,299 @@
+"""Scale benchmark: N fictional disclosures from the sample generator (budgetqa/sample.py; varied
+regions, departments, years, figures and function-table layout, all from --seed) ingested into a
+fresh store, at each size of --sizes. Per size it prints: generation time, a bare single-process
+pdfplumber pass (text + tables) over the same files, ingest pages/s and docs/s, store sizes on disk,
+the cost of Library.repair() and of its Chroma consistency probe, p50/p95 ms per question by route
+over 30 questions templated on the generated departments, and peak RSS.
+
+    python benchmarks/scale.py                       # --sizes 38,300 on SQLite + on-disk Chroma
+    python benchmarks/scale.py --sizes 38,300,1000   # the full run
+    python benchmarks/scale.py --sizes 38 --postgres # a tmp PostgreSQL server (tests/pg.py) as the store
+    python benchmarks/scale.py --database-url postgresql+psycopg://… --chroma-host 127.0.0.1
+
+Each size runs in its own child process (fresh imports, its own peak RSS). Generated files and stores
+live in a tmp folder that is deleted afterwards (--keep keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import itertools
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from budgetqa.sample import SampleSpec, write_sample_pdf  # noqa: E402
+
+# fictional districts under real cities (a 区 after a listed city is read as a district by rule)
+CITIES = ("上海市", "北京市", "江苏省苏州市", "浙江省杭州市")
+DISTRICTS = ("示例区", "样本区", "演示区", "模拟区", "试点区", "星河区", "云岭区", "青禾区", "明湖区", "松涛区")
+DEPARTMENTS = (  # department core name, what its 职能 section says it is responsible for
+    ("示例局", "示例"), ("教育局", "教育"), ("司法局", "司法行政"), ("民政局", "民政"), ("财政局", "财政"),
+    ("文化和旅游局", "文化旅游"), ("体育局", "体育"), ("统计局", "统计"), ("审计局", "审计"), ("商务委员会", "商务"),
+    ("科学技术委员会", "科技"), ("卫生健康委员会", "卫生健康"), ("生态环境局", "生态环境"), ("水务局", "水务"),
+    ("应急管理局", "应急管理"), ("退役军人事务局", "退役军人事务"), ("市场监督管理局", "市场监管"),
+    ("人力资源和社会保障局", "人力资源和社会保障"), ("规划和自然资源局", "规划和自然资源"), ("医疗保障局", "医疗保障"),
+    ("住房保障和房屋管理局", "住房保障"), ("农业农村委员会", "农业农村"), ("档案局", "档案"), ("信访办公室", "信访"),
+    ("绿化和市容管理局", "绿化市容"),
+)
+YEARS = (2023, 2024, 2025, 2026)
+ASKED_DEPARTMENTS = 10  # three questions each (one per route): 30 questions
+
+TABLE_QUESTIONS = ("{d}{y}年三公经费预算是多少？", "{d}{y}年行政运行支出是多少？", "{d}{y}年公务用车运行费是多少？",
+                   "{d}{y}年机关运行经费预算是多少？", "{d}{y}年住房公积金是多少？")
+COMPUTE_QUESTIONS = ("{d}{y}年公务接待费占三公经费的比例是多少？", "{d}{y}年基本支出占支出预算的比重是多少？",
+                     "{d}{y}年机关运行经费比{d2}{y2}年多多少？")
+PASSAGE_QUESTIONS = ("{d}{y}年的主要职能是什么？", "{d}{y}年机关运行经费主要用于什么？",
+                     "{d}{y}年财政拨款收入支出减少的主要原因是什么？")
+
+
+def specs(count: int, seed: int) -> list[SampleSpec]:
+    """`count` distinct disclosures (region, department, year), figures and layout drawn from `seed`."""
+    rng = random.Random(seed)
+    combos = list(itertools.product(CITIES, DISTRICTS, DEPARTMENTS, YEARS))
+    if count > len(combos):
+        raise SystemExit(f"at most {len(combos)} distinct disclosures can be generated, not {count}")
+    rng.shuffle(combos)
+    return [SampleSpec(region=city + district, core=core, duty=duty, fiscal_year=year, scale=rng.randint(5, 40),
+                       codes_in_one_column=rng.random() < 0.5)
+            for city, district, (core, duty), year in combos[:count]]
+
+
+def questions(generated: list[SampleSpec]) -> list[str]:
+    """30 questions, one per route for each of 10 departments spread over the generated ones."""
+    step = max(1, len(generated) // ASKED_DEPARTMENTS)
+    asked = generated[::step][:ASKED_DEPARTMENTS]
+    out = []
+    for number, spec in enumerate(asked):
+        other = asked[(number + 1) % len(asked)]
+        fill = {"d": spec.department, "y": spec.fiscal_year, "d2": other.department, "y2": other.fiscal_year}
+        for templates in (TABLE_QUESTIONS, COMPUTE_QUESTIONS, PASSAGE_QUESTIONS):
+            out.append(templates[number % len(templates)].format(**fill))
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def folder_mb(path: Path) -> float:
+    if not path.exists():
+        return 0.0
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 2**20
+
+
+def bare_pdfplumber(files: list[Path]) -> tuple[float, int]:
+    """Seconds and pages of one plain pdfplumber pass: every page's text and tables, one process."""
+    import pdfplumber
+
+    pages = 0
+    started = time.perf_counter()
+    for path in files:
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                page.extract_text()
+                page.extract_tables()
+                pages += 1
+    return time.perf_counter() - started, pages
+
+
+def cli_has_workers() -> bool:
+    """Whether this checkout's `budgetqa ingest` takes --workers (branch `parallel`)."""
+    from budgetqa import cli
+
+    return "workers" in inspect.signature(cli.ingest).parameters
+
+
+def ingest(settings, files: list[Path], folder: Path, workers: int) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    """Ingest into a fresh store; returns (seconds, documents stored). One worker runs in this process
+    (embedding model loaded before timing, as benchmarks/ingest.py); more run `budgetqa ingest --workers`."""
+    from budgetqa.library import Library
+
+    if workers == 1:
+        library = Library(settings)
+        library.passage_index.count()
+        started = time.perf_counter()
+        results = library.ingest(files)
+        return time.perf_counter() - started, sum(r.ok for r in results)
+    command = [sys.executable, "-c", "from budgetqa.cli import main; main()", "--data-dir", str(settings.data_dir),
+               "--chroma-collection", settings.chroma_collection]
+    if settings.database_url:
+        command += ["--database-url", settings.database_url]
+    if settings.chroma_host:
+        command += ["--chroma-host", settings.chroma_host, "--chroma-port", str(settings.chroma_port)]
+    started = time.perf_counter()  # includes the command's start-up (imports, model load)
+    subprocess.run(command + ["ingest", "--workers", str(workers), str(folder)], check=True, cwd=REPO,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started, len(Library(settings).documents())
+
+
+def identity_matches(settings, generated: list[SampleSpec]) -> int:  # type: ignore[no-untyped-def]
+    from index.store import Store
+
+    wanted = {(spec.department, spec.fiscal_year) for spec in generated}
+    return sum((d.department, d.fiscal_year) in wanted for d in Store(settings.resolved_database_url).documents())
+
+
+def store_sizes(settings) -> str:  # type: ignore[no-untyped-def]
+    from index.store import Store
+
+    parts = []
+    if settings.database_url and settings.database_url.startswith("postgresql"):
+        from sqlalchemy import text
+
+        with Store(settings.database_url).engine.connect() as connection:
+            size = connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+        parts.append(f"PostgreSQL database {size / 2**20:.1f} MB")
+    else:
+        parts.append(f"SQLite {sum(folder_mb(p) for p in settings.data_dir.glob('budgetqa.db*')):.1f} MB")
+    index = settings.index_dir
+    chroma = "on the server" if settings.chroma_host else f"{folder_mb(index / 'chroma'):.1f} MB"
+    lexical = folder_mb(index) - folder_mb(index / "chroma")
+    return "   ".join(parts + [f"Chroma {chroma}", f"BM25 {lexical:.1f} MB"])
+
+
+def measure_repair(settings) -> str:  # type: ignore[no-untyped-def]
+    """Library.repair() on a consistent store, and its Chroma probe (dense_consistent) alone; median of 3."""
+    from budgetqa.library import Library
+
+    library = Library(settings)
+    vectors = library.passage_index._chroma._collection.count()
+    probe, whole = [], []
+    for _ in range(3):
+        started = time.perf_counter()
+        assert library.passage_index.dense_consistent()
+        probe.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        library.repair()
+        whole.append(time.perf_counter() - started)
+    return (f"repair(): {statistics.median(whole) * 1000:8.1f} ms   of which Chroma probe (dense_consistent, "
+            f"{vectors} vectors): {statistics.median(probe) * 1000:8.1f} ms")
+
+
+def ask_all(settings, asked: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    from qa.chain import build_answerer
+
+    answerer = build_answerer(settings)
+    answerer.ask(asked[-1])  # warm-up: embedding model and BM25 matrix
+    by_route: dict[str, list[float]] = defaultdict(list)
+    found = 0
+    for question in asked:
+        started = time.perf_counter()
+        answer = answerer.ask(question)
+        by_route[answer.route].append((time.perf_counter() - started) * 1000)
+        found += answer.found
+    every = [ms for values in by_route.values() for ms in values]
+    lines = [f"questions: {len(asked)} ({found} answered)",
+             f"  {'route':<8} {'n':>3} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"]
+    for route, values in sorted(by_route.items()) + [("all", every)]:
+        lines.append(f"  {route:<8} {len(values):>3} {statistics.median(values):8.1f} "
+                     f"{percentile(values, 0.95):8.1f} {max(values):8.1f}")
+    return lines
+
+
+def run_size(count: int, args: argparse.Namespace, root: Path) -> None:
+    """Everything for one size, in this (child) process."""
+    from budgetqa.settings import Settings
+
+    say = lambda line: print(line, flush=True)  # noqa: E731
+    generated = specs(count, args.seed)
+    docs = root / "docs"
+    started = time.perf_counter()
+    files = [write_sample_pdf(docs, spec) for spec in generated]
+    made = time.perf_counter() - started
+    say(f"== N = {count}   store: {'PostgreSQL' if args.database_url else 'SQLite'} + "
+        f"{'Chroma server' if args.chroma_host else 'on-disk Chroma'}   seed {args.seed}")
+    say(f"generate: {made:7.1f} s   {count / made:6.1f} docs/s   PDFs {folder_mb(docs):.2f} MB   "
+        f"({sum(s.codes_in_one_column for s in generated)} with codes in one column)")
+    bare, pages = bare_pdfplumber(files)
+    say(f"bare pdfplumber (text + tables, 1 process): {bare:7.1f} s   {pages / bare:6.1f} pages/s   {pages} pages")
+    settings = None
+    for workers in args.workers:
+        settings = Settings(data_dir=root / f"data-w{workers}", database_url=args.database_url,
+                            chroma_host=args.chroma_host, chroma_port=args.chroma_port,
+                            chroma_collection=f"scale_{count}_w{workers}_{uuid.uuid4().hex[:8]}")
+        seconds, stored = ingest(settings, files, docs, workers)
+        say(f"ingest, {workers} worker{'s' * (workers > 1)}: {seconds:7.1f} s   {pages / seconds:6.2f} pages/s   "
+            f"{stored / seconds:5.2f} docs/s   {stored}/{count} stored   {bare / seconds:.2f}× the bare pass")
+    assert settings is not None
+    say(f"identity read as generated (department, year): {identity_matches(settings, generated)}/{count}")
+    say(f"store on disk: {store_sizes(settings)}")
+    say(measure_repair(settings))
+    for line in ask_all(settings, questions(generated)):
+        say(line)
+    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    say(f"peak RSS: {self_mb:.0f} MB (this process)   {children_mb:.0f} MB (largest child)")
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="38,300", help="comma-separated document counts (full run: 38,300,1000)")
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--workers", default="1",
+                        help="comma-separated worker counts for ingest (>1 needs `budgetqa ingest --workers`)")
+    parser.add_argument("--database-url", help="store URL (default: SQLite in the tmp folder)")
+    parser.add_argument("--postgres", action="store_true", help="start a tmp PostgreSQL server (tests/pg.py) as the store")
+    parser.add_argument("--chroma-host", help="Chroma server host (default: on-disk Chroma in the tmp folder)")
+    parser.add_argument("--chroma-port", type=int, default=8000)
+    parser.add_argument("--keep", action="store_true", help="keep the tmp folder (generated files and stores)")
+    parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)  # the child process of one size
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.workers = [int(w) for w in str(args.workers).split(",")]
+    return args
+
+
+def main() -> None:
+    args = parse()
+    if args.one_size:
+        run_size(args.one_size, args, args.root)
+        return
+    if max(args.workers) > 1 and not cli_has_workers():
+        raise SystemExit("this checkout's `budgetqa ingest` has no --workers option: run with --workers 1")
+    print(f"ingest workers measured: {','.join(map(str, args.workers))}"
+          f"{'' if cli_has_workers() else ' (budgetqa ingest has no --workers here: 1 worker only)'}", flush=True)
+    server = None
+    if args.postgres:
+        sys.path.insert(0, str(REPO / "tests"))
+        from pg import PostgresServer
+
+        server = PostgresServer.start()
+    try:
+        for count in [int(n) for n in args.sizes.split(",")]:
+            root = Path(tempfile.mkdtemp(prefix=f"budgetqa-scale-{count}-"))
+            url = server.create_database("scale") if server else args.database_url
+            command = [sys.executable, __file__, "--one-size", str(count), "--root", str(root), "--seed",
+                       str(args.seed), "--workers", ",".join(map(str, args.workers)), "--chroma-port", str(args.chroma_port)]
+            command += ["--database-url", url] if url else []
+            command += ["--chroma-host", args.chroma_host] if args.chroma_host else []
+            try:
+                subprocess.run(command, check=True)
+            finally:
+                if server and url:
+                    server.drop_database(url)
+                if args.keep:
+                    print(f"kept: {root}")
+                else:
+                    shutil.rmtree(root, ignore_errors=True)
+    finally:
+        if server:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
