@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from budgetqa.sample import SampleSpec, write_sample_pdf  # noqa: E402
+from budgetqa.sample import SampleSpec, write_sample_pdf
 
 # fictional districts under real cities (a 区 after a listed city is read as a district by rule)
 CITIES = ("上海市", "北京市", "江苏省苏州市", "浙江省杭州市")
@@ -86,7 +86,7 @@ def questions(generated: list[SampleSpec]) -> list[str]:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def folder_mb(path: Path) -> float:
@@ -207,11 +207,14 @@ def ask_all(settings, asked: list[str], warm_up: SampleSpec) -> list[str]:  # ty
     return lines
 
 
+def say(line: str) -> None:
+    print(line, flush=True)  # the parent prints as it goes; a long size shows its progress
+
+
 def run_size(count: int, args: argparse.Namespace, root: Path) -> None:
     """Everything for one size, in this (child) process."""
     from budgetqa.settings import Settings
 
-    say = lambda line: print(line, flush=True)  # noqa: E731
     generated = specs(count, args.seed)
     docs = root / "docs"
     started = time.perf_counter()
@@ -272,7 +275,7 @@ def main() -> None:
     server = None
     if args.postgres:
         sys.path.insert(0, str(REPO / "tests"))
-        from pg import PostgresServer
+        from pg import PostgresServer  # type: ignore[import-not-found]
 
         server = PostgresServer.start()
     try:
