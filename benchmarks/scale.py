@@ -19,13 +19,16 @@ from __future__ import annotations
 import argparse
 import inspect
 import itertools
+import os
 import random
+import re
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -111,34 +114,71 @@ def bare_pdfplumber(files: list[Path]) -> tuple[float, int]:
     return time.perf_counter() - started, pages
 
 
-def cli_has_workers() -> bool:
-    """Whether this checkout's `budgetqa ingest` takes --workers (branch `parallel`)."""
+def has_workers() -> bool:
+    """Whether this checkout has parallel ingest (`budgetqa ingest --workers`, budgetqa/workers.py)."""
     from budgetqa import cli
 
     return "workers" in inspect.signature(cli.ingest).parameters
 
 
-def ingest(settings, files: list[Path], folder: Path, workers: int) -> tuple[float, int]:  # type: ignore[no-untyped-def]
-    """Ingest into a fresh store; returns (seconds, documents stored). One worker runs in this process
-    (embedding model loaded before timing, as benchmarks/ingest.py); more run `budgetqa ingest --workers`."""
+def descendants_peak_mb(stop: threading.Event, peaks: dict[int, float]) -> None:
+    """Until `stop`: every 0.2 s, the peak RSS (VmHWM) of every process below this one, from /proc (the
+    reader processes hang under a forkserver, so RUSAGE_CHILDREN never sees them)."""
+    me = os.getpid()
+    while not stop.wait(0.2):
+        parents = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                parents[int(stat.parent.name)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+        for pid in parents:
+            up = parents.get(pid)
+            while up not in (None, 0, 1, me):
+                up = parents.get(up)
+            if up != me:
+                continue
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            found = re.search(r"VmHWM:\s+(\d+) kB", status)
+            if found:
+                peaks[pid] = max(peaks.get(pid, 0.0), int(found.group(1)) / 1024)
+
+
+def worker_label(workers: int) -> str:
+    return "0 workers (read in this process)" if workers == 0 else f"{workers} worker{'s' * (workers > 1)}"
+
+
+def ingest(settings, files: list[Path], workers: int) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    """Ingest into a fresh store through Library.ingest, as `budgetqa ingest --workers N` does (0: read in
+    this process); returns (seconds, documents stored). The embedding model is loaded before timing, as
+    in benchmarks/ingest.py."""
     from budgetqa.library import Library
 
-    if workers == 1:
-        library = Library(settings)
-        library.passage_index.count()
+    library = Library(settings)
+    library.passage_index.count()
+    if has_workers():
+        from budgetqa.workers import make_runner
+
+        runner = make_runner(workers)
+        stop, peaks = threading.Event(), {}  # type: ignore[var-annotated]
+        watcher = threading.Thread(target=descendants_peak_mb, args=(stop, peaks), daemon=True)
+        watcher.start()
+        started = time.perf_counter()
+        results = library.ingest(files, runner=runner)
+        seconds = time.perf_counter() - started
+        stop.set()
+        watcher.join()
+        if peaks:
+            say(f"  peak RSS of the processes below this one (forkserver, readers): {', '.join(f'{mb:.0f}' for mb in sorted(peaks.values()))} MB")
+        return seconds, sum(r.ok for r in results)
+    else:  # an older checkout: one process only
         started = time.perf_counter()
         results = library.ingest(files)
-        return time.perf_counter() - started, sum(r.ok for r in results)
-    command = [sys.executable, "-c", "from budgetqa.cli import main; main()", "--data-dir", str(settings.data_dir),
-               "--chroma-collection", settings.chroma_collection]
-    if settings.database_url:
-        command += ["--database-url", settings.database_url]
-    if settings.chroma_host:
-        command += ["--chroma-host", settings.chroma_host, "--chroma-port", str(settings.chroma_port)]
-    started = time.perf_counter()  # includes the command's start-up (imports, model load)
-    subprocess.run(command + ["ingest", "--workers", str(workers), str(folder)], check=True, cwd=REPO,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started, len(Library(settings).documents())
+    return time.perf_counter() - started, sum(r.ok for r in results)
 
 
 def identity_matches(settings, generated: list[SampleSpec]) -> int:  # type: ignore[no-untyped-def]
@@ -231,8 +271,8 @@ def run_size(count: int, args: argparse.Namespace, root: Path) -> None:
         settings = Settings(data_dir=root / f"data-w{workers}", database_url=args.database_url,
                             chroma_host=args.chroma_host, chroma_port=args.chroma_port,
                             chroma_collection=f"scale_{count}_w{workers}_{uuid.uuid4().hex[:8]}")
-        seconds, stored = ingest(settings, files, docs, workers)
-        say(f"ingest, {workers} worker{'s' * (workers > 1)}: {seconds:7.1f} s   {pages / seconds:6.2f} pages/s   "
+        seconds, stored = ingest(settings, files, workers)
+        say(f"ingest, {worker_label(workers)}: {seconds:7.1f} s   {pages / seconds:6.2f} pages/s   "
             f"{stored / seconds:5.2f} docs/s   {stored}/{count} stored   {bare / seconds:.2f}× the bare pass")
     assert settings is not None
     say(f"identity read as generated (department, year): {identity_matches(settings, generated)}/{count}")
@@ -242,7 +282,8 @@ def run_size(count: int, args: argparse.Namespace, root: Path) -> None:
         say(line)
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    say(f"peak RSS: {self_mb:.0f} MB (this process)   {children_mb:.0f} MB (largest child)")
+    say(f"peak RSS: {self_mb:.0f} MB (this process: generation, ingest writer, questions)   "
+        f"{children_mb:.0f} MB (largest waited-for child)")
 
 
 def parse() -> argparse.Namespace:
@@ -250,7 +291,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--sizes", default="38,300", help="comma-separated document counts (full run: 38,300,1000)")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--workers", default="1",
-                        help="comma-separated worker counts for ingest (>1 needs `budgetqa ingest --workers`)")
+                        help="comma-separated reader process counts for ingest, as `budgetqa ingest --workers` (0: read in "
+                             "this process); each count ingests into its own fresh store")
     parser.add_argument("--database-url", help="store URL (default: SQLite in the tmp folder)")
     parser.add_argument("--postgres", action="store_true", help="start a tmp PostgreSQL server (tests/pg.py) as the store")
     parser.add_argument("--chroma-host", help="Chroma server host (default: on-disk Chroma in the tmp folder)")
@@ -268,10 +310,10 @@ def main() -> None:
     if args.one_size:
         run_size(args.one_size, args, args.root)
         return
-    if max(args.workers) > 1 and not cli_has_workers():
+    if args.workers != [1] and not has_workers():
         raise SystemExit("this checkout's `budgetqa ingest` has no --workers option: run with --workers 1")
     print(f"ingest workers measured: {','.join(map(str, args.workers))}"
-          f"{'' if cli_has_workers() else ' (budgetqa ingest has no --workers here: 1 worker only)'}", flush=True)
+          f"{'' if has_workers() else ' (budgetqa ingest has no --workers here: one process only)'}", flush=True)
     server = None
     if args.postgres:
         sys.path.insert(0, str(REPO / "tests"))
