@@ -35,6 +35,14 @@ def _item_of_sentence(fact: TableFact) -> str:
     return ""
 
 
+def _subject_of_sentence(fact: TableFact) -> str:
+    """A sentence naming no classification states its own subject ('2024 年度财政拨款支出年初预算为…')."""
+    if not (_BUDGET_LABEL.search(fact.row_label) or _ACTUAL_LABEL.search(fact.row_label)):
+        return ""
+    subject = re.sub(r"^.*?\d{4}\s*年度?|(年初|全年|调整)?预算数?$|(支出)?决算数?$", "", clean_label(fact.row_label))
+    return subject if len(subject) >= 4 else ""
+
+
 def _asked_item(query: Query, table_facts: list[TableFact]) -> str:
     quoted = quoted_names(query.question)
     if quoted:
@@ -70,17 +78,26 @@ def _explained(answerer, query: Query, catalog: Catalog, departments: list[str])
     if not docs:
         return f"没有加载{dep}{year or ''}年的决算，预算文件没有执行数。"
     facts = answerer.facts(docs)
-    explained = {_item_of_sentence(f) for f in facts if f.table_kind == "narrative" and f.sentence}
+    by_sentence: dict[str, list[TableFact]] = {}
+    for fact in facts:
+        if fact.table_kind == "narrative" and fact.sentence:
+            by_sentence.setdefault(fact.sentence, []).append(fact)
+    # a sentence's item: the classification it names; a sentence naming none, the subject of its first
+    # stage figure ("财政拨款支出年初预算为…"), asked only when no classification is
     asked_text = clean_label(query.item_text)
-    named = sorted((name for name in explained if len(name) >= 2 and name in asked_text), key=len, reverse=True)
+    item_of = {text: _item_of_sentence(stated[0]) for text, stated in by_sentence.items()}
+    named = sorted((name for name in set(item_of.values()) if len(name) >= 2 and name in asked_text), key=len, reverse=True)
+    if not named:
+        item_of = {text: item or next((i for i in map(_subject_of_sentence, by_sentence[text]) if i), "")
+                   for text, item in item_of.items()}
+        named = sorted((name for name in set(item_of.values()) if len(name) >= 2 and name in asked_text), key=len,
+                       reverse=True)
     item = named[0] if named else _asked_item(query, [f for f in facts if f.table_index >= 0])
     if not item:
         return "没有找到所问的科目或项目。"
-    sentences: dict[str, list[TableFact]] = {}
-    for fact in facts:
-        if fact.table_kind == "narrative" and fact.sentence and _item_of_sentence(fact) == item:
-            sentences.setdefault(fact.sentence, []).append(fact)
-    for sentence, stated in sentences.items():
+    for sentence, stated in by_sentence.items():
+        if item_of[sentence] != item:
+            continue
         found = _Explained(dep, year, docs[0], item, sentence, stated, query.text)
         if found.rate is not None or (found.budget is not None and found.actual is not None):
             return found
@@ -143,7 +160,10 @@ def stage_difference(answerer, query: Query, catalog: Catalog, departments: list
 
 def _stage_name(fact: TableFact) -> str:
     """How a stage figure is named: its sentence's words (年初预算为), or its table column's stage (预算数)."""
-    return fact.row_label if fact.table_index < 0 else str(fact.dimensions.get("stage", ""))
+    if fact.table_index >= 0:
+        return str(fact.dimensions.get("stage", ""))
+    stage = re.search(r"((年初|全年|调整)?预算数?|(支出)?决算数?)$", clean_label(fact.row_label))
+    return stage.group() if stage else fact.row_label
 
 
 def stage_value(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:  # type: ignore[no-untyped-def]

@@ -124,3 +124,10 @@ def test_the_four_quarters_of_a_plan_are_added(answerer) -> None:  # type: ignor
     answer = answerer.ask("万里街道社区公共服务中心新建工程四个季度用款计划加在一起是多少？")
     assert answer.found and answer.value == Decimal("632.20")
     assert answer.computation == "158.05 + 158.05 + 158.05 + 158.05 = 632.20万元"
+
+
+def test_a_final_accounts_total_against_its_budget(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年度财政拨款支出决算比年初预算少多少？")
+    assert answer.found and answer.value == Decimal("1334.75")  # 15,068.55 − 13,733.8, one sentence (p.21)
+    item = answerer.ask("国家信访局2024年「信访业务」（项）财政拨款支出决算完成了年初预算的百分之多少？")
+    assert item.found and "信访业务" in item.answer  # a named classification still wins over the total
