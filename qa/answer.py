@@ -37,6 +37,11 @@ class Evidence:
                    score=match.score)
 
 
+def described(fact: TableFact) -> str:
+    """Everything a cited fact says about what it is: its table, row path, row, column and sentence."""
+    return " ".join([fact.table_title, *fact.row_path, fact.row_label, *fact.column_path, fact.sentence or ""])
+
+
 def fmt(value: Decimal, unit: str | None = None) -> str:
     """'91016775.35' -> '91,016,775.35'; keeps the printed decimals."""
     text = f"{value:,f}"

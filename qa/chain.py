@@ -198,13 +198,11 @@ class Answerer(Computations):
         printed name; None when none or several do."""
         if len(re.sub(r"\s", "", name)) < 5:
             return None
-        found_all = [(canonical(doc.department), f.row_label.replace(" ", "")) for doc in catalog.documents
-                     if doc.department for f in self.facts([doc]) if f.table_index >= 0 and names_unit(name, f.row_label)]
-        found = set(found_all)
-        if len({holder for holder, _ in found}) != 1:
+        printed = Counter((canonical(doc.department), f.row_label.replace(" ", "")) for doc in catalog.documents
+                          if doc.department for f in self.facts([doc]) if f.table_index >= 0 and names_unit(name, f.row_label))
+        if len({holder for holder, _ in printed}) != 1:
             return None
-        printed = Counter(label for _, label in found_all)
-        return max(found, key=lambda f: printed[f[1]])  # the name its tables print most
+        return printed.most_common(1)[0][0]  # the name its tables print most
 
     def _notice_other_writers(self, documents: list) -> None:  # type: ignore[type-arg]
         """Another process (or the app's own ingest) changed the library: reopen the passage index so

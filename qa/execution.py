@@ -60,11 +60,14 @@ class _Explained:
         self.dep, self.year, self.doc, self.item, self.sentence = dep, year, doc, item, sentence
         money = [f for f in stated if f.unit in ("元", "万元")]
         stage = re.search(r"年初|全年|调整", asked)  # 年初预算 asked: a 全年预算 figure is another figure
+
+        def other_stage(label: str) -> bool:
+            return bool(stage) and bool(re.search(r"年初|全年|调整", label)) and stage.group() not in label  # type: ignore[union-attr]
+
         self.rate = next((f for f in stated if f.unit == "%" and _STATED_RATE.search(f.row_label)
-                          and not (stage and re.search(r"年初|全年|调整", f.row_label) and stage.group() not in f.row_label)),
-                         None)
-        self.budget = next((f for f in money if _BUDGET_LABEL.search(f.row_label) and not (
-            stage and re.search(r"年初|全年|调整", f.row_label) and stage.group() not in f.row_label)), None)
+                          and not other_stage(f.row_label)), None)
+        self.budget = next((f for f in money if _BUDGET_LABEL.search(f.row_label) and not other_stage(f.row_label)),
+                           None)
         self.actual = next((f for f in money if _ACTUAL_LABEL.search(f.row_label)), None)
 
 

@@ -328,11 +328,10 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
         # "年初预算数是多少" answered with "全年预算数为1639.34万元": another stage's figure
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但那是{other}数，不是所问的{stage.group()}数。",
                       final=True)
-    inside = unit_mentions(query.item_text)
-    if inside and not names_in_evidence(inside, evidence) and not quoted_names(query.item_text, shortest=4):
-        # "烟台市审计局长岛分局的审计业务经费" answered with the department's own 审计业务 row
-        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但不是“{'、'.join(inside)}”的数据。", final=True)
-    if unit and not names_in_evidence([unit], evidence) and not quoted_names(query.item_text, shortest=4):
-        # a unit of the department asked: its own row only (an item quoted by name is the unit's own)
-        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但不是“{unit}”的数据。", final=True)
+    # a unit named inside the department ("烟台市审计局长岛分局的审计业务经费") or asked by its printed name:
+    # its own row only, never the department's (an item quoted by name is the unit's own)
+    units_named = [u for u in [*unit_mentions(query.item_text), unit] if u and not names_in_evidence([u], evidence)]
+    if units_named and not quoted_names(query.item_text, shortest=4):
+        return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但不是“{'、'.join(units_named)}”的数据。",
+                      final=True)
     return answer

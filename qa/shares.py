@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 
 from budgetqa.models import Answer, TableFact
-from qa.answer import Evidence, cite, convert, corroborating, fmt, refuse, round2, shown
+from qa.answer import Evidence, cite, convert, corroborating, described, fmt, refuse, round2, shown
 from qa.concepts import clean_label, quoted_names
 from qa.gate import unmet_columns
 from qa.lookup import ItemResolver
@@ -95,10 +95,10 @@ class Shares(FactLookup):
         bare_whole = bool(re.fullmatch(r"[＃的\s]*((年初|全年|调整)?(预算|决算)数?|执行数)[＃的\s]*", whole_text))
         for name in quoted_names(query.question, shortest=4):
             strays = [e.item for e in ((part, whole) if bare_whole else (part,))
-                      if not any(clean_label(name) in clean_label(_told(f)) for f in e.facts)]
+                      if not any(clean_label(name) in clean_label(described(f)) for f in e.facts)]
             if strays:  # "“信访研究宣传立法专项”执行数占年初预算数": both figures must be that project's
                 return refuse(query.question, f"找到的“{strays[0]}”不是“{name}”的数，无法计算占比。")
-        told = [_told(f) for f in whole.facts]
+        told = [described(f) for f in whole.facts]
         if unmet_columns(whole_text, told + [whole.item]):
             # "基本支出决算中，公用经费占…" answered over 财政拨款收入: not the whole the question names
             return refuse(query.question, f"找到的“{whole.item}”不是问题所说的“{whole_text.strip('＃')}”，无法计算占比。")
@@ -203,11 +203,6 @@ class Shares(FactLookup):
 
 _SIDE_TOTALS = {"支出预算总表": r"(本年|全部|部门|当年)?(支出|总支出)(总计|合计|总额|预算)?",
                 "收入预算总表": r"(本年|全部|部门|当年)?(收入|总收入)(总计|合计|总额|预算)?"}
-
-
-def _told(fact: TableFact) -> str:
-    """Everything a cited fact says about what it is: its table, row path, row, column and sentence."""
-    return " ".join([fact.table_title, *fact.row_path, fact.row_label, *fact.column_path, fact.sentence or ""])
 
 
 def _carries_fund(fact: TableFact, fund: str) -> bool:

@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 
 from budgetqa.models import Answer
-from qa.answer import Evidence, cite, convert, fmt, refuse, round2
+from qa.answer import Evidence, cite, convert, described, fmt, refuse, round2
 from qa.concepts import clean_label, quoted_names
 from qa.gate import fits_codes, item_absent, named_codes
 from qa.lookup import ItemResolver
@@ -57,8 +57,7 @@ class Sums(FactLookup):
                             for e in items):
             return refuse(query.question, "文档中有不止一处季度用款计划，无法确定是哪个项目的。")
         for text, e in zip(parts, items):
-            told = [" ".join([f.table_title, *f.row_path, f.row_label, *f.column_path, f.sentence or ""]) for f in e.facts]  # type: ignore[union-attr]
-            if item_absent(text, told, {}):
+            if item_absent(text, [described(f) for f in e.facts], {}):  # type: ignore[union-attr]
                 return refuse(query.question, f"没有找到要相加的“{text.strip('＃，, ')}”。")
         if hint and any(e.facts[0].table_kind != hint for e in items):  # type: ignore[union-attr]
             return refuse(query.question, f"问题指明按{hint}口径相加，但没有在该表中找到每个项目。")
