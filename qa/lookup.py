@@ -28,11 +28,12 @@ from qa.cues import (
     TABLE_CUES,
     TABLE_PRIORITY,
     TITLE_NOISE,
+    asked_item,
     rewrite_counts,
     unexplained,
     unit_mentions,
 )
-from qa.matching import Match, names_unit, overlap
+from qa.matching import Match, longest_common, names_unit, overlap
 from qa.stated import StatedFigures
 
 
@@ -84,6 +85,7 @@ class ItemResolver(StatedFigures):
         # budget units the question names ("下属的气象服务中心", "市委讲师团"): rows printing them, in full or short
         self.units = unit_mentions(self.plain)
         self.concept = self._concept()
+        self.rivals: list[Match] = []  # rows as good as the last best one: one label under two parents
 
     def _counted_in(self, unit: str | None) -> bool:
         """A count printed in the unit the question counts in, or its equivalent (vehicles: 辆 or 台)."""
@@ -119,7 +121,11 @@ class ItemResolver(StatedFigures):
         if ASKS_AMOUNT.search(self.text) and not re.search(r"指标|目标", self.text):
             filled = [m for m in filled if m.fact.value is not None and m.fact.unit in UNIT_YUAN] or \
                 [m for m in filled if m.fact.value is not None] or filled  # 多少钱: an amount, not a text or a score
-        return (filled or matches)[0] if matches else None
+        if not matches:
+            return None
+        top, *rest = filled or matches
+        self.rivals = [m for m in rest if _rival(top, m)]  # read by the value route (not by sums of them)
+        return top
 
     def candidates(self, facts: list[TableFact]) -> list[Match]:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
@@ -143,7 +149,11 @@ class ItemResolver(StatedFigures):
             if stated and stated[0].score >= 10 and self.concept.name in ("收入总计", "支出总计"):
                 return stated
         if self.concept is not None and self.concept.weak and unexplained(self.text, self.concept.trigger):
-            return []  # "江苏法院云平台租赁费政府采购预算": a named item not found is not the department total
+            # "江苏法院云平台租赁费政府采购预算": a named item not found is not the department total; a figure
+            # stated about that item is ("固定资产值多少钱": 本部门固定资产金额2,995.16万元)
+            rest = asked_item(re.sub(self.concept.trigger, "", self.text))
+            return [m for m in self._narrative_by_subject(facts, counts=False)
+                    if longest_common(m.item, rest)[0] >= max(3, int(0.6 * len(rest)))][:1]
         if self.concept is not None:
             picked = self._named_rows(self.concept.pick(table_facts), table_facts)
             picked = [f for f in picked if f.value is not None] or picked
@@ -278,6 +288,9 @@ class ItemResolver(StatedFigures):
             elif any(len(parent) >= 4 and parent in self.plain and parent not in self.quoted
                      for parent in map(clean_label, fact.row_path)):
                 score += 15  # "上年结转过来的一般公共预算拨款": the 一般公共预算拨款 row under 二、上年结转
+            elif any(longest_common(clean_label(parent), self.plain)[0] >= max(4, len(label) + 2)
+                     for parent in fact.row_path if parent not in self.quoted):
+                score += 10  # "云平台租赁费": the 租赁费 row under 江苏法院云平台租赁费, not under another parent
             for path in self.quoted_paths:
                 if label == path[-1] and all(any(p in clean_label(r) for r in fact.row_path) for p in path[:-1]):
                     score += 30  # the child the quoted path names, under its parent
@@ -346,6 +359,15 @@ def _differs(stated: TableFact, printed: TableFact) -> bool:
     if stated.value is None or printed.value is None or stated.unit not in UNIT_YUAN or printed.unit not in UNIT_YUAN:
         return False
     return abs(stated.value * UNIT_YUAN[stated.unit] - printed.value * UNIT_YUAN[printed.unit]) > UNIT_YUAN[stated.unit] / 100
+
+
+def _rival(top: Match, other: Match) -> bool:
+    """Another row of the same table and column, printing the same label with another figure under
+    another parent (租赁费 under two procurement items), that the question matches as well as the first."""
+    a, b = top.fact, other.fact
+    return (other.score == top.score and other.item == top.item and a.table_index == b.table_index
+            and a.column_path == b.column_path and a.row_path != b.row_path and a.value != b.value
+            and a.table_kind != "narrative")
 
 
 def _label_score(label: str, code: str | None, digits: str, text: str) -> float:

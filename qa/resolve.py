@@ -55,8 +55,9 @@ class FactLookup:
         return targets
 
     def evidence(self, query: Query, catalog: Catalog, dep: str, year: int | None,
-                 resolver: ItemResolver) -> Evidence | None:
-        """The value of the asked item for one department-year: read, or derived from a stated change."""
+                 resolver: ItemResolver, several: bool = False) -> Evidence | None:
+        """The value of the asked item for one department-year: read, or derived from a stated change
+        (`several`: one of the rows printing the name will do, as for a sum over all of them)."""
         docs = catalog.docs_for(dep, year, query.kind)
         if docs:
             doc_facts = self.facts(docs, query)
@@ -68,6 +69,8 @@ class FactLookup:
                 twins = split_rows(match.fact, doc_facts, resolver.plain)
                 if twins:
                     return summed(match, doc, twins)
+                if resolver.rivals and not several:
+                    return None  # 租赁费 under two procurement items, the question naming neither: not a guess
                 return Evidence.of(match, doc, [match.fact] + corroborating(match.fact, doc_facts))
             return None
         if year is None:

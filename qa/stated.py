@@ -28,6 +28,7 @@ class StatedFigures:
     def _narrative_by_subject(self, facts: list[TableFact], counts: bool) -> list[Match]:
         """Figures stated in sentences whose subject (and section) the question names."""
         scored = []
+        counted = _counted_noun(self.text) if counts else None
         for fact in facts:
             if fact.table_kind != "narrative" or fact.column_path != ("金额",):
                 continue
@@ -41,6 +42,8 @@ class StatedFigures:
             section = "".join(fact.row_path)
             context = overlap(section, self.text, min_length=3) if section else 0
             named = shared >= 3 and (shared >= 0.45 * longest or shared >= 6)
+            if counted and counted in subject:  # "多少辆车": 共有车辆46辆 counts what is asked
+                named, shared = True, max(shared, len(counted))
             if not named and not (context >= 6 and shared >= 2) and not (context >= 6 and not subject):
                 continue  # (a figure with no subject of its own is named by its section: 年度预算安排)
             phases = re.findall(r"[一二三四五六七八九十\d]期", self.text)
@@ -50,6 +53,8 @@ class StatedFigures:
             tail = re.split(r"[，,、其中]", subject)[-1] if subject else ""
             if counts and len(tail) >= 3 and tail in self.text:
                 score += 3 * len(tail)  # "应急保障用车有几辆": the figure whose own subject is the one asked
+            if counted and re.search(r"共|合计|总", subject) and not fact.row_label.startswith("其中"):
+                score += 2  # the whole count (共有车辆46辆) before its parts (其中机要通信用车2辆)
             scored.append(Match(fact, subject, score))
         scored.sort(key=lambda m: -m.score)
         return scored
@@ -70,6 +75,13 @@ class StatedFigures:
         pattern = self.concept.narrative if self.concept and self.concept.narrative else re.escape(clean_label(item))
         return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2
                 and re.search(pattern, f.row_label)]
+
+
+def _counted_noun(text: str) -> str | None:
+    """What a count question counts: the noun after its measure word ("有多少辆车" -> 车, "几个气象站点"
+    -> 气象站点), or the word rewrite_counts added for it (车辆)."""
+    found = re.search(r"(?:多少|几)(?:个|辆|台|家|项|名|套|处|座)([\u4e00-\u9fa5]{1,6}?)(?=[^\u4e00-\u9fa5]|$|的|是|有|呢|吗)", text)
+    return found.group(1) if found else None
 
 
 def _subject_core(label: str) -> str:

@@ -94,7 +94,7 @@ class Sums(FactLookup):
         that name (or code), in the column the name's best row is read from."""
         dep, year = target
         resolver = ItemResolver(name if code else f"“{name}”", table_hint=hint)
-        first = self.evidence(query, catalog, dep, year, resolver)
+        first = self.evidence(query, catalog, dep, year, resolver, several=True)
         if first is None or (first.facts[0].row_code != code if code else
                              clean_label(first.facts[0].row_label) != clean_label(name)):
             return refuse(query.question, f"没有找到名称为“{code or name}”的项目。")
