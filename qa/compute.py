@@ -8,12 +8,14 @@ departments; sums (qa/sums.py) and shares (qa/shares.py) are mixed in.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from budgetqa.models import Answer, TableFact
 from qa.answer import Evidence, _who, cite, convert, fmt, refuse, round2
 from qa.concepts import clean_label
 from qa.lookup import ItemResolver, Match
+from qa.projects import project_totals
 from qa.resolve import latest_year
 from qa.shares import Shares
 from qa.sums import Sums
@@ -179,11 +181,17 @@ class Computations(Sums, Shares):
         if len(targets) != 1:
             return refuse(query.question, "请指明一个部门和年度。")
         dep, year = targets[0]
-        if re.search(r"哪个项目|哪一个项目|哪项(项目|工作)", text):
-            # projects are not classification rows: ranking 科目 would answer another question
-            return refuse(query.question, "文档没有列出可以排序的项目金额（只能按科目排序）。")
+        named = _ranked_names(query.item_text)
+        if named:  # "社工服务项目、信访大厅运行、信访专项三个项目里最多的": each named item read, then ranked
+            return self._rank_named(query, catalog, dep, year, named)
         docs = catalog.docs_for(dep, year, query.kind)
         facts = self.facts(docs, query)
+        if re.search(r"项目", text) and not re.search(r"科目|功能分类|经济分类", text):
+            # projects are not classification rows: ranking 科目 would answer another question
+            rows = project_totals(facts, dep)
+            if not rows:
+                return refuse(query.question, "文档没有列出可以排序的项目金额（只能按科目排序）。")
+            return self._ranked(query, dep, year, docs, rows, lambda f: f.row_label)
         level = 7 if re.search(r"项级|项目级|“项”", text) else 5 if re.search(r"款级|“款”", text) else 3
         resolver = ItemResolver(query.item_text)
         kind = resolver.table_cue or ("一般公共预算基本支出" if "经济分类" in text else None)
@@ -203,13 +211,33 @@ class Computations(Sums, Shares):
             label = lambda f: f"{f.row_code} {f.row_label}"  # noqa: E731
         if not rows:
             return refuse(query.question, "没有找到可以排序的科目。")
-        ranked = sorted(rows, key=lambda f: f.value, reverse=query.rank_desc)[: max(query.rank_n, 1)]
+        return self._ranked(query, dep, year, docs, rows, label)
+
+    @staticmethod
+    def _ranked(query: Query, dep: str, year: int | None, docs: list, rows: list[TableFact],  # type: ignore[type-arg]
+                label: Callable[[TableFact], str]) -> Answer:
+        ranked = sorted(rows, key=lambda f: f.value, reverse=query.rank_desc)[: max(query.rank_n, 1)]  # type: ignore[arg-type,return-value]
         doc = next(d for d in docs if d.document_id == ranked[0].document_id)
         lines = [f"{i + 1}. {label(f)}：{fmt(f.value, f.unit)}" for i, f in enumerate(ranked)]  # type: ignore[arg-type]
         text_out = f"{dep}{year}年" + ("最多" if query.rank_desc else "最少") + f"的是{label(ranked[0])}。\n" + "\n".join(lines)
         return Answer(query.question, text_out, True, "compute", ranked[0].value, ranked[0].unit,
                       [cite(f, doc) for f in ranked],
                       chart=[{"label": label(f), "value": float(f.value), "unit": f.unit} for f in ranked])  # type: ignore[arg-type]
+
+    def _rank_named(self, query: Query, catalog: Catalog, dep: str, year: int | None, names: list[str]) -> Answer:
+        found = [(name, self.evidence(query, catalog, dep, year, ItemResolver(name))) for name in names]
+        missing = [name for name, ev in found if ev is None or ev.value is None]
+        if missing:
+            return refuse(query.question, f"没有找到“{'、'.join(missing)}”的金额，无法比较。")
+        evs = [ev for _, ev in found]
+        if len({(ev.facts[0].table_index, ev.facts[0].row_index) for ev in evs}) < len(evs):  # type: ignore[union-attr]
+            return refuse(query.question, "问题所列的几项没有各自的金额，无法比较。")
+        evs.sort(key=lambda e: convert(e.value, e.unit, "元"), reverse=query.rank_desc)  # type: ignore[arg-type,union-attr]
+        top = evs[0]
+        lines = [f"{i + 1}. {e.item}：{fmt(e.value, e.unit)}" for i, e in enumerate(evs)]  # type: ignore[arg-type,union-attr]
+        return Answer(query.question, f"{dep}{year or ''}年所列{len(evs)}项中" + ("最多" if query.rank_desc else "最少")
+                      + f"的是{top.item}（{fmt(top.value, top.unit)}）。\n" + "\n".join(lines), True,  # type: ignore[arg-type,union-attr]
+                      "compute", top.value, top.unit, [cite(f, e.doc) for e in evs for f in e.facts[:1]])  # type: ignore[union-attr]
 
     def _rank_departments(self, query: Query, catalog: Catalog) -> Answer:
         # "这三个普陀区部门中": the scope of the ranking, not an item
@@ -237,3 +265,12 @@ class Computations(Sums, Shares):
 
 
 # how a question names the total of a side's table ("本年支出中，项目支出占比": the 支出预算总表's 合计)
+
+
+def _ranked_names(item_text: str) -> list[str]:
+    """The items a ranking question lists before its scope ("A、B、C三个项目里最多的" -> [A, B, C])."""
+    scope = re.search(r"^[＃的，,\s]*(.+?)(?:这)?[两二三四五六七八九十\d]*(?:个|项)(?:项目|科目|经费|支出)?(?:里|中|之中|当中)", item_text)
+    if not scope:
+        return []
+    parts = [p.strip("＃的，, ") for p in re.split(r"[、和与及]|以及", scope.group(1))]
+    return parts if len(parts) >= 2 and all(len(p) >= 2 for p in parts) else []

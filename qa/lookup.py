@@ -262,6 +262,9 @@ class ItemResolver(StatedFigures):
         scored: list[tuple[float, TableFact, str]] = []
         single = self._single_rows_under_quoted(facts)
         titled = self.titled(facts)
+        labels: dict[int, set[str]] = {}
+        for fact in facts:
+            labels.setdefault(fact.table_index, set()).add(label_core(clean_label(fact.row_label)))
         for fact in facts:
             label = label_core(clean_label(fact.row_label))
             score = _label_score(label, fact.row_code, self.digits, self.plain)
@@ -281,6 +284,8 @@ class ItemResolver(StatedFigures):
                 15 if label in self.quoted else 0)
             if label not in self.quoted and any(q in label_core(clean_label(p)) for p in fact.row_path for q in self.quoted):
                 score += 30  # a row named by the question under the project it quotes (an indicator of it)
+            if self._named_before(label, labels[fact.table_index]):
+                score -= 5  # "气象事务（款）行政运行（项）": the 款 named first is the parent of the row asked
             if label in self.containers or label in self.parents_named:
                 score -= 30  # "「信访专项」里的信访工作经费": the container is not what is asked
             elif self.parents_named and any(p in clean_label(r) for r in fact.row_path for p in self.parents_named):
@@ -304,6 +309,15 @@ class ItemResolver(StatedFigures):
                 any(f.table_kind == self.table_cue for f in facts):
             return []  # the question names a table but the row was only found elsewhere: do not guess
         return [Match(f, label, score) for score, f, label in scored]
+
+    def _named_before(self, label: str, others: set[str]) -> bool:
+        """Whether the question names `label` right before another row of its table, as a classification
+        is named from 类 through 款 to 项 ("气象事务行政运行（项）")."""
+        at = self.plain.find(label) if len(label) >= 2 else -1
+        if at < 0:
+            return False
+        after = re.sub(r"^[（(]?[类款][）)]?", "", self.plain[at + len(label):])
+        return any(len(o) >= 2 and o != label and after.startswith(o) for o in others)
 
     def _single_rows_under_quoted(self, facts: list[TableFact]) -> dict[int, str]:
         """Facts whose row path holds a name the question quotes (or spells out whole, 6+ characters:

@@ -72,9 +72,16 @@ class StatedFigures:
 
     def changes(self, facts: list[TableFact], item: str) -> list[TableFact]:
         """Stated year-on-year changes ("比2024年预算减少2,389.52万元") about the item."""
-        pattern = self.concept.narrative if self.concept and self.concept.narrative else re.escape(clean_label(item))
+        if self.concept and self.concept.narrative:
+            pattern = self.concept.narrative
+        else:  # the item closes the sentence's subject: "…气象事务行政运行" states 行政运行's change, not 气象事务's
+            pattern = re.escape(clean_label(item)) + _SUBJECT_TAIL
         return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2
                 and re.search(pattern, f.row_label)]
+
+
+# what may follow an item at the end of a stated figure's subject ("委托业务费财政拨款预算")
+_SUBJECT_TAIL = r"(财政拨款|一般公共预算|拨款|基本支出|项目支出|支出|经费|预算数?|资金|合计|总额|总计|共计|安排|收入)*$"
 
 
 def _counted_noun(text: str) -> str | None:
