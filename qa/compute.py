@@ -30,7 +30,9 @@ class Computations(Sums, Shares):
 
     def _difference(self, query: Query, catalog: Catalog, departments: list[str], resolver: ItemResolver) -> Answer:
         stages = re.findall(r"年初预算|全年预算|预算数|决算数|支出决算|执行数", query.text)
-        against_budget = bool(re.search(r"比(年初|全年|调整)预算", query.text))  # a 决算's figure vs its budget
+        # a 决算's figure vs its budget ("比年初预算", "决算比预算少花了多少": 预算 without a year is a stage)
+        against_budget = bool(re.search(r"比(年初|全年|调整)预算", query.text) or re.search(
+            r"(决算|实际|执行)数?[^，,。？?]{0,6}比(当年|当初)?预算数?(?!\d)", query.text))
         if (len(set(stages)) >= 2 or against_budget) and len(query.departments) <= 1 and len(set(query.years)) <= 1:
             # 年初预算 vs 决算 of one item is a stage comparison, not a difference between two items
             from qa.execution import stage_difference
@@ -128,8 +130,8 @@ class Computations(Sums, Shares):
         if len(targets) != 1:
             return None
         dep, year = targets[0]
-        a = self.evidence(query, catalog, dep, year, ItemResolver(left))
-        b = self.evidence(query, catalog, dep, year, ItemResolver(right))
+        a = self.evidence(query, catalog, dep, year, ItemResolver(left, counting=query.counting))
+        b = self.evidence(query, catalog, dep, year, ItemResolver(right, counting=query.counting))
         if a is None or b is None or a.value is None or b.value is None or a.facts[0] is b.facts[0]:
             return None
         unit = a.unit if a.unit == b.unit else "万元"

@@ -44,7 +44,7 @@ COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "�
 TITLE_NOISE = re.compile(r"[\s（）()：:、“”]|\d{4}\s*年度?|^(公开|预算)?\d+表|^表[\d一二三四五六七八九十]+|"
                           r"^[一二三四五六七八九十]+|部门综合预算|^(市级)?(部门|单位|预算单位)|-?不含上年结转")
 # (numbering, years, brackets and the publisher's words around a printed table title)
-COUNT_WORDS = [(r"(几|多少)[辆台](公务)?车辆?|车辆数|多少车", "车辆"), (r"(几|多少)个项目", "项目"),
+COUNT_WORDS = [(r"(几|多少)[辆台](公务用?|公)?车辆?|车辆数|多少车", "车辆"), (r"(几|多少)个项目", "项目"),
                 (r"多少(名|个)?(员工|人员|工作人员)", "人员"), (r"(几|多少)(名|个)?人(?![次员])", "人数")]
 ASKS_AMOUNT = re.compile(r"多少钱|多少万|多少元|金额|(安排|花|用|拨)了?多少|经费(是|为|有)?多少|预算(是|为|有)?多少")
 
@@ -67,6 +67,11 @@ def unexplained(text: str, trigger: str) -> bool:
     rest = re.sub(trigger, "", text)
     rest = GENERIC_WORDS.sub("", rest)
     return len(rest) >= 4
+
+
+def counted_words(text: str) -> list[str]:
+    """The printed words for what a count question counts ("多少辆公务用车" -> 车辆)."""
+    return [word for pattern, word in COUNT_WORDS if re.search(pattern, text)]
 
 
 def rewrite_counts(text: str) -> str:

@@ -138,6 +138,13 @@ class ItemResolver(StatedFigures):
             exact = [m for m in self._by_label(table_facts) if m.item in self.quoted and m.score >= 30]
             if exact:
                 return exact
+        if self.concept is not None:
+            # a printed name spelled out whole holds the concept's words ("市人民来访接待厅专项经费" is no 公务接待费)
+            spelled = [m for m in self._by_label(table_facts) if len(m.item) >= 6 and m.item in self.plain
+                       and re.search(self.concept.trigger, m.item) and m.score >= 30
+                       and len(asked_item(re.sub(self.concept.trigger, "", m.item))) >= 4]
+            if spelled:
+                return spelled
         whole = self._table_total(table_facts)  # a table named and nothing in it: its total, before any concept
         if whole:
             return whole

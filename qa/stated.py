@@ -11,7 +11,7 @@ import re
 
 from budgetqa.models import TableFact
 from qa.concepts import Concept, clean_label
-from qa.cues import COUNT_UNITS
+from qa.cues import COUNT_UNITS, counted_words
 from qa.matching import Match, overlap
 
 
@@ -28,7 +28,7 @@ class StatedFigures:
     def _narrative_by_subject(self, facts: list[TableFact], counts: bool) -> list[Match]:
         """Figures stated in sentences whose subject (and section) the question names."""
         scored = []
-        counted = _counted_noun(self.text) if counts else None
+        counted = [n for n in (_counted_noun(self.text), *counted_words(self.text)) if n] if counts else []
         for fact in facts:
             if fact.table_kind != "narrative" or fact.column_path != ("金额",):
                 continue
@@ -42,8 +42,9 @@ class StatedFigures:
             section = "".join(fact.row_path)
             context = overlap(section, self.text, min_length=3) if section else 0
             named = shared >= 3 and (shared >= 0.45 * longest or shared >= 6)
-            if counted and counted in subject:  # "多少辆车": 共有车辆46辆 counts what is asked
-                named, shared = True, max(shared, len(counted))
+            noun = next((n for n in counted if n in subject), None)
+            if noun:  # "多少辆车": 共有车辆46辆 counts what is asked
+                named, shared = True, max(shared, len(noun))
             if not named and not (context >= 6 and shared >= 2) and not (context >= 6 and not subject):
                 continue  # (a figure with no subject of its own is named by its section: 年度预算安排)
             phases = re.findall(r"[一二三四五六七八九十\d]期", self.text)
@@ -53,7 +54,7 @@ class StatedFigures:
             tail = re.split(r"[，,、其中]", subject)[-1] if subject else ""
             if counts and len(tail) >= 3 and tail in self.text:
                 score += 3 * len(tail)  # "应急保障用车有几辆": the figure whose own subject is the one asked
-            if counted and re.search(r"共|合计|总", subject) and not fact.row_label.startswith("其中"):
+            if noun and re.search(r"共|合计|总", subject) and not fact.row_label.startswith("其中"):
                 score += 2  # the whole count (共有车辆46辆) before its parts (其中机要通信用车2辆)
             scored.append(Match(fact, subject, score))
         scored.sort(key=lambda m: -m.score)
