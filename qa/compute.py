@@ -120,20 +120,23 @@ class Computations(Sums, Shares):
 
     def _item_difference(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:
         """'人员经费比公用经费多多少': two items of one document-year."""
-        match = re.match(r"^(.*?)比(.*?)(多|少|高|低|增加|减少|差)", query.item_text)
-        if not match or len(query.departments) > 1 or len(query.years) > 1:
-            return None
-        left, right = (re.sub(r"[＃的]", "", g) for g in match.group(1, 2))
-        if len(left) < 2 or len(right) < 2 or re.search(r"去年|上年|上一年|前年|预算$", right):
+        if len(query.departments) > 1 or len(query.years) > 1:
             return None
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
             return None
         dep, year = targets[0]
-        a = self.evidence(query, catalog, dep, year, ItemResolver(left, counting=query.counting))
-        b = self.evidence(query, catalog, dep, year, ItemResolver(right, counting=query.counting))
-        if a is None or b is None or a.value is None or b.value is None or a.facts[0] is b.facts[0]:
+        found = None
+        for left, right in _item_pairs(query.item_text):
+            a = self.evidence(query, catalog, dep, year, ItemResolver(left, counting=query.counting))
+            b = self.evidence(query, catalog, dep, year, ItemResolver(right, counting=query.counting))
+            if a is not None and b is not None and a.value is not None and b.value is not None and \
+                    a.facts[0] is not b.facts[0]:
+                found = a, b
+                break
+        if found is None:
             return None
+        a, b = found
         unit = a.unit if a.unit == b.unit else "万元"
         if "万元" in query.text:
             unit = "万元"
@@ -276,3 +279,19 @@ def _ranked_names(item_text: str) -> list[str]:
         return []
     parts = [p.strip("＃的，, ") for p in re.split(r"[、和与及]|以及", scope.group(1))]
     return parts if len(parts) >= 2 and all(len(p) >= 2 for p in parts) else []
+
+
+def _item_pairs(item_text: str) -> list[tuple[str, str]]:
+    """The two items a difference names: "A比B多多少", or "A和B差几个" split at each 和/与/跟 in turn
+    ("商品和服务支出与工资福利支出相差多少": the split whose two sides are both printed is the one read)."""
+    pairs = []
+    by = re.match(r"^(.*?)比(.*?)(多|少|高|低|增加|减少|差)", item_text)
+    if by:
+        pairs.append((by.group(1), by.group(2)))
+    gap = re.match(r"^(.*?)(?:相差|差)", item_text)
+    if not by and gap:
+        body = gap.group(1)
+        pairs += [(body[:m.start()], body[m.end():]) for m in re.finditer(r"和|与|跟|同", body)]
+    cleaned = [tuple(re.sub(r"[＃的之间]", "", side) for side in pair) for pair in pairs]
+    return [(a, b) for a, b in cleaned if len(a) >= 2 and len(b) >= 2
+            and not re.search(r"去年|上年|上一年|前年|预算$", b)]

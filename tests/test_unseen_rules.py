@@ -131,3 +131,52 @@ def test_a_final_accounts_total_against_its_budget(answerer) -> None:  # type: i
     assert answer.found and answer.value == Decimal("1334.75")  # 15,068.55 − 13,733.8, one sentence (p.21)
     item = answerer.ask("国家信访局2024年「信访业务」（项）财政拨款支出决算完成了年初预算的百分之多少？")
     assert item.found and "信访业务" in item.answer  # a named classification still wins over the total
+
+
+# ---- batches P and Q (session 4): counts, rankings, parents, stages -------------------------------
+
+def test_a_count_names_what_it_counts(answerer) -> None:  # type: ignore[no-untyped-def]
+    whole = answerer.ask("重庆市人民政府办公厅2026年一共有几辆车？")
+    assert whole.found and whole.value == Decimal("46")  # 共有车辆46辆, not 其中机要通信用车2辆
+    official = answerer.ask("国家信访局2024年底有多少辆公务用车？")
+    assert official.found and official.value == Decimal("15")
+
+
+def test_a_difference_of_two_counts(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("西安市审计局的实有人员和人员编制差几个人？")
+    assert answer.found and answer.value == Decimal("6")  # 125 − 119
+
+
+def test_a_figure_stated_about_an_item_a_total_question_names(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("广州市信访局固定资产值多少钱？")
+    assert answer.found and answer.value == Decimal("2995.16")
+
+
+def test_one_label_under_two_parents_is_chosen_by_the_parent_named_or_refused(answerer) -> None:  # type: ignore[no-untyped-def]
+    named = answerer.ask("江苏省高级人民法院2019年江苏法院云平台租赁费的政府采购预算是多少？")
+    assert named.found and named.value == Decimal("185.00")  # not 租赁费 under 专用线路 (370.00)
+    unnamed = answerer.ask("江苏省高级人民法院2019年租赁费的政府采购预算是多少？")
+    assert unnamed.value is None  # three 租赁费 rows under three procurement items: no guess
+
+
+def test_a_classification_named_before_its_child_is_the_parent(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("杭州市气象局气象事务行政运行（项）2025年执行数是多少？")
+    assert answer.found and answer.value == Decimal("2365.19")  # 2,617.19 − its own stated rise of 252.00
+    assert answer.value != Decimal("4995.87")  # (气象事务 minus 行政运行's change: the old wrong number)
+
+
+def test_rankings_of_projects_and_of_listed_items(answerer) -> None:  # type: ignore[no-untyped-def]
+    projects = answerer.ask("烟台市审计局2026年预算最多的项目是哪个？")
+    assert projects.found and projects.value == Decimal("539.00") and "审计业务经费" in projects.answer
+    listed = answerer.ask("深圳市信访局2026年社工服务项目、信访大厅运行和信访专项这三个项目中，哪个最少？")
+    assert listed.found and listed.value == Decimal("486.39")
+
+
+def test_a_final_account_against_its_budget(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年“三公”经费实际比预算少了多少？")
+    assert answer.found and answer.value == Decimal("30.22")  # 76.43 − 46.21, not a comparison with 2023
+
+
+def test_a_printed_name_holding_a_concepts_word_is_that_row(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("广州市信访局市人民来访接待厅专项经费是多少？")
+    assert answer.found and answer.value == Decimal("145.00")  # not 公务接待费 2.30
