@@ -132,7 +132,7 @@ class ItemResolver(StatedFigures):
         if self.counting:  # a count: an indicator of a project form (聘用人员数量 ≥130人) or a stated count
             targets = [m for m in self._by_label([f for f in table_facts if f.unit in COUNT_UNITS and (
                 not self.count_unit or self._counted_in(f.unit))]) if m.score >= 30]
-            return targets + self._narrative_by_subject(facts, counts=True)
+            return targets + self._narrative_by_subject(facts, counts=True) + self.counts_in_texts(table_facts)
         if self.quoted and not self.counting:
             # a row printing exactly the name the question quotes answers before any concept's words around it
             exact = [m for m in self._by_label(table_facts) if m.item in self.quoted and m.score >= 30]

@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from decimal import Decimal
 
 from budgetqa.models import TableFact
 from qa.concepts import Concept, clean_label
@@ -60,6 +62,28 @@ class StatedFigures:
         scored.sort(key=lambda m: -m.score)
         return scored
 
+    def counts_in_texts(self, facts: list[TableFact]) -> list[Match]:
+        """Counts written inside a table's text cell ("站点维护数量162个" in a project's 绩效目标), each read as
+        a figure stated about its clause's subject, when the question names that subject."""
+        counted = [n for n in (_counted_noun(self.text), *counted_words(self.text)) if n]
+        found = []
+        for fact in facts:
+            if fact.table_kind == "narrative" or fact.value is not None or len(fact.text_value or "") < 12:
+                continue
+            for clause in re.split(r"[，。；;,！!？?\n]", fact.text_value or ""):
+                stated = _COUNT_IN_TEXT.search(clause)
+                if not stated or (self.count_unit and not self._counted_in(stated.group(2))):
+                    continue
+                subject = re.sub(r"(为|达到|达|约|共计?|不少于|不低于|超过|≥|>=|＞|>)+$", "", clause[:stated.start()])[-16:]
+                noun = next((n for n in counted if n in subject), None)
+                shared = overlap(subject, self.text)
+                if not (noun or shared >= 4):
+                    continue
+                figure = replace(fact, value=Decimal(stated.group(1)), unit=stated.group(2), sentence=fact.text_value)
+                found.append(Match(figure, subject, shared * 2 + len(noun or "")))
+        found.sort(key=lambda m: -m.score)
+        return found
+
     def narrative(self, facts: list[TableFact]) -> list[Match]:
         """A figure stated in the text about the concept (金额, not a change)."""
         if self.concept is None or self.concept.narrative is None:
@@ -80,6 +104,9 @@ class StatedFigures:
         return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2
                 and re.search(pattern, f.row_label)]
 
+
+# a count inside a sentence of a table cell: "站点维护数量162个" (not "162万元", not "98%")
+_COUNT_IN_TEXT = re.compile(r"(\d+)\s*(个|辆|家|项|人次|人|名|台|套|次|件|场|户|篇|期)(?![\u4e00-\u9fa5]?[元%％])")
 
 # what may follow an item at the end of a stated figure's subject ("委托业务费财政拨款预算")
 _SUBJECT_TAIL = r"(财政拨款|一般公共预算|拨款|基本支出|项目支出|支出|经费|预算数?|资金|合计|总额|总计|共计|安排|收入)*$"
