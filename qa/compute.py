@@ -95,10 +95,24 @@ class Computations(Sums, Shares):
         sentence = fact.sentence or ""
         if query.operation == "growth":
             pct = re.search(r"(增长|下降|增加|减少)(?:了)?\s*(\d+(?:\.\d+)?)%", sentence)
-            if not pct:
+            if pct:
+                rate = Decimal(pct.group(2))
+                return Answer(query.question, f"据文档说明，{sentence}", True, "table", rate, "%", [cite(fact, doc)])
+            if a.value is None or fact.unit not in ("元", "万元", "亿元"):
                 return refuse(query.question, "文档只说明了变化金额，没有说明增长率，且没有上一年度的文档可以计算。")
-            rate = Decimal(pct.group(2))
-            return Answer(query.question, f"据文档说明，{sentence}", True, "table", rate, "%", [cite(fact, doc)])
+            # the change as stated, over the earlier year it implies: (本年 − 变化) is the base
+            now = convert(a.value, a.unit, fact.unit)
+            base = now - delta
+            if base <= 0:
+                return refuse(query.question, "上一年度的数为0或无法推算，无法计算增长率。")
+            rate = round2(delta / base * 100)
+            shown_rate = -rate if rate < 0 and re.search(r"下降|降幅|减少|降低|少了", query.text) else rate
+            word = "下降" if shown_rate != rate else "增长率为"
+            return Answer(query.question, f"{doc.department}{year_a}年{a.item}{fmt(now, fact.unit)}，文档说明比{year_b}年"
+                          f"{direction}{fmt(abs(delta), fact.unit)}，即{year_b}年为{fmt(base, fact.unit)}；{word}{shown_rate}%。"
+                          f"原文：“{sentence}”", True, "compute", shown_rate, "%",
+                          [cite(f, doc) for f in a.facts] + [cite(fact, doc)],
+                          computation=f"{fmt(delta)} ÷ ({fmt(now)} − {fmt(delta)}) × 100 = {rate}%")
         text = f"据{doc.department}{year_a}年文档说明：{sentence}（{a.item}比{year_b}年{direction}" + (
             f"{fmt(abs(delta), fact.unit)}）" if delta else "）")
         return Answer(query.question, text, True, "table", abs(delta), fact.unit or a.unit, [cite(fact, doc)])

@@ -35,7 +35,7 @@ class FactLookup:
                 if doc.document_id not in self._facts:
                     self._facts[doc.document_id] = self.store.facts(document_ids=[doc.document_id])
                 facts = self._facts[doc.document_id]
-            out += eligible(facts, doc.fiscal_year, doc.kind, asked_stage(query.text) or query.kind) \
+            out += eligible(facts, doc.fiscal_year, doc.kind, _one_stage(query.text) or query.kind) \
                 if query is not None else facts
         return out
 
@@ -102,6 +102,8 @@ class FactLookup:
         delta, fact = change
         base = convert(current.fact.value, current.fact.unit, fact.unit or "万元") if fact.unit else current.fact.value
         value = base - delta
+        if value < 0 < base:
+            return None  # an amount and a change that cannot belong together: no negative budget is derived
         doc = next(d for d in later if d.document_id == fact.document_id)
         return Evidence(value, fact.unit, current.item, [current.fact, fact], doc,
                         note=f"{year + 1}年{fmt(base, fact.unit)} {'−' if delta >= 0 else '+'} "
@@ -126,6 +128,14 @@ class FactLookup:
             sign = -1 if direction in ("减少", "下降") else 0 if direction == "持平" else 1
             return Decimal(sign) * (fact.value or Decimal(0)), fact
         return None
+
+
+def _one_stage(text: str) -> str | None:
+    """The one stage a question reads its figures at; None when it sets two against each other
+    ("全年执行数占全年预算数的百分之多少": each side is read at its own stage by the operation)."""
+    if re.search(r"决算数|执行数|实际支出|支出决算", text) and re.search(r"(年初|全年|调整)预算|预算数", text):
+        return None
+    return asked_stage(text)
 
 
 def split_rows(fact: TableFact, facts: list[TableFact], asked: str) -> list[TableFact]:

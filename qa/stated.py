@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from budgetqa.models import TableFact
 from qa.concepts import Concept, clean_label
-from qa.cues import COUNT_UNITS, counted_words
+from qa.cues import COUNT_UNITS, asked_item, counted_words
 from qa.matching import Match, overlap
 
 
@@ -62,6 +62,12 @@ class StatedFigures:
         scored.sort(key=lambda m: -m.score)
         return scored
 
+    def _names_own_item(self, item: str) -> bool:
+        """Whether a figure read for a concept's question is stated about an item of its own, longer than
+        the concept's words ("2026年本单位委托业务费财政拨款预算" for "…预算是多少"): its changes are its own."""
+        return self.concept is not None and not item.endswith(self.concept.name) and len(
+            asked_item(re.sub(self.concept.narrative or "$^", "", clean_label(item)))) >= 4
+
     def counts_in_texts(self, facts: list[TableFact]) -> list[Match]:
         """Counts written inside a table's text cell ("站点维护数量162个" in a project's 绩效目标), each read as
         a figure stated about its clause's subject, when the question names that subject."""
@@ -97,8 +103,8 @@ class StatedFigures:
 
     def changes(self, facts: list[TableFact], item: str) -> list[TableFact]:
         """Stated year-on-year changes ("比2024年预算减少2,389.52万元") about the item."""
-        if self.concept and self.concept.narrative:
-            pattern = self.concept.narrative
+        if self.concept and self.concept.narrative and not self._names_own_item(item):
+            pattern = self.concept.narrative  # (a named item read for a concept's question keeps its own name)
         else:  # the item closes the sentence's subject: "…气象事务行政运行" states 行政运行's change, not 气象事务's
             pattern = re.escape(clean_label(item)) + _SUBJECT_TAIL
         return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2

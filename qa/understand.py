@@ -304,10 +304,10 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
         return "rank", n, desc
     if ASKS_EXECUTION.search(text):
         return "execution", 1, True
-    if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|(增长|下降)(了)?(百分之|多少百分比|几个百分点)|变化率|增减率|"
+    if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|(增长|下降|降低|减少|增加)(了)?(百分之|多少百分比|几个百分点)|变化率|增减率|"
                  r"(增长|增加|下降|减少|变化)了?多少[（(][%％][）)]", text):
         return "growth", 1, True
-    if re.search(r"占.{0,40}?(比例|比重|多少|百分之|几成|%)|占比|比例是|百分比", text):
+    if re.search(r"占.{0,40}?(比例|比重|多少|百分之|几成|%)|占比|比例是|百分比|(是|为).{1,40}?的百分之(几|多少)", text):
         return "share", 1, True
     if re.search(r"哪个.{0,8}(多|高|大|少|低)|谁.{0,4}(多|高|大|少)|更(多|高|大|少|低)|对比|比较", text):
         if len(departments) > 1 or len(years) > 1:

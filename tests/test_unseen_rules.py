@@ -180,3 +180,27 @@ def test_a_final_account_against_its_budget(answerer) -> None:  # type: ignore[n
 def test_a_printed_name_holding_a_concepts_word_is_that_row(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("广州市信访局市人民来访接待厅专项经费是多少？")
     assert answer.found and answer.value == Decimal("145.00")  # not 公务接待费 2.30
+
+
+def test_a_self_evaluation_form_reads_every_stage_and_result(corpus_documents) -> None:  # type: ignore[no-untyped-def]
+    facts = [f for f in corpus_documents[NATIONAL].facts if f.page == 30 and f.table_kind == "绩效目标"]
+    cells = {(f.row_label, f.column_path): f.value for f in facts}
+    assert cells[("信访干部培训专项", ("财政拨款", "年初预算数"))] == Decimal("140.61")
+    assert cells[("信访干部培训专项", ("年度资金总额", "全年执行数"))] == Decimal("180.03")
+    assert cells[("培训人数", ("实际完成值",))] == Decimal("366")  # beside its target ≥300人
+    assert ("信访干部培训专项", ("财政拨款", "执行率")) not in cells  # printed "0.0%" beside 140.61 of 140.61
+
+
+def test_a_projects_execution_over_its_own_budget_stage(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年“信访研究宣传立法专项”财政拨款的全年执行数是全年预算数的百分之几？")
+    assert answer.found and answer.value == Decimal("74.12")  # 351.13 ÷ 473.76, one row of its 自评表
+
+
+def test_a_growth_rate_from_a_stated_change(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("苏州市审计局2026年培训费比上年降低了百分之多少？")
+    assert answer.found and answer.value == Decimal("33.57")  # 21.73 ÷ (43 + 21.73)
+
+
+def test_a_named_items_change_is_its_own_not_the_totals(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("烟台市审计局上一年的委托业务费财政拨款预算是多少？")
+    assert answer.found and answer.value == Decimal("111")  # 99 + 12, not 99 − the budget's rise of 118.76
