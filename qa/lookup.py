@@ -33,7 +33,7 @@ from qa.cues import (
     unexplained,
     unit_mentions,
 )
-from qa.matching import Match, longest_common, names_unit, overlap
+from qa.matching import Match, longest_common, names_unit, overlap, uncovered
 from qa.stated import StatedFigures
 
 
@@ -150,9 +150,14 @@ class ItemResolver(StatedFigures):
             return whole
         if self.concept is not None and self.concept.weak:
             specific = self._labelled(table_facts, facts)
+            stated = self._narrative_by_subject(facts, counts=False)
+            # a sentence whose subject is the whole item asked ("本部门委托业务费财政拨款预算总额236.75万元"),
+            # before a row that prints only part of it (财政拨款)
+            whole = [m for m in stated if len(m.item) >= 6 and not asked_item(uncovered(m.item, self.text))]
+            if whole and specific and len(asked_item(whole[0].item.replace(clean_label(specific[0].item), ""))) >= 3:
+                return whole[:1]  # (the row names the fund source; the sentence the item the question names)
             if specific and specific[0].score >= 30:
                 return specific
-            stated = self._narrative_by_subject(facts, counts=False)
             if stated and stated[0].score >= 10 and self.concept.name in ("收入总计", "支出总计"):
                 return stated
         if self.concept is not None and self.concept.weak and unexplained(self.text, self.concept.trigger):

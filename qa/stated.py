@@ -14,7 +14,7 @@ from decimal import Decimal
 from budgetqa.models import TableFact
 from qa.concepts import Concept, clean_label
 from qa.cues import COUNT_UNITS, asked_item, counted_words
-from qa.matching import Match, overlap
+from qa.matching import Match, overlap, uncovered
 
 
 class StatedFigures:
@@ -47,12 +47,16 @@ class StatedFigures:
             noun = next((n for n in counted if n in subject), None)
             if noun:  # "多少辆车": 共有车辆46辆 counts what is asked
                 named, shared = True, max(shared, len(noun))
+            head = re.split(r"[，,、的]|其中", subject)[-1] if subject else ""
+            if counts and len(head) >= 3 and head in self.text:  # "…支出的公务接待 152人次": 公务接待 counted
+                named = True
             if not named and not (context >= 6 and shared >= 2) and not (context >= 6 and not subject):
                 continue  # (a figure with no subject of its own is named by its section: 年度预算安排)
             phases = re.findall(r"[一二三四五六七八九十\d]期", self.text)
             if any(phase not in section + fact.row_label for phase in phases):
                 continue  # 二期 asked, 一期 stated: not the same project
             score = shared * 2 + (context * 1.5 if context >= 4 else 0) + shared / max(len(subject), 1)
+            score -= 0.1 * len(asked_item(uncovered(subject, self.text)))  # "其他收入预算": 其他收入, not 收入预算
             tail = re.split(r"[，,、其中]", subject)[-1] if subject else ""
             if counts and len(tail) >= 3 and tail in self.text:
                 score += 3 * len(tail)  # "应急保障用车有几辆": the figure whose own subject is the one asked

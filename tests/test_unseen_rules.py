@@ -204,3 +204,18 @@ def test_a_growth_rate_from_a_stated_change(answerer) -> None:  # type: ignore[n
 def test_a_named_items_change_is_its_own_not_the_totals(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("烟台市审计局上一年的委托业务费财政拨款预算是多少？")
     assert answer.found and answer.value == Decimal("111")  # 99 + 12, not 99 − the budget's rise of 118.76
+
+
+def test_what_a_sentence_counts_is_its_subjects_head(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年的公务接待有多少人次？")
+    assert answer.found and answer.value == Decimal("152")  # "…财政拨款支出的公务接待 10 批次、152 人次"
+
+
+def test_a_sentence_naming_the_whole_item_before_a_row_naming_its_fund(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("杭州市气象局委托业务费的财政拨款预算总额是多少？")
+    assert answer.found and answer.value == Decimal("236.75")  # not 财政拨款 5,753.07, not 基本支出's 29.50
+
+
+def test_the_more_specific_of_two_stated_subjects(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("烟台市审计局2026年的其他收入预算有多少？")
+    assert answer.found and answer.value == Decimal("781.6")  # not 收入预算 3,558.35 of the same sentence
