@@ -213,7 +213,8 @@ def item_text(text: str, catalog: Catalog) -> str:
         text = text.replace(part, f"\0{index}\0", 1)
     for name in sorted(catalog.names, key=len, reverse=True):
         text = text.replace(name, "＃")
-    text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?|(到|截至|截止)?\d{4}年(年)?[底末]",
+    text = re.sub(r"\d{4}年(?:年)?[底末]的?(?=结转|结余)", "＃年末", text)  # "2024年底的结转和结余": 年末结转和结余
+    text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?|(到|截至|截止)?\d{4}年(年)?[底末](?!结转|结余|余额)",
                   "＃", text)
     text = re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
     for index, part in enumerate(quoted):  # (and its year: “…（2018升级改造）”)

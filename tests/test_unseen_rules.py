@@ -219,3 +219,9 @@ def test_a_sentence_naming_the_whole_item_before_a_row_naming_its_fund(answerer)
 def test_the_more_specific_of_two_stated_subjects(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("烟台市审计局2026年的其他收入预算有多少？")
     assert answer.found and answer.value == Decimal("781.6")  # not 收入预算 3,558.35 of the same sentence
+
+
+def test_what_is_left_of_a_whole_once_a_named_part_is_taken_out(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年底的结转和结余中，除了财政拨款之外还有多少？")
+    assert answer.found and answer.value == Decimal("500.32")  # 7,494.06 − 年末财政拨款结转和结余 6,993.74
+    assert "7,494.06 − 6,993.74" in (answer.computation or "")
