@@ -75,10 +75,10 @@ def search_departments(entries: list[DepartmentEntry], text: str = "", level: st
                        region: str | None = None) -> list[DepartmentEntry]:
     """The entries that match the typed text, at the chosen level and in the chosen region."""
     return [e for e in entries if matches(e, text) and (not level or level == ALL or e.level == level)
-            and (not region or region == ALL or e.region == region or _province(e.region) == region)]
+            and (not region or region == ALL or e.region == region or province_of(e.region) == region)]
 
 
-def _province(region: str) -> str | None:
+def province_of(region: str) -> str | None:
     """The province (or 直辖市) a region lies in: 深圳市 -> 广东省, 上海市普陀区 -> 上海市."""
     known = regions()
     if region in known:
@@ -92,7 +92,7 @@ def region_choices(entries: list[DepartmentEntry]) -> list[tuple[str, str]]:
     for entry in entries:
         if not entry.region or entry.region == "中央":
             continue
-        province = _province(entry.region) or entry.region
+        province = province_of(entry.region) or entry.region
         provinces.setdefault(province, set())
         if entry.region != province:
             provinces[province].add(entry.region)
