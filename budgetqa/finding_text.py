@@ -53,17 +53,24 @@ def place_text(where: str) -> str:
     return where
 
 
+def value_text(value: str) -> str:
+    """'sum of 4 sub-items = 2731.80' -> '4 个下级科目之和 = 2731.80'."""
+    for rule in wording().get("value", []):
+        value = re.sub(rule["pattern"], rule["replace"], value)
+    return value
+
+
 def explanation(finding: Finding) -> str:
     entry = wording()["checks"].get(finding.check, wording()["unknown"])
     return entry["explain"].format(check=finding.check, where=place_text(finding.where),
-                                   expected=finding.expected, found=finding.found)
+                                   expected=value_text(finding.expected), found=value_text(finding.found))
 
 
 def findings_frame(findings: list[tuple[str, Finding]]) -> pd.DataFrame:
     """One row per finding, suspected extraction errors before rounding notes."""
     ordered = sorted((f for _, f in findings), key=lambda f: (f.severity == "rounding", f.page or 0))
     rows = [[check_name(f.check), explanation(f), place_text(f.where), f"第{f.page}页" if f.page else "",
-             f.expected, f.found, severity_text(f.severity)] for f in ordered]
+             value_text(f.expected), value_text(f.found), severity_text(f.severity)] for f in ordered]
     return pd.DataFrame(rows, columns=FINDING_HEADERS)
 
 
