@@ -61,21 +61,23 @@ def department_entries(documents: list[StoredDocument]) -> list[DepartmentEntry]
     return sorted(entries, key=lambda e: (order.get(e.level, len(order)), e.region, e.name))
 
 
-def matches(entry: DepartmentEntry, text: str) -> bool:
-    """Any part of the name, of the region or of a short form; or a short form written inside the text."""
+def matches(entry: DepartmentEntry, text: str) -> int:
+    """How well the typed text finds a department: a part of its name, region or short form (100), else
+    the length of the longest short form written inside the text ("普陀区司法局2026年"); 0 for none."""
     text = _plain(text)
-    if not text:
-        return True
-    if text in entry.name or text in entry.region or any(text in form for form in entry.forms):
-        return True
-    return any(len(form) >= 3 and form in text for form in entry.forms)  # "普陀区政府办公室2025" finds it too
+    if not text or text in entry.name or text in entry.region or any(text in form for form in entry.forms):
+        return 100
+    return max((len(form) for form in (entry.name, *entry.forms) if len(form) >= 3 and form in text), default=0)
 
 
 def search_departments(entries: list[DepartmentEntry], text: str = "", level: str | None = None,
                        region: str | None = None) -> list[DepartmentEntry]:
-    """The entries that match the typed text, at the chosen level and in the chosen region."""
-    return [e for e in entries if matches(e, text) and (not level or level == ALL or e.level == level)
-            and (not region or region == ALL or e.region == region or province_of(e.region) == region)]
+    """The entries that match the typed text best, at the chosen level and in the chosen region."""
+    chosen = [e for e in entries if (not level or level == ALL or e.level == level)
+              and (not region or region == ALL or e.region == region or province_of(e.region) == region)]
+    scores = {e.name: matches(e, text) for e in chosen}
+    best = max(scores.values(), default=0)
+    return [e for e in chosen if best and scores[e.name] == best]
 
 
 def province_of(region: str) -> str | None:

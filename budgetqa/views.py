@@ -31,10 +31,8 @@ def page_text(citation: Citation) -> str:
 
 def section_text(citation: Citation) -> str:
     """The section path of a quoted passage ('其他相关情况说明 > 三公经费'), when the citation has one."""
-    path = getattr(citation, "section_path", None)
-    if isinstance(path, (list, tuple)):
-        return " > ".join(str(p) for p in path if p)
-    return str(path or "")
+    section = getattr(citation, "section", None)  # set by qa when the passage's headings are known
+    return " > ".join(str(p) for p in section if p) if isinstance(section, (list, tuple)) else str(section or "")
 
 
 def citation_place(citation: Citation) -> str:
@@ -43,21 +41,24 @@ def citation_place(citation: Citation) -> str:
     return cell or section_text(citation)
 
 
-def document_text(document: StoredDocument | None) -> str:
-    """'国家信访局 · 2024年 · 部门决算': whose document, which year, which kind."""
-    if document is None:
+def document_text(document: StoredDocument | None, citation: Citation | None = None) -> str:
+    """'国家信访局 · 2024年 · 部门决算': whose document, which year, which kind (the citation's own, else
+    the stored document's)."""
+    department = getattr(citation, "department", None) or (document.department if document else None)
+    year = getattr(citation, "fiscal_year", None) or (document.fiscal_year if document else None)
+    kind = getattr(citation, "document_kind", None) or (document.kind if document else None)
+    if document is None and not (department or year or kind):
         return ""
-    return " · ".join(x for x in (document.department or "部门未识别",
-                                  f"{document.fiscal_year}年" if document.fiscal_year else "年度未识别",
-                                  document.kind or "类型未识别", document.unit if document.unit and
-                                  document.unit != document.department else None) if x)
+    unit = document.unit if document and document.unit and document.unit != department else None
+    return " · ".join(x for x in (department or "部门未识别", f"{year}年" if year else "年度未识别",
+                                  kind or "类型未识别", unit) if x)
 
 
 def citation_label(number: int, citation: Citation, document: StoredDocument | None = None) -> str:
     """'[1] 文件.pdf 第20页（印刷页码 17） · 表 · 行 · 列 ｜ 上海市普陀区人民政府办公室 · 2025年 · 部门预算'."""
     where = citation_place(citation)
     line = f" 第{citation.line_no}行" if citation.line_no and not citation.bbox else ""
-    owner = document_text(document)
+    owner = document_text(document, citation)
     return (f"[{number}] {citation.document} {page_text(citation)}{line}" + (f" · {where}" if where else "")
             + (f" ｜ {owner}" if owner else ""))
 
