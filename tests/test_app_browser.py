@@ -183,6 +183,7 @@ def test_lookup_shows_exact_value_citation_and_cited_page(browser, server: AppSe
     assert "红框" in note  # the cited cell was outlined
     shot(page, "04-cited-page")
     if os.environ.get("BUDGETQA_UPDATE_SCREENSHOT"):  # refresh the README picture on request only
+        page.set_viewport_size({"width": 1400, "height": 1080})
         page.screenshot(path=str(REPO / "docs" / "screenshot.png"), full_page=False)
     assert guard.blocked == [], f"the app tried to reach the internet: {guard.blocked}"
 

@@ -42,9 +42,6 @@ def chat_tab(app: BudgetApp, tabs: gr.Tabs) -> dict:
         question = gr.Textbox(label="问题", placeholder="例如：区政府办2025年“三公”经费预算是多少？", lines=1,
                               elem_id="question", scale=5)
         ask = gr.Button("提问", variant="primary", elem_id="ask", scale=1)
-    example_kind = gr.Textbox(visible=False)
-    examples = gr.Dataset(components=[question, example_kind], samples=[], headers=["示例问题（点击填入）", "问题类型"],
-                          label="示例问题：每一个都已在启动时用已导入的文档答过", elem_id="examples")
     with gr.Row():
         with gr.Column(scale=1):
             answer = gr.Markdown(elem_id="answer")
@@ -55,6 +52,10 @@ def chat_tab(app: BudgetApp, tabs: gr.Tabs) -> dict:
             page_image = gr.Image(label="原文页面", type="pil", interactive=False, visible=False,
                                   elem_id="page-image", format="png")
             text_view = gr.Textbox(label="原文行", lines=10, interactive=False, visible=False, elem_id="cited-lines")
+    # below the answer, so that an answer and its cited page fit one screen
+    example_kind = gr.Textbox(visible=False)
+    examples = gr.Dataset(components=[question, example_kind], samples=[], headers=["示例问题（点击填入）", "问题类型"],
+                          label="示例问题：每一个都已在启动时用已导入的文档答过", elem_id="examples")
     citations = gr.State([])
     last_question = gr.State("")  # per browser session: follow-ups ("比去年少了多少？") build on it
 
