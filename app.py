@@ -13,10 +13,10 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import argparse  # noqa: E402
+import argparse
 
-from budgetqa.settings import Settings  # noqa: E402
-from budgetqa.ui import BudgetApp, build_app, launch  # noqa: E402
+from budgetqa.settings import Settings
+from budgetqa.ui import BudgetApp, build_app, launch
 
 __all__ = ["BudgetApp", "build_app", "launch", "main"]
 

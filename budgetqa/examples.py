@@ -77,10 +77,10 @@ def _filled(template: Template, store: Store, documents: list[StoredDocument],
             years_of.setdefault(d.department, []).append(d.fiscal_year)
     text = template.text
     if "{department}" not in text:  # questions over all departments: the year most departments share
-        years = Counter(y for years in years_of.values() for y in set(years))
-        for year, count in years.most_common():
+        shared = Counter(y for years in years_of.values() for y in set(years))
+        for common_year, count in shared.most_common():
             if count > 1:
-                yield text.format(year=year), ""
+                yield text.format(year=common_year), ""
         return
     seen: set[str] = set()
     for doc in fitting:

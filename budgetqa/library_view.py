@@ -72,7 +72,7 @@ def document_choices(documents: list[StoredDocument]) -> list[tuple[str, str]]:
 
 
 def result_rows(results: list[FileResult]) -> pd.DataFrame:
-    rows = []
+    rows: list[list] = []
     for r in results:
         d = r.document
         if d is None or not r.ok:

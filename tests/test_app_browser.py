@@ -20,8 +20,23 @@ from pathlib import Path
 import pytest
 
 from budgetqa.settings import Settings
-from tests.browser_utils import (ARTIFACTS, CHROMIUM, CORPUS, REPO, AppServer, OfflineGuard, ask, choose,
-                                 dropdown_options, launch_chromium, new_page, open_tab, shot, type_composed, wait_text)
+from tests.browser_utils import (
+    ARTIFACTS,
+    CHROMIUM,
+    CORPUS,
+    REPO,
+    AppServer,
+    OfflineGuard,
+    ask,
+    choose,
+    dropdown_options,
+    launch_chromium,
+    new_page,
+    open_tab,
+    shot,
+    type_composed,
+    wait_text,
+)
 
 ZFB = "普陀区人民政府办公室2025年部门预算.pdf"
 XFJ = "国家信访局2024年度部门决算.pdf"
@@ -356,7 +371,7 @@ def test_two_sessions_asking_at_once_both_get_their_answer(browser, server: AppS
     for page, _, value, document in questions:
         text = _answer_text(page, value)
         assert page.locator("#citations").get_by_text(document, exact=False).count() >= 1
-        other = [v for p, _, v, _ in questions if p is not page][0]
+        other = next(v for p, _, v, _ in questions if p is not page)
         assert other not in text
     shot(first, "13-session-1")
     shot(second, "14-session-2")

@@ -26,7 +26,7 @@ def test_department_search_finds_name_parts_short_forms_levels_and_regions(docum
     from budgetqa.department_search import department_entries, region_choices, search_departments
 
     entries = department_entries(documents)
-    names = lambda found: {e.name for e in found}  # noqa: E731
+    names = lambda found: {e.name for e in found}
     assert names(search_departments(entries, "信访")) == {"国家信访局", "广州市信访局", "深圳市信访局"}
     assert names(search_departments(entries, " 信访 ", level="中央")) == {"国家信访局"}
     assert names(search_departments(entries, "信访", region="广东省")) == {"广州市信访局", "深圳市信访局"}
@@ -37,7 +37,7 @@ def test_department_search_finds_name_parts_short_forms_levels_and_regions(docum
     assert search_departments(entries, "不存在的机关") == []
     court = next(e for e in entries if e.name == "江苏省高级人民法院")
     assert court.label == "江苏省高级人民法院（江苏省 · 省级 · 2017–2019年 · 部门预算）"
-    assert [e.level for e in entries][0] == "中央"  # grouped by level: 中央, 省级, 市级, 区县级
+    assert next(e.level for e in entries) == "中央"  # grouped by level: 中央, 省级, 市级, 区县级
     regions = [value for _, value in region_choices(entries)]
     assert regions.index("广东省") < regions.index("深圳市") and "上海市普陀区" in regions
 

@@ -11,8 +11,14 @@ from pathlib import Path
 
 import gradio as gr
 
-from budgetqa.department_search import ALL, department_choices, level_choices, matches_note, region_choices, \
-    search_departments
+from budgetqa.department_search import (
+    ALL,
+    department_choices,
+    level_choices,
+    matches_note,
+    region_choices,
+    search_departments,
+)
 from budgetqa.library_view import kind_choices, year_choices
 from budgetqa.models import Citation
 from budgetqa.pages import cited_lines, render_pdf_page
@@ -133,7 +139,8 @@ def _ask(app: BudgetApp, question: str, department: str | None, year: str | None
     if not documents:
         return ["文档库是空的：请先在“文档库”页上传预算文件。", *empty]
     try:
-        answer = app.ask(question, _filter(department), int(year) if _filter(year) else None, _filter(kind),
+        chosen_year = _filter(year)
+        answer = app.ask(question, _filter(department), int(chosen_year) if chosen_year else None, _filter(kind),
                          previous=previous or None)
     except Exception as error:  # an answering bug must show as a message, not break the page
         return [f"回答时出错：{type(error).__name__}: {error}", *empty]

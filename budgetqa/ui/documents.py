@@ -13,15 +13,26 @@ import gradio as gr
 
 from budgetqa.department_search import ALL, region_choices
 from budgetqa.finding_text import FINDING_HEADERS, NO_DOCUMENT, findings_frame, findings_note
-from budgetqa.library_view import (FINDING_FILTERS, LIBRARY_HEADERS, RESULT_HEADERS, SORTS, STATUS_LABELS,
-                                   document_choices, kind_choices, library_note, library_rows,
-                                   result_rows, results_summary, year_choices)
+from budgetqa.library_view import (
+    FINDING_FILTERS,
+    LIBRARY_HEADERS,
+    RESULT_HEADERS,
+    SORTS,
+    STATUS_LABELS,
+    document_choices,
+    kind_choices,
+    library_note,
+    library_rows,
+    result_rows,
+    results_summary,
+    year_choices,
+)
 from budgetqa.messages import in_chinese
 from budgetqa.ui.service import BudgetApp
 
 # widths that let the findings and library tables fit a laptop screen; long cells wrap
-FINDING_WIDTHS = ["11%", "27%", "22%", "6%", "12%", "10%", "12%"]
-LIBRARY_WIDTHS = ["22%", "17%", "10%", "6%", "6%", "9%", "6%", "6%", "9%", "9%"]
+FINDING_WIDTHS: list[str | int] = ["11%", "27%", "22%", "6%", "12%", "10%", "12%"]
+LIBRARY_WIDTHS: list[str | int] = ["22%", "17%", "10%", "6%", "6%", "9%", "6%", "6%", "9%", "9%"]
 
 
 def documents_tab(app: BudgetApp) -> dict:

@@ -95,9 +95,7 @@ class BudgetApp:
         return result
 
     def _tidy_uploads(self, result: FileResult, stored: Path, old: dict[str, str]) -> None:
-        if not result.ok and result.status == "failed":
-            discard_upload(stored, self.settings)
-        elif result.status == "unchanged" and result.document and Path(result.document.path).resolve() != stored:
+        if not result.ok and result.status == "failed" or result.status == "unchanged" and result.document and Path(result.document.path).resolve() != stored:
             discard_upload(stored, self.settings)
         elif result.status == "replaced":
             for path in old.values():
