@@ -95,7 +95,10 @@ class BudgetApp:
         return result
 
     def _tidy_uploads(self, result: FileResult, stored: Path, old: dict[str, str]) -> None:
-        if not result.ok and result.status == "failed" or result.status == "unchanged" and result.document and Path(result.document.path).resolve() != stored:
+        failed = not result.ok and result.status == "failed"
+        known_elsewhere = (result.status == "unchanged" and result.document is not None
+                           and Path(result.document.path).resolve() != stored)
+        if failed or known_elsewhere:  # nothing new was kept from this upload
             discard_upload(stored, self.settings)
         elif result.status == "replaced":
             for path in old.values():
