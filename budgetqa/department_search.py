@@ -116,6 +116,8 @@ def department_choices(found: list[DepartmentEntry]) -> list[tuple[str, str]]:
 
 def matches_note(text: str, found: list[DepartmentEntry], total: int) -> str:
     """The line under the filter: how many departments the typed text and the chosen level/region find."""
+    if total == 0:
+        return "文档库是空的：请到“文档库”页上传部门预算、决算文件。"
     if not found:
         return f"没有找到与“{text}”相符的部门，请换一个名称或简称再试。" if text else "所选地区或级别下没有已导入的部门。"
     if len(found) == total and not text:
