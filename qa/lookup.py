@@ -36,6 +36,10 @@ from qa.scores import RowScores, label_score, rival
 from qa.stated import StatedFigures
 
 
+# a project printed with its owner's name first ("广州市信访局2026-2027年信息化运维项目")
+_ORG_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\d\u4e00-\u9fa5]{4,})")
+
+
 # Which table answers a plain row question first (function classification before economic).
 class ItemResolver(StatedFigures, RowScores):
     """Finds, in a document's facts, the cell a question names.
@@ -279,6 +283,9 @@ class ItemResolver(StatedFigures, RowScores):
         for fact in facts:
             label = label_core(clean_label(fact.row_label))
             score = label_score(label, fact.row_code, self.digits, self.plain)
+            bare = _ORG_PREFIX.sub("", label)
+            if score <= 0 and len(bare) >= 6 and bare != label:  # "广州市信访局2026-2027年信息化运维项目"
+                label, score = bare, label_score(bare, None, self.digits, self.plain)  # named without its owner
             if score <= 0 and self.units:
                 named = next((u for u in self.units if names_unit(u, fact.row_label)), None)
                 score = 20 + 2 * len(named) if named else 0

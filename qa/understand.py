@@ -209,6 +209,7 @@ def item_text(text: str, catalog: Catalog) -> str:
     """The question with department names, years and dates removed, so that '司法局' or '2019'
     are not mistaken for the row 司法 or the code 201."""
     quoted = re.findall(r"[“「『][^”」』]*[”」』]", text)  # a quoted project name keeps its department words
+    quoted += re.findall(_PROJECT_PERIOD, text)  # … and a project's period keeps its years
     for index, part in enumerate(quoted):
         text = text.replace(part, f"\0{index}\0", 1)
     for name in sorted(catalog.names, key=len, reverse=True):
@@ -262,7 +263,14 @@ def _mention_order(text: str, departments: list[str], catalog: Catalog) -> list[
     return sorted(departments, key=first_mention)
 
 
+# a project's period ("2026-2027年信息化运维项目"): part of its name, not a year asked about
+_PROJECT_PERIOD = r"20\d{2}\s*[-－—]\s*20\d{2}\s*年度?(?=[^，,。？?]{0,12}(?:项目|工程|专项|经费|运维|服务))"
+
+
 def _years(text: str, catalog: Catalog, departments: list[str], forced: int | None) -> tuple[list[int], bool]:
+    # a year inside a quoted name, or a project's period ("2026-2027年信息化运维项目"), is part of a name
+    text = re.sub(r"[“「『][^”」』]*[”」』]", "", text)
+    text = re.sub(_PROJECT_PERIOD, "", text)
     years = [int(y) for y in re.findall(r"(?<!截至)(?<!截止)(20\d{2})\s*年(?!\d{1,2}月)", text)]
     years += [int(y) for y in re.findall(r"(?<!\d)(20\d{2})(?!\d|年)", text) if int(y) not in years]
     department = departments[0] if len(departments) == 1 else None
