@@ -158,7 +158,11 @@ class Computations(Sums, Shares):
         delta = va - vb
         shown = abs(delta) if unit == "元" or a.unit == b.unit == unit else round2(abs(delta))  # as printed
         more = "多" if delta > 0 else "少" if delta < 0 else "持平"
-        text = f"{dep}{year}年{a.item}{fmt(va, unit)}，{b.item}{fmt(vb, unit)}，{a.item}比{b.item}{more}{fmt(shown, unit)}。"
+        name_a, name_b = a.item, b.item
+        if name_a == name_b:  # one item read in two tables: say which
+            name_a, name_b = f"{a.facts[0].table_title}的{a.item}", f"{b.facts[0].table_title}的{b.item}"
+        text = f"{dep}{year}年{name_a}{fmt(va, unit)}，{name_b}{fmt(vb, unit)}，前者比后者{more}{fmt(shown, unit)}。" \
+            if a.item == b.item else f"{dep}{year}年{a.item}{fmt(va, unit)}，{b.item}{fmt(vb, unit)}，{a.item}比{b.item}{more}{fmt(shown, unit)}。"
         return Answer(query.question, text, True, "compute", shown, unit,
                       [cite(f, a.doc) for f in a.facts] + [cite(f, b.doc) for f in b.facts],
                       computation=f"{fmt(va)} − {fmt(vb)} = {fmt(delta)}{unit}")

@@ -244,7 +244,7 @@ def _covered_by_synonyms(run: str, text: str, synonyms: dict[str, list[str]]) ->
 # Column meanings that hold another figure than the row's total (nature and fund source, from the
 # [[dimension]] rules of ingest/data/tables.toml); 合计, 财政拨款 and 一般公共预算 are left out because most
 # tables hold nothing else and the question's word then names the table rather than a column.
-_NOT_DISTINCT = {"合计", "财政拨款", "一般公共预算", "单位资金"}
+_NOT_DISTINCT = {"合计", "财政拨款", "一般公共预算"}
 
 
 @lru_cache(maxsize=1)

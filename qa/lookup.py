@@ -87,6 +87,8 @@ class ItemResolver(StatedFigures, RowScores):
         self.parents_named = [clean_label(p) for p in re.findall(r"([\u4e00-\u9fa5]{2,12}?)(?:项下|下面|之下|下)的", self.plain)]
         # budget units the question names ("下属的气象服务中心", "市委讲师团"): rows printing them, in full or short
         self.units = unit_mentions(self.plain)
+        # a classification named level by level: "自然资源海洋气象等支出（类）气象事务（款）气象服务（项）"
+        self.levels = re.findall(r"([\u4e00-\u9fa5]{2,20}?)[（(](?:类|款|项)[）)]", text)
         self.concept = self._concept()
         self.rivals: list[Match] = []  # rows as good as the last best one: one label under two parents
 
@@ -106,6 +108,8 @@ class ItemResolver(StatedFigures, RowScores):
             # (the 合计 of the whole table, under at most a year/stage header such as 当年)
         # a quoted name ("「市人民来访接待厅专项经费」") is a row's name: its words (接待) trigger no concept
         unquoted = re.sub(r"[“「『][^”」』]{4,}[”」』]", "", self.text)
+        # an overview table's name ("财政拨款收支总表的一般公共服务支出") names where to read, not a concept
+        unquoted = re.sub(r"(部门综合预算|部门财务|财政拨款)?(收支|收入|支出)(预算)?总表", "", unquoted)
         within = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)[，,、]?(?:的)?(.{2,})$", unquoted)
         if within and len(GENERIC_WORDS.sub("", within.group(2))) >= 2:
             unquoted = within.group(2)  # "财政拨款收入中，上年结转": the context names no concept of its own
@@ -218,7 +222,13 @@ class ItemResolver(StatedFigures, RowScores):
         spelled = []
         for fact in facts:
             header = re.sub(r"\s|^其中[:：]?", "", column_leaf(fact))
-            if fact.value is None or len(header) < 10:
+            if fact.value is None:
+                continue
+            parts = [re.sub(r"\s", "", p) for p in fact.column_path]
+            if len(parts) >= 2 and fact.table_kind == self.table_cue and all(len(p) >= 4 and p in self.plain for p in parts):
+                spelled.append((sum(map(len, parts)), fact))  # "收入总表中，上年结转结余里的单位资金": its path
+                continue
+            if len(header) < 10:
                 continue
             shared = overlap(header, self.plain, min_length=4)
             if shared >= 8 and shared >= 0.5 * len(header):
@@ -304,6 +314,11 @@ class ItemResolver(StatedFigures, RowScores):
                 score += 30  # a row named by the question under the project it quotes (an indicator of it)
             if self._named_before(label, labels[fact.table_index]):
                 score -= 5  # "气象事务（款）行政运行（项）": the 款 named first is the parent of the row asked
+            if self.levels and len(label) >= 2:  # "…（类）气象事务（款）气象服务（项）": the deepest level named
+                if self.levels[-1].endswith(label):
+                    score += 20
+                elif any(level.endswith(label) for level in self.levels[:-1]):
+                    score -= 20
             if label in self.containers or label in self.parents_named:
                 score -= 30  # "「信访专项」里的信访工作经费": the container is not what is asked
             elif self.parents_named and any(p in clean_label(r) for r in fact.row_path for p in self.parents_named):

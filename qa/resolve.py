@@ -133,7 +133,8 @@ class FactLookup:
 def _one_stage(text: str) -> str | None:
     """The one stage a question reads its figures at; None when it sets two against each other
     ("全年执行数占全年预算数的百分之多少": each side is read at its own stage by the operation)."""
-    if re.search(r"决算数|执行数|实际支出|支出决算", text) and re.search(r"(年初|全年|调整)预算|预算数", text):
+    named = re.sub(r"(支出)?决算(总)?表", "", text)  # "“三公”经费支出决算表" names a table, not a stage
+    if re.search(r"决算数|执行数|实际支出|支出决算", named) and re.search(r"(年初|全年|调整)预算|预算数", named):
         return None
     return asked_stage(text)
 

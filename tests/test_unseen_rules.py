@@ -226,3 +226,25 @@ def test_what_is_left_of_a_whole_once_a_named_part_is_taken_out(answerer) -> Non
     answer = answerer.ask("国家信访局2024年底的结转和结余中，除了财政拨款之外还有多少？")
     assert answer.found and answer.value == Decimal("500.32")  # 7,494.06 − 年末财政拨款结转和结余 6,993.74
     assert "7,494.06 − 6,993.74" in (answer.computation or "")
+
+
+def test_a_classification_named_level_by_level_is_its_deepest_level(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("杭州市气象局2026年自然资源海洋气象等支出（类）气象事务（款）气象服务（项）的一般公共预算拨款是多少？")
+    assert answer.found and answer.value == Decimal("1980.00")  # not the 类's 5,247.87
+
+
+def test_a_column_path_spelled_in_a_named_table(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("北京市司法局2026年收入总表里，上年结转结余中的单位资金有多少？")
+    assert answer.found and answer.value == Decimal("104.581766")
+    unnamed = answerer.ask("北京市司法局2026年上年结转结余里的单位资金是多少？")
+    assert unnamed.value is None or unnamed.value == Decimal("104.581766")  # never the whole 379.26
+
+
+def test_one_item_in_two_named_overview_tables(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("西安市审计局2026年收支总表的一般公共服务支出比财政拨款收支总表的一般公共服务支出多多少元？")
+    assert answer.found and answer.value == Decimal("1981827.50")  # 31,722,917.00 − 29,741,089.50
+
+
+def test_a_table_named_by_its_stage_is_no_stage_asked(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年“三公”经费支出决算表中，因公出国（境）费的预算数是多少？")
+    assert answer.found and answer.value == Decimal("30.00")  # the 预算数 column, not 决算数 4.69
