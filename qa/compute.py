@@ -14,6 +14,7 @@ from decimal import Decimal
 from budgetqa.models import Answer, TableFact
 from qa.answer import Evidence, _who, cite, convert, fmt, refuse, round2
 from qa.concepts import clean_label
+from qa.cues import complete_parts
 from qa.lookup import ItemResolver, Match
 from qa.projects import project_totals
 from qa.resolve import latest_year
@@ -159,7 +160,9 @@ class Computations(Sums, Shares):
         shown = abs(delta) if unit == "元" or a.unit == b.unit == unit else round2(abs(delta))  # as printed
         more = "多" if delta > 0 else "少" if delta < 0 else "持平"
         name_a, name_b = a.item, b.item
-        if name_a == name_b:  # one item read in two tables: say which
+        if name_a == name_b and a.facts[0].table_index == b.facts[0].table_index:  # two columns of one row
+            name_a, name_b = f"{a.item}（{a.facts[0].column}）", f"{b.item}（{b.facts[0].column}）"
+        elif name_a == name_b:  # one item read in two tables: say which
             name_a, name_b = f"{a.facts[0].table_title}的{a.item}", f"{b.facts[0].table_title}的{b.item}"
         text = f"{dep}{year}年{name_a}{fmt(va, unit)}，{name_b}{fmt(vb, unit)}，前者比后者{more}{fmt(shown, unit)}。" \
             if a.item == b.item else f"{dep}{year}年{a.item}{fmt(va, unit)}，{b.item}{fmt(vb, unit)}，{a.item}比{b.item}{more}{fmt(shown, unit)}。"
@@ -310,6 +313,7 @@ def _item_pairs(item_text: str) -> list[tuple[str, str]]:
     if not by and gap:
         body = gap.group(1)
         pairs += [(body[:m.start()], body[m.end():]) for m in re.finditer(r"和|与|跟|同", body)]
+    pairs = [tuple(complete_parts(list(pair))) for pair in pairs]  # "X的项目支出比基本支出": X's 基本支出
     cleaned = [tuple(re.sub(r"[＃的之间]", "", side) for side in pair) for pair in pairs]
     return [(a, b) for a, b in cleaned if len(a) >= 2 and len(b) >= 2
             and not re.search(r"去年|上年|上一年|前年|预算$", b)]

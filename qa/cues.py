@@ -85,3 +85,22 @@ def unit_mentions(text: str) -> list[str]:
     plain = re.sub(r"[\s“”「」『』（）()]", "", text)
     return [re.sub(r"^(下属|所属)的?", "", m.group(1)) for m in UNIT_NAMED.finditer(plain)
             if not re.match(r"新建|工程|项目|建设|改造|经费|专项|运行", plain[m.end():])]  # (a project's name)
+
+
+# the column words one row is read in ("委托业务费基本支出和项目支出": one row, two columns)
+_COLUMN_WORDS = r"基本支出|项目支出|人员经费|公用经费|一般公共预算|政府性基金|财政拨款|上年结转|其他收入|事业收入"
+
+
+def complete_parts(parts: list[str]) -> list[str]:
+    """Parts of a sum or difference that name only a column take the item of the first part:
+    ["30227委托业务费基本支出", "项目支出"] -> [..., "30227委托业务费项目支出"]."""
+    first = parts[0] if parts else ""
+    named = re.search(rf"({_COLUMN_WORDS})(?!.*({_COLUMN_WORDS}))", first)
+    if not named:
+        return parts
+    out = [first]
+    for part in parts[1:]:
+        bare = re.sub(r"[＃的，,、\s]|(加起来|一共|合计|总共|多少|万元|元|钱|是|有|呢|吗|？|\?)+$", "", part)
+        column = re.fullmatch(rf"({_COLUMN_WORDS})(部分|预算)?", bare)
+        out.append(first[:named.start()] + column.group(1) + first[named.end():] if column else part)
+    return out

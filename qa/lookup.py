@@ -72,7 +72,10 @@ class ItemResolver(StatedFigures, RowScores):
         # ("全部资金（含其他收入）": what a total includes names no column of its own)
         cued = INCLUDED.sub("", text)
         cues = sorted((m.start(), col) for pattern, col in COLUMN_CUES for m in [re.search(pattern, cued)] if m)
-        self.column_cue = cues[-1][1] if cues else None
+        # a stage (决算数/预算数) after a nature ("项目支出决算数") qualifies it: the nature is the column read
+        natures = [c for c in cues if c[1] not in ("决算", "预算")]
+        self.column_cue = (natures[-1] if natures else cues[-1])[1] if cues else None
+        cues = [c for c in cues if c[1] != self.column_cue] + [c for c in cues if c[1] == self.column_cue][:1]
         fund = re.search(r"一般公共预算|政府性基金|国有资本经营|财政专户", text)
         self.fund_cue = fund.group() if fund else None  # a fund source named: its column is preferred
         # names the question quotes (“气象设施维护及科普”): the row printing exactly that name is the one asked

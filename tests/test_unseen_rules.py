@@ -249,3 +249,18 @@ def test_one_item_in_two_named_overview_tables(answerer) -> None:  # type: ignor
 def test_a_table_named_by_its_stage_is_no_stage_asked(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("国家信访局2024年“三公”经费支出决算表中，因公出国（境）费的预算数是多少？")
     assert answer.found and answer.value == Decimal("30.00")  # the 预算数 column, not 决算数 4.69
+
+
+def test_two_columns_of_one_row(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("深圳市信访局2026年30213维修（护）费的项目支出比基本支出多多少？")
+    assert answer.found and answer.value == Decimal("12.34")  # 32.34 − 20.00, not a comparison with 2025
+
+
+def test_last_year_named_by_its_number(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("深圳市信访局去年（2025年）的机关运行经费预算是多少？")
+    assert answer.found and answer.value == Decimal("373.59")  # 2025 itself, not 2024
+
+
+def test_a_nature_named_before_the_stage_is_the_column(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("佛山市轨道交通局2019年一般行政管理事务（2140102）的项目支出决算数是多少？")
+    assert answer.found and answer.value == Decimal("905.60")
