@@ -36,7 +36,7 @@ class RowScores:
         return self._header_score(fact) + fund
 
     def _header_score(self, fact: TableFact) -> float:
-        leaf = column_leaf(fact)
+        leaf = re.sub(r"^(指标目标值|目标值|年度指标值)$", "指标值", column_leaf(fact))  # one column, three spellings
         joined = "".join(fact.column_path)
         header = overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0
         if header >= 6:  # a long header the question spells out ("政府采购项目中预留给中小企业的…")
