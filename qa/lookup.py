@@ -40,6 +40,15 @@ from qa.stated import StatedFigures
 _ORG_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\d\u4e00-\u9fa5]{4,})")
 
 
+def _of_table(fact: TableFact, cue: str) -> bool:
+    """The fact stands in the table a question names, or in a table of that fund by nature: "一般公共预算中
+    的委托业务费" is read in 一般公共预算基本支出 and in the 一般公共预算项目支出 table as well."""
+    if fact.table_kind == cue:
+        return True
+    fund = re.match(r"(一般公共预算|政府性基金预算|国有资本经营预算)支出$", cue)
+    return bool(fund) and fund.group(1) in fact.table_kind + re.sub(r"\s", "", fact.table_title)
+
+
 # Which table answers a plain row question first (function classification before economic).
 class ItemResolver(StatedFigures, RowScores):
     """Finds, in a document's facts, the cell a question names.
@@ -341,7 +350,7 @@ class ItemResolver(StatedFigures, RowScores):
         scored.sort(key=lambda s: -s[0])
         if titled and scored and scored[0][1].table_index not in titled:
             return []  # the question names a table by its title but the row was only found elsewhere
-        if not titled and self.table_cue and scored and scored[0][1].table_kind != self.table_cue and \
+        if not titled and self.table_cue and scored and not _of_table(scored[0][1], self.table_cue) and \
                 any(f.table_kind == self.table_cue for f in facts):
             return []  # the question names a table but the row was only found elsewhere: do not guess
         return [Match(f, label, score) for score, f, label in scored]

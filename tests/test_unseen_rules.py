@@ -264,3 +264,14 @@ def test_last_year_named_by_its_number(answerer) -> None:  # type: ignore[no-unt
 def test_a_nature_named_before_the_stage_is_the_column(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("佛山市轨道交通局2019年一般行政管理事务（2140102）的项目支出决算数是多少？")
     assert answer.found and answer.value == Decimal("905.60")
+
+
+def test_a_fund_named_reads_that_funds_tables_by_nature(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("广州市信访局2026年一般公共预算里30227委托业务费的基本支出和项目支出一共多少？")
+    assert answer.found and answer.value == Decimal("478.20")  # 36.00 + 442.20, two tables of that fund
+
+
+def test_a_whole_named_by_another_tables_total_is_not_the_parts_table_total(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("苏州市审计局2026年差旅费占机关运行经费合计的比例是多少？")
+    assert answer.value != Decimal("1.77")  # never over the 基本支出 table's total 4,312.17
+    assert not answer.found or answer.value == Decimal("19.33")  # 76.45 ÷ 395.60
