@@ -203,6 +203,8 @@ class Computations(Sums, Shares):
         text = query.text
         if re.search(r"哪个(部门|单位)", text) or len(query.departments) > 1:
             return self._rank_departments(query, catalog)
+        if len(query.years) >= 2 and len(departments) == 1:  # "2017、2018、2019三年中…最高的那一年"
+            return self._rank_years(query, catalog, departments[0])
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
             return refuse(query.question, "请指明一个部门和年度。")
@@ -264,6 +266,20 @@ class Computations(Sums, Shares):
         return Answer(query.question, f"{dep}{year or ''}年所列{len(evs)}项中" + ("最多" if query.rank_desc else "最少")
                       + f"的是{top.item}（{fmt(top.value, top.unit)}）。\n" + "\n".join(lines), True,  # type: ignore[arg-type,union-attr]
                       "compute", top.value, top.unit, [cite(f, e.doc) for e in evs for f in e.facts[:1]])  # type: ignore[union-attr]
+
+    def _rank_years(self, query: Query, catalog: Catalog, dep: str) -> Answer:
+        item = re.sub(r"[这那]?[两二三四五六七八九十\d]+(个)?年(度)?(中|里|之中|当中|间)?|哪一?年的?|的?那一年", "", query.item_text)
+        resolver = ItemResolver(item)
+        found = [(year, self.evidence(query, catalog, dep, year, resolver)) for year in query.years]
+        missing = [str(y) for y, e in found if e is None or e.value is None]
+        if missing:
+            return refuse(query.question, f"没有找到{dep}{'、'.join(missing)}年的该项数据，无法比较。")
+        ranked = sorted(found, key=lambda x: convert(x[1].value, x[1].unit, "元"), reverse=query.rank_desc)  # type: ignore[union-attr,arg-type]
+        year, top = ranked[0]
+        lines = [f"{y}年：{fmt(e.value, e.unit)}" for y, e in ranked]  # type: ignore[union-attr,arg-type]
+        return Answer(query.question, f"{dep}{top.item}{year}年最" + ("多" if query.rank_desc else "少")  # type: ignore[union-attr]
+                      + f"，为{fmt(top.value, top.unit)}。\n" + "\n".join(lines), True, "compute", top.value, top.unit,  # type: ignore[union-attr,arg-type]
+                      [cite(f, e.doc) for _, e in ranked for f in e.facts[:1]])  # type: ignore[union-attr]
 
     def _rank_departments(self, query: Query, catalog: Catalog) -> Answer:
         # "这三个普陀区部门中": the scope of the ranking, not an item

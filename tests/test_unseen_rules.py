@@ -275,3 +275,8 @@ def test_a_whole_named_by_another_tables_total_is_not_the_parts_table_total(answ
     answer = answerer.ask("苏州市审计局2026年差旅费占机关运行经费合计的比例是多少？")
     assert answer.value != Decimal("1.77")  # never over the 基本支出 table's total 4,312.17
     assert not answer.found or answer.value == Decimal("19.33")  # 76.45 ÷ 395.60
+
+
+def test_the_year_with_the_most_of_an_item(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("江苏省高级人民法院2017年、2018年、2019年哪一年政府采购预算最少？")
+    assert answer.found and answer.value == Decimal("3742.40") and "2017" in answer.answer
