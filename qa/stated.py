@@ -31,6 +31,8 @@ class StatedFigures:
         """Figures stated in sentences whose subject (and section) the question names."""
         scored = []
         counted = [n for n in (_counted_noun(self.text), *counted_words(self.text)) if n] if counts else []
+        if counts and self.count_unit == "辆":
+            counted.append("车")  # 辆 counts vehicles: "的车比…多几辆"
         for fact in facts:
             if fact.table_kind != "narrative" or fact.column_path != ("金额",):
                 continue
