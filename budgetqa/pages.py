@@ -31,9 +31,11 @@ def render_pdf_page(path: str, page_number: int, bbox: tuple | None, snippet: st
 
 
 def _snippet_boxes(page, snippet: str | None) -> list[tuple]:  # type: ignore[no-untyped-def]
-    """Where a passage's opening words sit on the page (text search tolerant of spaces between characters)."""
+    """Where the quoted words sit on the page when the citation has no box (a store ingested before boxes were
+    kept): the whole snippet across its lines (one box around them all), else its opening words (text search
+    tolerant of spaces and line breaks between characters)."""
     text = re.sub(r"\s+", "", snippet or "")
-    for length in (24, 14, 8):
+    for length in (len(text), 24, 14, 8):
         fragment = text[:length]
         if len(fragment) < 4:
             break

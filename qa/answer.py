@@ -6,6 +6,7 @@ formatting and unit conversion, citations of facts, and refusals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -100,13 +101,31 @@ def cite(fact: TableFact, doc: StoredDocument) -> Citation:
     """A citation of one fact: document, page, and table/row/column (or the stated sentence)."""
     if fact.table_kind == "narrative":
         return Citation(document=doc.file_name, page=fact.page, document_id=doc.document_id,
-                        snippet=fact.sentence, line_no=fact.line_no,
+                        snippet=fact.sentence, line_no=fact.line_no, bbox=fact.bbox, section=fact.table_title,
                         context=" > ".join([*fact.row_path, fact.row_label, fact.table_title]))
     row = " ".join(x for x in (fact.row_code, fact.row_label) if x)
     if fact.row_path and not fact.row_code:  # a project's line under its project: 区域重点项目协审经费 > 审计服务
         row = " > ".join([*fact.row_path, row])
     return Citation(document=doc.file_name, page=fact.page, document_id=doc.document_id, table=fact.table_title,
                     row=row, column=" > ".join(fact.column_path), bbox=fact.bbox, line_no=fact.line_no)
+
+
+def locate(citations: list[Citation], documents: list[StoredDocument],
+           printed_pages: Callable[[list[str]], dict[tuple[str, int], str]]) -> None:
+    """Give each citation its document's department, fiscal year and kind, and the page number printed on
+    its page (`printed_pages`: Store.printed_pages), so that a reader can find it in the paper copy."""
+    ids = sorted({c.document_id for c in citations if c.document_id})
+    if not ids:
+        return
+    by_id = {d.document_id: d for d in documents if d.document_id in ids}
+    printed = printed_pages(ids)
+    for citation in citations:
+        doc = by_id.get(citation.document_id)
+        if doc is not None:
+            citation.department = citation.department or doc.department
+            citation.fiscal_year = citation.fiscal_year or doc.fiscal_year
+            citation.document_kind = citation.document_kind or doc.kind
+        citation.printed_page = citation.printed_page or printed.get((citation.document_id, citation.page))
 
 
 def refuse(question: str, why: str, final: bool = False) -> Answer:

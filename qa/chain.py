@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from budgetqa.models import Answer, Finding, TableFact
 from budgetqa.settings import Settings
 from index.store import Store
-from qa.answer import Evidence, cite, convert, fmt, refuse, round2
+from qa.answer import Evidence, cite, convert, fmt, locate, refuse, round2
 from qa.compute import Computations
 from qa.concepts import quoted_names
 from qa.cues import asked_item
@@ -120,6 +120,8 @@ class Answerer(Computations):
             answer = phrase_with_llm(self.llm, answer)
         if answer.route == "none-final":  # internal marker of a refusal no fallback may override
             answer.route = "none"
+        if answer.citations:
+            locate(answer.citations, self.store.documents(), self.store.printed_pages)
         answer.latency_ms = (time.perf_counter() - start) * 1000
         return answer
 

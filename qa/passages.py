@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from budgetqa.models import Answer, Citation
+from budgetqa.models import Answer, Citation, Passage
 from qa.answer import refuse
 from qa.understand import Catalog, Query
 
@@ -109,12 +109,22 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
         text = "\n".join(piece for _, piece in lead) + "\n……\n" + text
         chosen = [p for p, _ in lead if p.passage_id not in {c.passage_id for c in chosen}] + chosen
     section = " > ".join(best.section_path)
-    citations = [Citation(document=names.get(best.document_id, best.file_name or ""), page=best.page_start,
-                          document_id=best.document_id, snippet=best.text[:120])]
-    citations += [Citation(document=names.get(p.document_id, ""), page=p.page_start, document_id=p.document_id,
-                           snippet=p.text[:120]) for p in chosen if p.passage_id != best.passage_id]
+    stored = {p.passage_id: p for p in answerer.store.passages([best.document_id])}
+    citations = [quoted(stored.get(p.passage_id, p), names.get(p.document_id, ""))
+                 for p in [best.passage, *[c for c in chosen if c.passage_id != best.passage_id]]]
     return Answer(question=query.question, answer=(f"【{section}】\n" if section else "") + text, found=True,
                   route="passage", citations=citations)
+
+
+def quoted(passage: Passage, document: str, quote: str | None = None) -> Citation:
+    """The citation of a quoted passage (or of `quote`, a part of it): its page, section path, opening words,
+    and the box around every printed line it covers on that page."""
+    start = max(passage.text.find(quote), 0) if quote else 0
+    end = start + len(quote) if quote else len(passage.text)
+    page = passage.page_at(start)
+    return Citation(document=document, page=page, document_id=passage.document_id,
+                    snippet=(quote or passage.text)[:120], bbox=passage.box(start, end, page),
+                    section=" > ".join(passage.section_path) or None)
 
 
 def _variants(terms: list[str]) -> dict[str, list[str]]:

@@ -1,0 +1,106 @@
+"""Where a citation points, as a reader of the paper copy needs it: the page number each PDF page prints
+(read from its header or footer, ingest/data/page_numbers.toml), stored per page and given to every
+citation of such a page; the document's department, year and kind beside it; and an outline around the
+whole quoted passage, not only its first line. Real corpus PDFs, real stores in tmp folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pdfplumber
+import pytest
+
+from budgetqa.library import Library
+from budgetqa.settings import Settings
+from ingest.page_numbers import printed_number
+from ingest.pdf_reader import read_pdf
+from tests.conftest import corpus_file
+
+FUZHOU = "福州市医疗保障局2026年部门预算.pdf"  # cover and contents unnumbered: physical page n prints n - 2
+ZFB = "普陀区人民政府办公室2025年部门预算.pdf"  # Shanghai district layout: no printed page numbers
+
+
+def test_printed_number_forms() -> None:
+    assert [printed_number(t) for t in ("- 5 -", "—12—", "— 12 —", "5", "第 5 页", "第5页 共40页", "5/40")] == [
+        "5", "12", "12", "5", "5", "5", "5"]
+    assert [printed_number(t) for t in ("2026", "12万元", "合计", "表5", "1.2")] == [None] * 5
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    (FUZHOU, {1: None, 2: None, 3: "1", 10: "8", 21: "19", 44: "42"}),  # contents page 2 numbers differ
+    ("烟台市审计局2026年部门预算.pdf", {1: None, 2: "1", 13: "12"}),  # "—12—" under a table page
+    ("苏州市审计局2026年部门预算.pdf", {1: None, 6: "5"}),  # "- 5 -"
+    (ZFB, {page: None for page in range(1, 23)}),
+])
+def test_each_page_prints_its_number_or_none(name: str, expected: dict[int, str | None]) -> None:
+    printed = read_pdf(corpus_file(name)).printed_pages
+    assert {page: printed.get(page) for page in expected} == expected
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from qa.chain import build_answerer
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("places"))
+    library = Library(settings)
+    results = library.ingest([corpus_file(FUZHOU), corpus_file(ZFB)])
+    assert all(r.ok for r in results), [r.error for r in results]
+    return library, build_answerer(settings, passage_index=library.passage_index)
+
+
+def test_the_store_keeps_printed_pages_and_citations_show_both(loaded) -> None:  # type: ignore[no-untyped-def]
+    library, answerer = loaded
+    fuzhou = library.store.documents_named(FUZHOU)[0]
+    printed = library.store.printed_pages([fuzhou.document_id])
+    assert printed[(fuzhou.document_id, 10)] == "8" and (fuzhou.document_id, 2) not in printed
+
+    answer = answerer.ask("福州市医疗保障局2026年“三公”经费预算是多少？")
+    assert answer.found and answer.citations
+    for citation in answer.citations:
+        assert citation.printed_page == str(citation.page - 2)
+        assert citation.to_json()["printed_page"] == citation.printed_page
+    first = answer.citations[0]
+    assert (first.department, first.fiscal_year, first.document_kind) == ("福州市医疗保障局", 2026, "部门预算")
+    line = first.describe()
+    assert line.startswith(f"福州市医疗保障局 2026年 部门预算 · 第{first.page}页（页码 {first.page - 2}） · ")
+    assert first.table and first.table in line and f"列 {first.column}" in line
+
+    zfb = answerer.ask("区政府办2025年“三公”经费预算是多少？")
+    assert zfb.found and all(c.printed_page is None and "printed_page" not in c.to_json() for c in zfb.citations)
+    assert zfb.citations[0].describe().startswith(f"上海市普陀区人民政府办公室 2025年 部门预算 · 第{zfb.citations[0].page}页 · ")
+
+
+def _printed_lines(path: Path, page: int, text: str) -> list[tuple[float, float, float, float]]:
+    """Boxes of the page's printed lines whose words are part of `text` (read independently with pdfplumber)."""
+    flat = "".join(text.split())
+    with pdfplumber.open(path) as pdf:
+        lines = pdf.pages[page - 1].extract_text_lines()
+    return [(ln["x0"], ln["top"], ln["x1"], ln["bottom"]) for ln in lines
+            if len("".join(ln["text"].split())) >= 6 and "".join(ln["text"].split()) in flat]
+
+
+def test_the_outline_covers_every_line_of_a_quoted_passage(loaded) -> None:  # type: ignore[no-untyped-def]
+    library, answerer = loaded
+    answer = answerer.ask("区政府办2025年的主要职能是什么？")
+    assert answer.found and answer.route == "passage"
+    citation = answer.citations[0]
+    assert citation.section and "主要职能" in citation.section
+    assert citation.describe().endswith(f"第{citation.page}页 · {citation.section}")
+    passage = next(p for p in library.store.passages([citation.document_id]) if p.text.startswith(
+        citation.snippet[:40]))
+    lines = _printed_lines(corpus_file(ZFB), citation.page, passage.text)
+    assert len(lines) >= 3 and citation.bbox is not None
+    x0, top, x1, bottom = citation.bbox
+    for line in lines:
+        assert x0 - 0.5 <= line[0] and line[2] <= x1 + 0.5 and top - 0.5 <= line[1] and line[3] <= bottom + 0.5, line
+
+
+def test_a_stated_figure_is_outlined_around_its_sentence(loaded) -> None:  # type: ignore[no-untyped-def]
+    library, _ = loaded
+    zfb = library.store.documents_named(ZFB)[0]
+    stated = [f for f in library.store.facts([zfb.document_id], table_kind="narrative") if f.sentence]
+    assert stated and all(f.bbox is not None for f in stated)
+    long = max(stated, key=lambda f: len(f.sentence or ""))
+    lines = _printed_lines(corpus_file(ZFB), long.page, long.sentence or "")
+    assert len(lines) >= 2
+    assert long.bbox is not None and all(long.bbox[1] - 0.5 <= ln[1] and ln[3] <= long.bbox[3] + 0.5 for ln in lines)
