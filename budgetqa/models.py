@@ -121,9 +121,9 @@ class Passage:
     line_boxes: tuple[tuple[int, int, BBox], ...] = ()
 
     def page_at(self, offset: int) -> int:
-        """The page of the character at `offset` of the passage text."""
+        """The page of the character at `offset` of the passage text (from the page breaks, else the lines)."""
         page = self.page_start
-        for start, break_page in self.page_breaks:
+        for start, break_page in self.page_breaks or [(line[0], line[1]) for line in self.line_boxes]:
             if start <= offset:
                 page = break_page
         return page
