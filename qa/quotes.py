@@ -27,7 +27,8 @@ def blocks_of(passages: list[Passage]) -> list[Quote]:
 def focused(blocks: list[Quote], terms: list[list[str]], cues: tuple[str, ...] | list[str] = ()) -> list[Quote]:
     """The blocks without the numbered items that name clearly fewer of the asked `terms` (each in its document
     wordings) and answer `cues` (regexes: 原因|由于 for a why-question) than the item naming most, when the
-    blocks hold a list and some item names one; else all. A line that continues an item goes with it."""
+    blocks hold a list; no item at all when only the text around the list names them ("…减少的主要原因是项目调整。
+    财政拨款支出主要内容如下：1. …"); all blocks when nothing does. A line continuing an item goes with it."""
     owner: list[int | None] = []
     for i, (_, block) in enumerate(blocks):
         owner.append(i if _ITEM.match(block) else (owner[-1] if owner else None))
@@ -38,9 +39,10 @@ def focused(blocks: list[Quote], terms: list[list[str]], cues: tuple[str, ...] |
     named = {i: sum(any(w in text for w in wordings) for wordings in terms)
              + sum(bool(re.search(cue, text)) for cue in cues) for i, text in texts.items()}
     most = max(named.values())
-    if most == 0:
-        return blocks  # no item names what was asked: the section is the answer as a whole
-    return [quote for o, quote in zip(owner, blocks) if o is None or named[o] >= NEAR_MOST * most]
+    if most == 0 and not any(o is None and any(w in b for words in terms for w in words)
+                             for o, (_, b) in zip(owner, blocks)):
+        return blocks  # nothing names what was asked: the section is the answer as a whole
+    return [quote for o, quote in zip(owner, blocks) if o is None or (most and named[o] >= NEAR_MOST * most)]
 
 
 def quote_text(lead: list[Quote], blocks: list[Quote]) -> str:

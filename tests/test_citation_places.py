@@ -1,7 +1,8 @@
 """Where a citation points, as a reader of the paper copy needs it: the page number each PDF page prints
 (read from its header or footer, ingest/data/page_numbers.toml), stored per page and given to every
 citation of such a page; the document's department, year and kind beside it; and an outline around the
-whole quoted passage, not only its first line. Real corpus PDFs, real stores in tmp folders."""
+whole quoted passage, not only its first line. Narrative answers quote the part that answers: the numbered
+items that name what was asked, under their section path. Real corpus PDFs, real stores in tmp folders."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tests.conftest import corpus_file
 
 FUZHOU = "福州市医疗保障局2026年部门预算.pdf"  # cover and contents unnumbered: physical page n prints n - 2
 ZFB = "普陀区人民政府办公室2025年部门预算.pdf"  # Shanghai district layout: no printed page numbers
+SFJ = "普陀区司法局2026年部门预算.pdf"
 
 
 def test_printed_number_forms() -> None:
@@ -43,7 +45,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("places"))
     library = Library(settings)
-    results = library.ingest([corpus_file(FUZHOU), corpus_file(ZFB)])
+    results = library.ingest([corpus_file(FUZHOU), corpus_file(ZFB), corpus_file(SFJ)])
     assert all(r.ok for r in results), [r.error for r in results]
     return library, build_answerer(settings, passage_index=library.passage_index)
 
@@ -71,25 +73,26 @@ def test_the_store_keeps_printed_pages_and_citations_show_both(loaded) -> None: 
 
 
 def _printed_lines(path: Path, page: int, text: str) -> list[tuple[float, float, float, float]]:
-    """Boxes of the page's printed lines whose words are part of `text` (read independently with pdfplumber)."""
+    """Boxes of the page's printed lines whose words are part of `text` (read independently with pdfplumber;
+    a line whose words the page prints twice cannot be placed by its words and is left out)."""
     flat = "".join(text.split())
     with pdfplumber.open(path) as pdf:
-        lines = pdf.pages[page - 1].extract_text_lines()
-    return [(ln["x0"], ln["top"], ln["x1"], ln["bottom"]) for ln in lines
-            if len("".join(ln["text"].split())) >= 6 and "".join(ln["text"].split()) in flat]
+        lines = [("".join(ln["text"].split()), ln) for ln in pdf.pages[page - 1].extract_text_lines()]
+    page_text = "".join(words for words, _ in lines)
+    return [(ln["x0"], ln["top"], ln["x1"], ln["bottom"]) for words, ln in lines
+            if len(words) >= 6 and words in flat and page_text.count(words) == 1]
 
 
 def test_the_outline_covers_every_line_of_a_quoted_passage(loaded) -> None:  # type: ignore[no-untyped-def]
-    library, answerer = loaded
+    _, answerer = loaded
     answer = answerer.ask("区政府办2025年的主要职能是什么？")
     assert answer.found and answer.route == "passage"
     citation = answer.citations[0]
     assert citation.section and "主要职能" in citation.section
     assert citation.describe().endswith(f"第{citation.page}页 · {citation.section}")
-    passage = next(p for p in library.store.passages([citation.document_id]) if p.text.startswith(
-        citation.snippet[:40]))
-    lines = _printed_lines(corpus_file(ZFB), citation.page, passage.text)
-    assert len(lines) >= 3 and citation.bbox is not None
+    quoted = "".join(line for line in answer.answer.splitlines() if not line.startswith("【"))  # not the path
+    lines = _printed_lines(corpus_file(ZFB), citation.page, quoted)  # every printed line quoted from that page
+    assert len(lines) >= 10 and citation.bbox is not None
     x0, top, x1, bottom = citation.bbox
     for line in lines:
         assert x0 - 0.5 <= line[0] and line[2] <= x1 + 0.5 and top - 0.5 <= line[1] and line[3] <= bottom + 0.5, line
@@ -98,9 +101,34 @@ def test_the_outline_covers_every_line_of_a_quoted_passage(loaded) -> None:  # t
 def test_a_stated_figure_is_outlined_around_its_sentence(loaded) -> None:  # type: ignore[no-untyped-def]
     library, _ = loaded
     zfb = library.store.documents_named(ZFB)[0]
-    stated = [f for f in library.store.facts([zfb.document_id], table_kind="narrative") if f.sentence]
-    assert stated and all(f.bbox is not None for f in stated)
-    long = max(stated, key=lambda f: len(f.sentence or ""))
-    lines = _printed_lines(corpus_file(ZFB), long.page, long.sentence or "")
-    assert len(lines) >= 2
-    assert long.bbox is not None and all(long.bbox[1] - 0.5 <= ln[1] and ln[3] <= long.bbox[3] + 0.5 for ln in lines)
+    stated = {f.sentence: f for f in library.store.facts([zfb.document_id], table_kind="narrative") if f.sentence}
+    assert stated and all(f.bbox is not None for f in stated.values())
+    spans = []
+    for sentence, fact in stated.items():
+        lines = _printed_lines(corpus_file(ZFB), fact.page, sentence)
+        x0, top, x1, bottom = fact.bbox  # type: ignore[misc]
+        assert all(x0 - 0.5 <= ln[0] and ln[2] <= x1 + 0.5 and top - 0.5 <= ln[1] and ln[3] <= bottom + 0.5
+                   for ln in lines), sentence
+        spans.append(len(lines))
+    assert max(spans) >= 2  # some sentences wrap over several printed lines, and are outlined whole
+
+
+@pytest.mark.parametrize(("question", "answering", "unrelated"), [
+    # the reason stands in the paragraph before a list of 科目 that says nothing of it
+    ("区政府办2025年财政拨款为什么比2024年减少？", "主要原因是项目调整", "行政单位离退休"),
+    # one 科目 of the list is asked about: its item, not the five others
+    ("区司法局2026年行政运行经费减少的原因？", "部分人员退休", "基层司法业务"),
+])
+def test_a_narrative_answer_quotes_the_items_that_answer(loaded, question: str, answering: str,  # type: ignore[no-untyped-def]
+                                                          unrelated: str) -> None:
+    _, answerer = loaded
+    answer = answerer.ask(question)
+    assert answer.found and answer.route == "passage"
+    assert answering in answer.answer and unrelated not in answer.answer
+    assert answer.answer.startswith("【") and all(c.section for c in answer.citations)
+
+
+def test_a_list_asked_for_whole_is_quoted_whole(loaded) -> None:  # type: ignore[no-untyped-def]
+    _, answerer = loaded
+    answer = answerer.ask("区政府办2025年的主要职能是什么？")
+    assert all(f"{n}." in answer.answer for n in range(1, 15))
