@@ -6,7 +6,6 @@ formatting and unit conversion, citations of facts, and refusals.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -110,22 +109,20 @@ def cite(fact: TableFact, doc: StoredDocument) -> Citation:
                     row=row, column=" > ".join(fact.column_path), bbox=fact.bbox, line_no=fact.line_no)
 
 
-def locate(citations: list[Citation], documents: list[StoredDocument],
-           printed_pages: Callable[[list[str]], dict[tuple[str, int], str]]) -> None:
+Place = tuple[StoredDocument | None, dict[int, str]]  # a document and the page numbers its pages print
+
+
+def locate(citations: list[Citation], places: dict[str, Place]) -> None:
     """Give each citation its document's department, fiscal year and kind, and the page number printed on
-    its page (`printed_pages`: Store.printed_pages), so that a reader can find it in the paper copy."""
-    ids = sorted({c.document_id for c in citations if c.document_id})
-    if not ids:
-        return
-    by_id = {d.document_id: d for d in documents if d.document_id in ids}
-    printed = printed_pages(ids)
+    its page (`places`: document id -> the stored document and {physical page: printed number}), so that a
+    reader can find it in the paper copy."""
     for citation in citations:
-        doc = by_id.get(citation.document_id)
+        doc, printed = places.get(citation.document_id, (None, {}))
         if doc is not None:
             citation.department = citation.department or doc.department
             citation.fiscal_year = citation.fiscal_year or doc.fiscal_year
             citation.document_kind = citation.document_kind or doc.kind
-        citation.printed_page = citation.printed_page or printed.get((citation.document_id, citation.page))
+        citation.printed_page = citation.printed_page or printed.get(citation.page)
 
 
 def refuse(question: str, why: str, final: bool = False) -> Answer:
