@@ -132,3 +132,16 @@ def test_a_list_asked_for_whole_is_quoted_whole(loaded) -> None:  # type: ignore
     _, answerer = loaded
     answer = answerer.ask("区政府办2025年的主要职能是什么？")
     assert all(f"{n}." in answer.answer for n in range(1, 15))
+
+
+def test_a_citation_without_a_box_is_outlined_across_its_snippet_lines() -> None:
+    """A store ingested before line boxes were kept: the page image finds the whole snippet, wrapped lines too."""
+    from budgetqa.pages import snippet_boxes
+
+    snippet = ("上海市普陀区人民政府办公室是协助区政府领导处理区政府日常工作的区政府工作部门，为正处级，"
+               "加挂上海市普陀区人民政府研究室、上海市普陀区人民政府外事办公室")
+    with pdfplumber.open(corpus_file(ZFB)) as pdf:
+        [box] = snippet_boxes(pdf.pages[2], snippet)
+    [first] = _printed_lines(corpus_file(ZFB), 3, snippet)  # the second line goes on past the snippet
+    height = first[3] - first[1]
+    assert box[1] - 0.5 <= first[1] and first[3] <= box[3] and box[3] - box[1] >= 2 * height  # both lines
