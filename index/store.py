@@ -115,9 +115,7 @@ class PassageRow(Base):
     line_boxes: Mapped[list | None] = mapped_column(JSON, nullable=True)  # [[offset, page, [x0, top, x1, bottom]], …]
 
 
-class PrintedPageRow(Base):
-    """The page number a PDF page prints, when it prints one (physical page 10 of a document prints "8")."""
-
+class PrintedPageRow(Base):  # the number a PDF page prints, when it prints one (physical page 10 prints "8")
     __tablename__ = "printed_pages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
@@ -269,6 +267,16 @@ class Store:
                 query = query.where(PassageRow.document_id.in_(list(document_ids)))
             return [_passage(row) for row in session.scalars(query.order_by(PassageRow.document_id,
                                                                              PassageRow.char_start))]
+
+    def read_before_pages(self, doc: StoredDocument) -> bool:
+        """A PDF stored before page numbers and line boxes were read (schema 0003; one without passages cannot
+        be told): ingesting its file again reads it again."""
+        if doc.file_format != "pdf" or not doc.passage_count:
+            return False
+        with self._session() as session:
+            query = select(PassageRow.id).where(PassageRow.document_id == doc.document_id,
+                                                PassageRow.kind == "narrative", PassageRow.line_boxes.is_(None))
+            return session.execute(query.limit(1)).first() is not None
 
     def printed_pages(self, document_ids: Sequence[str]) -> dict[tuple[str, int], str]:
         """(document id, physical page) -> the page number printed on that page, for the pages that print one."""

@@ -145,3 +145,24 @@ def test_a_citation_without_a_box_is_outlined_across_its_snippet_lines() -> None
     [first] = _printed_lines(corpus_file(ZFB), 3, snippet)  # the second line goes on past the snippet
     height = first[3] - first[1]
     assert box[1] - 0.5 <= first[1] and first[3] <= box[3] and box[3] - box[1] >= 2 * height  # both lines
+
+
+def test_a_pdf_stored_before_page_numbers_is_read_again(tmp_path: Path) -> None:
+    """A store written before revision 0003 holds its PDFs without printed pages and line boxes: ingesting the
+    same file again reads it again (once), instead of calling it unchanged."""
+    from sqlalchemy import text
+
+    library = Library(Settings(data_dir=tmp_path / "data"))
+    path = corpus_file("北京市司法局2026年部门预算.pdf")  # prints "- 1 -" … "- 10 -"
+    [first] = library.ingest([path])
+    assert first.status == "added" and first.document is not None
+    doc_id = first.document.document_id
+    with library.store.engine.begin() as connection:  # what such a store holds after its migration to 0003
+        connection.execute(text("UPDATE passages SET line_boxes = NULL"))
+        connection.execute(text("DELETE FROM printed_pages"))
+    assert library.store.read_before_pages(first.document)
+    [again] = library.ingest([path])
+    assert again.status == "replaced" and library.store.printed_pages([doc_id])[(doc_id, 5)] == "5"
+    assert all(p.line_boxes for p in library.store.passages([doc_id]) if p.kind == "narrative")
+    [third] = library.ingest([path])
+    assert third.status == "unchanged" and library.store.row_counts()["documents"] == 1
