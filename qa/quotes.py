@@ -25,10 +25,11 @@ def blocks_of(passages: list[Passage]) -> list[Quote]:
 
 
 def focused(blocks: list[Quote], terms: list[list[str]], cues: tuple[str, ...] | list[str] = ()) -> list[Quote]:
-    """The blocks without the numbered items that name clearly fewer of the asked `terms` (each in its document
-    wordings) and answer `cues` (regexes: 原因|由于 for a why-question) than the item naming most, when the
-    blocks hold a list; no item at all when only the text around the list names them ("…减少的主要原因是项目调整。
-    财政拨款支出主要内容如下：1. …"); all blocks when nothing does. A line continuing an item goes with it."""
+    """The blocks of a numbered list without the items that name clearly less of what was asked than the item
+    naming most: the asked `terms` (each in its document wordings) and answer `cues` (regexes: 原因|由于 for a
+    why-question), each counted only where it tells items apart (named by at most half of them). No item at
+    all when only the text around the list names the terms ("…减少的主要原因是项目调整。财政拨款支出主要内容
+    如下：1. …"); every block when nothing does, or every item alike. A line continuing an item goes with it."""
     owner: list[int | None] = []
     for i, (_, block) in enumerate(blocks):
         owner.append(i if _ITEM.match(block) else (owner[-1] if owner else None))
@@ -36,13 +37,54 @@ def focused(blocks: list[Quote], terms: list[list[str]], cues: tuple[str, ...] |
     if len(items) < MIN_LIST_ITEMS or not terms:
         return blocks
     texts = {i: "".join(b for o, (_, b) in zip(owner, blocks) if o == i) for i in items}
-    named = {i: sum(any(w in text for w in wordings) for wordings in terms)
-             + sum(bool(re.search(cue, text)) for cue in cues) for i, text in texts.items()}
-    most = max(named.values())
-    if most == 0 and not any(o is None and any(w in b for words in terms for w in words)
-                             for o, (_, b) in zip(owner, blocks)):
-        return blocks  # nothing names what was asked: the section is the answer as a whole
-    return [quote for o, quote in zip(owner, blocks) if o is None or (most and named[o] >= NEAR_MOST * most)]
+    marks = [lambda text, words=words: any(w in text for w in words) for words in terms]
+    marks += [lambda text, cue=cue: bool(re.search(cue, text)) for cue in cues]
+    naming = [{i for i, text in texts.items() if mark(text)} for mark in marks]
+    if not any(naming):
+        around = any(o is None and any(w in b for words in terms for w in words) for o, (_, b) in zip(owner, blocks))
+        return [quote for o, quote in zip(owner, blocks) if o is None] if around else blocks
+    telling = [named for named in naming if 0 < len(named) <= len(items) / 2]
+    score = {i: sum(i in named for named in telling) for i in items}
+    most = max(score.values())
+    if most == 0:
+        return blocks  # every item speaks of what was asked alike: the list answers as a whole
+    answering = {i for i in items if score[i] >= NEAR_MOST * most}
+    parents = _parents(blocks, items)
+    chains = {i: _ancestors(i, parents) for i in items}
+    # an answering item keeps the items nested under it and the items it is nested under
+    kept = answering | {i for i in items if answering & set(chains[i])} | {a for i in answering for a in chains[i]}
+    return [quote for o, quote in zip(owner, blocks) if o is None or o in kept]
+
+
+def _parents(blocks: list[Quote], items: list[int]) -> dict[int, int | None]:
+    """The item each numbered item is nested under: "（2）…" under "2．…其中：", by the numbering styles."""
+    parents: dict[int, int | None] = {}
+    stack: list[tuple[str, int]] = []  # (numbering style, item) from the outermost
+    for i in items:
+        style = _style(blocks[i][1])
+        depth = next((d for d, (s, _) in enumerate(stack) if s == style), len(stack))
+        del stack[depth:]
+        parents[i] = stack[-1][1] if stack else None
+        stack.append((style, i))
+    return parents
+
+
+def _ancestors(item: int, parents: dict[int, int | None]) -> list[int]:
+    chain, parent = [], parents.get(item)
+    while parent is not None:
+        chain.append(parent)
+        parent = parents.get(parent)
+    return chain
+
+
+def _style(block: str) -> str:
+    """The numbering style of an item: "1." and "1、" → "d.", "（1）" → "(d)", "（一）" → "(c)", "①" → "o"."""
+    marker = _ITEM.match(block).group(1)  # type: ignore[union-attr]
+    if marker[0] in "①②③④⑤⑥⑦⑧⑨⑩":
+        return "o"
+    if marker[0] in "（(":
+        return "(d)" if re.search(r"\d", marker) else "(c)"
+    return "d."
 
 
 def quote_text(lead: list[Quote], blocks: list[Quote]) -> str:
