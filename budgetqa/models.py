@@ -305,6 +305,7 @@ class Answer:
             lines.append(f"计算：{self.computation}")
         for number, c in enumerate(self.citations, start=1):
             where = " · ".join(x for x in (c.table, c.row, c.column) if x)
-            lines.append(f"[{number}] {c.document} 第{c.page}页" + (f" · {where}" if where else "")
+            lines.append(f"[{number}] {c.document} 第{c.page}页" + (f"（页码 {c.printed_page}）" if c.printed_page else "")
+                         + (f" · {where}" if where else "")
                          + (f"：{c.snippet}" if c.snippet and not where else ""))
         return "\n".join(lines)
