@@ -98,6 +98,7 @@ def test_a_store_made_by_the_previous_create_all_is_upgraded(store_url: str, old
     assert (doc.document_id, doc.department, doc.fiscal_year, doc.unit, doc.level) == (
         "d1", "上海市示例区示例局", 2025, None, None)
     assert store.unindexed() == [("d1", None)]  # a store from before stages: repair() checks the index
+    assert store.printed_pages(["d1"]) == {} and store.passages(["d1"]) == []  # nothing read yet: re-ingest
     engine = create_engine(store_url)
     with engine.begin() as connection:
         connection.execute(text("UPDATE documents SET department = :long"), {"long": "局" * 300})
