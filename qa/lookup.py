@@ -135,7 +135,8 @@ class ItemResolver(StatedFigures, RowScores):
         if within and len(GENERIC_WORDS.sub("", within.group(2))) >= 2:
             unquoted = within.group(2)  # "财政拨款收入中，上年结转": the context names no concept of its own
         for concept in CONCEPTS:
-            if concept.name == "财政拨款收入" and re.search(r"(费|经费|补助|资金|项目)的?财政拨款", unquoted):
+            if concept.name == "财政拨款收入" and re.search(
+                    r"(费|经费|补助|资金|项目)的?财政拨款|财政拨款(安排|用于)的?.{2,}(支出|经费|费)", unquoted):
                 continue  # "委托业务费财政拨款预算": 财政拨款 qualifies the item named, it is not the total asked
             if re.search(concept.trigger, unquoted):
                 return concept

@@ -295,3 +295,10 @@ def test_a_quoted_row_then_its_column(answerer) -> None:  # type: ignore[no-unty
 def test_a_classification_level_asked_is_never_another_levels_sentence(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("苏州市审计局2026年审计业务（项）的支出预算是多少？")
     assert answer.value != Decimal("339.5")  # that sentence is about 一般行政管理事务（项）
+
+
+def test_a_column_named_with_its_side_and_a_fund_qualifying_an_item(answerer) -> None:  # type: ignore[no-untyped-def]
+    spending = answerer.ask("国家信访局2024年财政拨款支出中一般公共服务（类）支出是多少？")
+    assert spending.found and spending.value == Decimal("9846.82")  # not the 收入决算表's 财政拨款收入 15,892.45
+    funded = answerer.ask("杭州市气象局2026年财政拨款安排的自然资源海洋气象等支出有多少？")
+    assert funded.found and funded.value == Decimal("5247.87")  # not the 财政拨款 total 5,753.07
