@@ -5,10 +5,10 @@ Gradio app call these functions; no ingestion logic lives in either.
     results = library.ingest([Path("a.pdf"), Path("b.pdf")])
     results = library.ingest([Path("corpus")], runner=make_runner(workers=2))   # read in 2 processes
 
-Reading and analysing a file (`ingest.pipeline.analyse_file`) runs wherever the runner puts it
-(`budgetqa/workers.py`); writing happens here, one document at a time: its relational rows in one
-transaction, then its passages into Chroma and BM25, embedded by this process's model (loaded once,
-and the workers stay small and need no model; see README "Parallel ingest").
+Reading and analysing a file and preparing its passage-index entries (`budgetqa.workers.read_file`) runs
+wherever the runner puts it (`budgetqa/workers.py`); writing happens here, one document at a time: its
+relational rows in one transaction, then its passages into Chroma and BM25 (embedded here when the
+readers did not; see README "Parallel ingest").
 """
 
 from __future__ import annotations
@@ -23,10 +23,13 @@ from pathlib import Path
 
 from budgetqa.models import IngestedDocument, StoredDocument
 from budgetqa.settings import Settings
-from budgetqa.workers import InlineRunner, Runner
+from budgetqa.workers import InlineRunner, Runner, read_file
 from index.chroma import ChromaUnavailableError
+from index.entries import DocumentEntries, document_entries, index_meta
 from index.store import Store
-from ingest.pipeline import SUPPORTED, FileOutcome, analyse_file, file_hash
+from ingest.pipeline import SUPPORTED, FileOutcome, file_hash
+
+__all__ = ["FileResult", "Library", "collect_files", "index_meta"]
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +64,6 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
         else:
             files.append(path)
     return files
-
-
-def index_meta(department: str | None, region: str | None, fiscal_year: int | None, kind: str | None,
-               file_name: str) -> dict:
-    """A document's metadata as the passage index filters on it (no None values: Chroma refuses them)."""
-    return {"department": department or "", "region": region or "", "fiscal_year": fiscal_year or 0,
-            "kind": kind or "", "file_name": file_name}
 
 
 class Library:
@@ -148,7 +144,8 @@ class Library:
         runner = runner or InlineRunner()
         warming = None
         if to_read and not isinstance(runner, InlineRunner):  # load the models while the workers read
-            warming = threading.Thread(target=self._warm_index, name="warm-index", daemon=True)
+            warming = threading.Thread(target=self._warm_index, args=(not runner.embeds,), name="warm-index",
+                                       daemon=True)
             warming.start()
         for outcome in runner.run(to_read, self.settings):
             if warming is not None:
@@ -157,13 +154,14 @@ class Library:
             finish(self.write(outcome))
         return [results[path] for path in files]
 
-    def _warm_index(self) -> None:
-        """Load what writing the first document needs (embedding weights, the jieba dictionary: seconds)."""
-        from index.lexical import tokenize
-
+    def _warm_index(self, embeds: bool) -> None:
+        """Open what writing the first document needs (Chroma; the embedding weights when this process
+        embeds: seconds)."""
         try:
-            self.passage_index.embeddings.embed_query("预算")
-            tokenize("预算")
+            if embeds:
+                self.passage_index.embeddings.embed_query("预算")
+            else:
+                self.passage_index.count()
         except Exception:  # the first write meets the same problem and reports it
             log.debug("warming the passage index failed", exc_info=True)
 
@@ -173,7 +171,7 @@ class Library:
         existing = self._unchanged(path)
         if existing is not None:
             return FileResult(path, "unchanged", existing)
-        return self.write(analyse_file(path, self.settings))
+        return self.write(read_file(path, self.settings))
 
     def _unchanged(self, path: Path) -> StoredDocument | None:
         """The stored document with this file's content, if any (an unreadable file is left to the reader,
@@ -200,7 +198,7 @@ class Library:
         # a new version of the same file (same path) replaces the old; a same-named file elsewhere is another document
         replaced = [d.document_id for d in self.store.documents_named(path.name) if d.path == doc.path]
         try:
-            self._save(doc, replaced)
+            self._save(doc, replaced, outcome.entries or document_entries(doc))
         except ChromaUnavailableError:  # no later file could be indexed either: the batch stops, saying why
             raise
         except Exception as error:
@@ -230,7 +228,7 @@ class Library:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _save(self, doc: IngestedDocument, replaced: list[str]) -> None:
+    def _save(self, doc: IngestedDocument, replaced: list[str], entries: DocumentEntries) -> None:
         """Relational store first (one transaction), then the passage index; if indexing fails the
         relational rows are removed again so that neither store holds half a document."""
         self.store.save(doc, replaces=replaced)  # stage "stored": a crash from here on is repaired by repair()
@@ -238,22 +236,12 @@ class Library:
             try:
                 for old_id in replaced:
                     self.passage_index.remove_document(old_id)
-                self.passage_index.add_document(doc.document_id, self._index_passages(doc), self._index_meta(doc))
+                self.passage_index.add_entries(entries)
                 self.store.mark_indexed(doc.document_id)
             except Exception:
                 self.store.delete_document(doc.document_id)
                 self.passage_index.remove_document(doc.document_id)
                 raise
-
-    @staticmethod
-    def _index_meta(doc: IngestedDocument) -> dict:
-        return index_meta(doc.meta.department, doc.meta.region, doc.meta.fiscal_year, doc.meta.kind, doc.file_name)
-
-    @staticmethod
-    def _index_passages(doc: IngestedDocument):  # type: ignore[no-untyped-def]
-        from index.rows import table_row_passages
-
-        return doc.passages + table_row_passages(doc.document_id, Library._index_meta(doc), doc.facts)
 
     def reindex(self, progress: Callable[[int, int, Path], None] | None = None) -> int:
         """Rebuild the passage index from the structured store (after switching embedding model)."""

@@ -141,7 +141,7 @@ def test_a_failure_while_storing_leaves_no_partial_rows(library: Library, monkey
     def broken_add(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise OSError("disk full")
 
-    monkeypatch.setattr(library.passage_index, "add_document", broken_add)
+    monkeypatch.setattr(library.passage_index, "add_entries", broken_add)
     result = library.ingest_file(corpus_file("普陀区司法局2026年部门预算.pdf"))
     assert result.status == "failed" and "nothing was kept" in (result.error or "")
     assert library.store.row_counts() == before
