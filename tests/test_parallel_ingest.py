@@ -123,7 +123,7 @@ def test_with_two_workers_the_readers_embed_and_with_one_the_writer(tmp_path: Pa
         assert writer.entries is not None and writer.entries.vectors is None
         writer.entries.embed(Library(settings).passage_index.embeddings)  # as the writer does in add_entries
         assert writer.entries.vectors.tobytes() == embedded.vectors.tobytes()
-        assert two[path].cpu_seconds > 0 and two[path].read_by != f"{os.uname().nodename}:{os.getpid()}"
+        assert two[path].cpu_seconds > 0 and two[path].worker != f"{os.uname().nodename}:{os.getpid()}"
 
 
 def test_reingest_is_a_noop(one_worker: Library, reference: dict) -> None:  # type: ignore[type-arg]
