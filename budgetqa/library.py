@@ -66,6 +66,26 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
+GROUP_PASSAGES = 500  # passages indexed together: a Chroma call costs tens of milliseconds whatever its size
+
+
+@dataclass
+class _Stored:
+    """A document whose relational rows are committed and whose passages wait to be indexed."""
+
+    outcome: FileOutcome
+    doc: IngestedDocument
+    replaced: list[str]  # ids of the documents it replaces
+    entries: DocumentEntries
+
+
+def _with_reader(result: FileResult, outcome: FileOutcome) -> FileResult:
+    """The result with what reading the file cost, and where."""
+    result.read_by, result.read_seconds, result.reader_peak_mb = outcome.worker, outcome.seconds, outcome.peak_mb
+    result.read_cpu_seconds = outcome.cpu_seconds
+    return result
+
+
 class Library:
     """Both stores of one data directory: the relational store and the passage index."""
 
@@ -147,11 +167,27 @@ class Library:
             warming = threading.Thread(target=self._warm_index, args=(not runner.embeds,), name="warm-index",
                                        daemon=True)
             warming.start()
-        for outcome in runner.run(to_read, self.settings):
-            if warming is not None:
-                warming.join()
-                warming = None
-            finish(self.write(outcome))
+        waiting: list[_Stored] = []  # relational rows committed, passages to be indexed together
+        try:
+            for outcome in runner.run(to_read, self.settings):
+                if warming is not None:
+                    warming.join()
+                    warming = None
+                stored = self._store(outcome)
+                if isinstance(stored, FileResult):
+                    finish(stored)
+                    continue
+                waiting.append(stored)
+                if sum(len(w.entries.ids) for w in waiting) >= GROUP_PASSAGES:
+                    done, waiting = waiting, []
+                    for result in self._index(done):
+                        finish(result)
+            done, waiting = waiting, []
+            for result in self._index(done):
+                finish(result)
+        except BaseException:  # Ctrl-C, a store gone away: what was not indexed is taken out again
+            self._undo(waiting)
+            raise
         return [results[path] for path in files]
 
     def _warm_index(self, embeds: bool) -> None:
@@ -183,31 +219,69 @@ class Library:
 
     def write(self, outcome: FileOutcome) -> FileResult:
         """Store what the per-file step produced (both stores, or neither), or report its error."""
-        result = self._write(outcome)
-        result.read_by, result.read_seconds, result.reader_peak_mb = outcome.worker, outcome.seconds, outcome.peak_mb
-        result.read_cpu_seconds = outcome.cpu_seconds
-        return result
+        stored = self._store(outcome)
+        return stored if isinstance(stored, FileResult) else self._index([stored])[0]
 
-    def _write(self, outcome: FileOutcome) -> FileResult:
+    def _store(self, outcome: FileOutcome) -> FileResult | _Stored:
+        """Commit a read document's relational rows in one transaction (stage "stored": from here on a crash
+        is repaired by `repair()`), or the result that says why not."""
         path, doc = outcome.path, outcome.document
         if doc is None:
-            return FileResult(path, "failed", error=outcome.error)
+            return _with_reader(FileResult(path, "failed", error=outcome.error), outcome)
         existing = self.store.document_by_hash(doc.content_hash)
         if existing is not None:  # stored while it was read: the same bytes under two names, or by another process
-            return FileResult(path, "unchanged", existing)
+            return _with_reader(FileResult(path, "unchanged", existing), outcome)
         # a new version of the same file (same path) replaces the old; a same-named file elsewhere is another document
         replaced = [d.document_id for d in self.store.documents_named(path.name) if d.path == doc.path]
         try:
-            self._save(doc, replaced, outcome.entries or document_entries(doc))
-        except ChromaUnavailableError:  # no later file could be indexed either: the batch stops, saying why
+            entries = outcome.entries or document_entries(doc)
+            self.store.save(doc, replaces=replaced)
+        except Exception as error:
+            return _with_reader(self._failed(path, doc, error), outcome)
+        return _Stored(outcome, doc, replaced, entries)
+
+    def _failed(self, path: Path, doc: IngestedDocument, error: Exception) -> FileResult:
+        existing = self.store.document_by_hash(doc.content_hash)
+        if existing is not None:  # another process committed the same file first
+            return FileResult(path, "unchanged", existing)
+        log.error("failed to store %s", path, exc_info=error)
+        return FileResult(path, "failed", error=f"{path.name}: could not be stored ({error}) — nothing was kept")
+
+    def _index(self, waiting: list[_Stored]) -> list[FileResult]:
+        """Index stored documents' passages together (Chroma pays per call), then mark them indexed. If that
+        fails, each is indexed alone, so that only a document that fails by itself is taken out of both
+        stores again; a Chroma server that went away stops the batch, saying why."""
+        if not waiting:
+            return []
+        try:
+            with self._index_lock():
+                for stored in waiting:
+                    for old_id in stored.replaced:
+                        self.passage_index.remove_document(old_id)
+                self.passage_index.add_entries(*(stored.entries for stored in waiting))
+                self.store.mark_indexed(*(stored.doc.document_id for stored in waiting))
+        except ChromaUnavailableError:  # no later file could be indexed either
+            self._undo(waiting)
             raise
         except Exception as error:
-            existing = self.store.document_by_hash(doc.content_hash)
-            if existing is not None:  # another process committed the same file first
-                return FileResult(path, "unchanged", existing)
-            log.exception("failed to store %s", path)
-            return FileResult(path, "failed", error=f"{path.name}: could not be stored ({error}) — nothing was kept")
-        return FileResult(path, "replaced" if replaced else "added", self.store.document_by_hash(doc.content_hash))
+            if len(waiting) > 1:
+                log.warning("indexing %d documents together failed (%s); indexing each alone", len(waiting), error)
+                return [result for stored in waiting for result in self._index([stored])]
+            self._undo(waiting)
+            return [_with_reader(self._failed(waiting[0].outcome.path, waiting[0].doc, error), waiting[0].outcome)]
+        return [_with_reader(FileResult(w.outcome.path, "replaced" if w.replaced else "added",
+                                        self.store.document_by_hash(w.doc.content_hash)), w.outcome)
+                for w in waiting]
+
+    def _undo(self, waiting: list[_Stored]) -> None:
+        """Take documents that could not be indexed out of both stores again."""
+        for stored in waiting:
+            self.store.delete_document(stored.doc.document_id)
+            try:
+                with self._index_lock():
+                    self.passage_index.remove_document(stored.doc.document_id)
+            except Exception:  # the next repair drops passages the relational store does not hold
+                log.warning("could not remove the passages of %s", stored.outcome.path.name, exc_info=True)
 
     @contextlib.contextmanager
     def _index_lock(self) -> Iterator[None]:
@@ -227,21 +301,6 @@ class Library:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _save(self, doc: IngestedDocument, replaced: list[str], entries: DocumentEntries) -> None:
-        """Relational store first (one transaction), then the passage index; if indexing fails the
-        relational rows are removed again so that neither store holds half a document."""
-        self.store.save(doc, replaces=replaced)  # stage "stored": a crash from here on is repaired by repair()
-        with self._index_lock():
-            try:
-                for old_id in replaced:
-                    self.passage_index.remove_document(old_id)
-                self.passage_index.add_entries(entries)
-                self.store.mark_indexed(doc.document_id)
-            except Exception:
-                self.store.delete_document(doc.document_id)
-                self.passage_index.remove_document(doc.document_id)
-                raise
 
     def reindex(self, progress: Callable[[int, int, Path], None] | None = None) -> int:
         """Rebuild the passage index from the structured store (after switching embedding model)."""

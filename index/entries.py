@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-from langchain_core.embeddings import Embeddings
+from typing import TYPE_CHECKING, Any
 
 from budgetqa.models import DocumentMeta, IngestedDocument, Passage
-from index.embeddings import describe
 from index.lexical import LexicalEntry, tokenize
 from index.metadata import indexed_text, meta_dict, passage_metadata
 from index.rows import table_row_passages
+
+if TYPE_CHECKING:  # numpy and langchain are not for table questions, whose command imports this module
+    import numpy as np
+    from langchain_core.embeddings import Embeddings
 
 
 def index_meta(department: str | None, region: str | None, fiscal_year: int | None, kind: str | None,
@@ -52,6 +52,10 @@ class DocumentEntries:
     def embed(self, embeddings: Embeddings) -> None:
         """Vectors of every passage, all in one call (the batches, and so the vectors, are those of the
         writer embedding the document itself)."""
+        import numpy as np
+
+        from index.embeddings import describe
+
         self.model = describe(embeddings)[0]
         self.vectors = np.asarray(embeddings.embed_documents(self.texts) if self.texts else [], dtype=np.float32)
 

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, delete, event, func, insert, select
+from sqlalchemy import (JSON, ForeignKey, Integer, String, Text, create_engine, delete, event, func, insert, select,
+                        update)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -196,12 +197,10 @@ class Store:
                                        expected=f.expected, found=f.found, page=f.page, message=f.message,
                                        severity=f.severity) for f in doc.findings)
 
-    def mark_indexed(self, document_id: str) -> None:
-        """The document's passages are in the passage index too: it now counts as ingested."""
+    def mark_indexed(self, *document_ids: str) -> None:
+        """The documents' passages are in the passage index too: they now count as ingested."""
         with self._session.begin() as session:
-            row = session.get(DocumentRow, document_id)
-            if row is not None:
-                row.stage = "indexed"
+            session.execute(update(DocumentRow).where(DocumentRow.id.in_(document_ids)).values(stage="indexed"))
 
     def unindexed(self) -> list[tuple[str, str | None]]:
         """(id, stage) of documents whose indexing is not known to have finished: "stored" after a crash,
