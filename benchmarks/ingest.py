@@ -9,7 +9,8 @@ in a fresh tmp data directory): parse = the reader (`ingest.pipeline.read_docume
 grid/line analysis of `ingest/pdf_*.py`), analysis = the rest of `build_document` (metadata, passages,
 facts, checks), entries = passages for the index and their BM25 tokens (`index.entries.document_entries`),
 embed = their vectors (the configured model), pickle = a worker's result sent to the writer and read back,
-SQL = `Store.save` + `mark_indexed`, Chroma = the vectors and metadata added, BM25 = the shard and manifest.
+SQL = `Store.save` + `mark_indexed`, Chroma = the vectors and metadata added (grouped as `Library.ingest` groups
+them), BM25 = the shard and manifest.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from budgetqa.library import Library, collect_files  # noqa: E402
+import numpy as np  # noqa: E402
+
+import ingest.pipeline  # noqa: E402
+from budgetqa.library import GROUP_PASSAGES, Library, collect_files  # noqa: E402
 from budgetqa.settings import Settings  # noqa: E402
 from index.embeddings import process_embeddings  # noqa: E402
 from index.entries import document_entries  # noqa: E402
 from index.lexical import tokenize  # noqa: E402
-from ingest.pipeline import FileOutcome, build_document, peak_memory_mb, read_document  # noqa: E402
+from ingest.pipeline import FileOutcome, build_document, peak_memory_mb  # noqa: E402
 
 STAGES = ("parse", "analysis", "entries", "embed", "pickle", "SQL", "Chroma", "BM25")
 
@@ -59,6 +63,8 @@ def stages(files: list[Path], settings: Settings) -> tuple[dict[str, float], int
     tokenize("预热")
     spent: dict[str, float] = defaultdict(float)
     pages = passages = 0
+    collection = index._chroma._collection
+    waiting: list = []  # type: ignore[type-arg]
 
     def timed(stage: str, step):  # type: ignore[no-untyped-def]
         started = time.process_time()
@@ -66,21 +72,25 @@ def stages(files: list[Path], settings: Settings) -> tuple[dict[str, float], int
         spent[stage] += time.process_time() - started
         return result
 
+    read_document = ingest.pipeline.read_document
+    ingest.pipeline.read_document = lambda *args: timed("parse", lambda: read_document(*args))  # timed inside
     for path in files:
-        timed("parse", lambda: read_document(path, settings))  # noqa: B023
         started = time.process_time()
-        doc = build_document(path, settings)  # parses again: its own time minus the parse above is analysis
+        doc = build_document(path, settings)  # its time minus the parse timed inside it is analysis
         spent["analysis"] += time.process_time() - started
         entries = timed("entries", lambda: document_entries(doc))  # noqa: B023
         timed("embed", lambda: entries.embed(embeddings))  # noqa: B023
         outcome = FileOutcome(path, doc, None, 0.0, 0.0, "", 0.0, entries)
         timed("pickle", lambda: pickle.loads(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)))  # noqa: B023
         timed("SQL", lambda: library.store.save(doc))  # noqa: B023
-        collection = index._chroma._collection
-        timed("Chroma", lambda: collection.upsert(ids=entries.ids, embeddings=entries.vectors,  # noqa: B023
-                                                  metadatas=entries.metadatas))  # noqa: B023
         timed("BM25", lambda: index._lexical.replace_document(doc.document_id, entries.lexical))  # noqa: B023
-        timed("SQL", lambda: library.store.mark_indexed(doc.document_id))  # noqa: B023
+        waiting.append(entries)
+        if sum(len(e.ids) for e in waiting) >= GROUP_PASSAGES or path == files[-1]:  # as Library.ingest groups
+            timed("Chroma", lambda: collection.upsert(ids=[i for e in waiting for i in e.ids],  # noqa: B023
+                                                      embeddings=np.concatenate([e.vectors for e in waiting]),  # noqa: B023
+                                                      metadatas=[m for e in waiting for m in e.metadatas]))  # noqa: B023
+            timed("SQL", lambda: library.store.mark_indexed(*(e.document_id for e in waiting)))  # noqa: B023
+            waiting = []
         pages += doc.page_count
         passages += len(entries.ids)
     spent["analysis"] -= spent["parse"]
