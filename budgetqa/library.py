@@ -6,9 +6,9 @@ Gradio app call these functions; no ingestion logic lives in either.
     results = library.ingest([Path("corpus")], runner=make_runner(workers=2))   # read in 2 processes
 
 Reading and analysing a file and preparing its passage-index entries (`budgetqa.workers.read_file`) runs
-wherever the runner puts it (`budgetqa/workers.py`); writing happens here, one document at a time: its
-relational rows in one transaction, then its passages into Chroma and BM25 (embedded here when the
-readers did not; see README "Parallel ingest").
+wherever the runner puts it (`budgetqa/workers.py`); writing happens here: each document's relational rows
+in one transaction as it arrives, then the passages of the documents stored since, together, into Chroma
+and BM25 (embedded here when the readers did not; see README "Parallel ingest").
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""The passage index: Chroma (dense, through langchain-chroma) + BM25 over jieba tokens, fused by RRF.
+"""The passage index: Chroma (dense vectors; each passage's text and metadata stored beside its vector) +
+BM25 over jieba tokens, fused by RRF.
 
     index = PassageIndex(settings)
     index.add_document(doc.document_id, doc.passages, {"department": ..., "fiscal_year": 2025, ...})
+    index.add_entries(*prepared)   # documents' entries prepared where they were read (index/entries.py)
     hits = index.search("公车经费为什么减少", k=5, filters={"department": "上海市普陀区人民政府办公室"})
     retriever = index.as_retriever(k=5, filters={"fiscal_year": 2025})   # a LangChain BaseRetriever
 
