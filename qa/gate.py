@@ -332,7 +332,7 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
                       final=True)
     # a unit named inside the department ("烟台市审计局长岛分局的审计业务经费") or asked by its printed name:
     # its own row only, never the department's (an item quoted by name is the unit's own)
-    units_named = [u for u in [*unit_mentions(query.item_text), unit] if u and not names_in_evidence([u], evidence)]
+    units_named = [u for u in [*unit_mentions(asked), unit] if u and not names_in_evidence([u], evidence)]
     if units_named and not quoted_names(query.item_text, shortest=4):
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但不是“{'、'.join(units_named)}”的数据。",
                       final=True)

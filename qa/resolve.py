@@ -86,6 +86,11 @@ class FactLookup:
                     return summed(match, doc, twins)
                 if resolver.rivals and not several:
                     return None  # 租赁费 under two procurement items, the question naming neither: not a guess
+                if "本级" in resolver.plain and not re.search(r"本级", match.fact.row_label):
+                    own = _own_level(match.fact, doc_facts, doc.department or "")
+                    if own is None:
+                        return None  # "本级" asked: the department's own row, never a total with its units
+                    match = Match(own, f"本级{match.item}", match.score)
                 return Evidence.of(match, doc, [match.fact] + corroborating(match.fact, doc_facts))
             return None
         if year is None:
@@ -143,6 +148,18 @@ class FactLookup:
             sign = -1 if direction in ("减少", "下降") else 0 if direction == "持平" else 1
             return Decimal(sign) * (fact.value or Decimal(0)), fact
         return None
+
+
+def _own_level(fact: TableFact, facts: list[TableFact], department: str) -> TableFact | None:
+    """The department's own row (本级) beside a total that includes its units: the row of the same table
+    and column printing the department's name (or …本级); None when the table has no such row."""
+    name = re.sub(r"[\s（）()]", "", department)
+    for other in facts:
+        if other.table_index == fact.table_index and other.column_path == fact.column_path and other.value is not None:
+            label = re.sub(r"[\s（）()]", "", other.row_label)
+            if label.endswith("本级") or (name and label == name):
+                return other
+    return None
 
 
 def _one_stage(text: str) -> str | None:

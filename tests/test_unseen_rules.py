@@ -307,3 +307,9 @@ def test_a_column_named_with_its_side_and_a_fund_qualifying_an_item(answerer) ->
 def test_what_a_total_includes_is_no_item_and_no_concept(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("北京市司法局2026年财政拨款收支总表的收入总计（含上年结转）是多少？")
     assert answer.found and answer.value == Decimal("29844.198694")  # not 本年财政拨款收入 29,569.52
+
+
+def test_the_departments_own_level(answerer) -> None:  # type: ignore[no-untyped-def]
+    own = answerer.ask("杭州市气象局本级2026年三公经费是多少？")
+    assert own.found and own.value == Decimal("13.13")  # its own row, not the 合计 24.02 with its 服务中心
+    assert answerer.ask("杭州市气象局本级三公经费多少，不算气象服务中心").value == Decimal("13.13")
