@@ -136,7 +136,16 @@ class FindingRow(Base):
     severity: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
+class RevisionRow(Base):
+    """The library's revision: raised by triggers on `documents` (migration 0003) at every change."""
+
+    __tablename__ = "store_revision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(Integer)
+
+
 _CHILD_ROWS = (FactRow, PassageRow, SectionRow, FindingRow, TableRow)
+_TRIGGERED = ("sqlite", "postgresql")  # the backends migration 0003 gives revision triggers
 
 
 def _make_engine(url: str) -> Engine:
@@ -173,6 +182,7 @@ class Store:
             raise StoreOpenError(f"cannot open the store {where}: {reason} — is the database server running and "
                                  "the URL right (--database-url / BUDGETQA_DATABASE_URL)?") from error
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._listed: tuple[int, list[StoredDocument]] | None = None  # (revision, every document then)
 
     # ---- writing -------------------------------------------------------------------------
     def save(self, doc: IngestedDocument, replaces: Iterable[str] = ()) -> None:
@@ -225,14 +235,37 @@ class Store:
                 return doc
         return None
 
+    def revision(self) -> int | None:
+        """A number that changes whenever a document is added, replaced, removed or changed, by any process
+        (database triggers keep it); None on a backend without them (nothing may then be cached)."""
+        if self.engine.dialect.name not in _TRIGGERED:
+            return None
+        with self.engine.connect() as connection:
+            return connection.execute(select(RevisionRow.revision).where(RevisionRow.id == 1)).scalar_one()
+
     def documents(self, where=None) -> list[StoredDocument]:  # type: ignore[no-untyped-def]
+        """Every document, or those `where` selects, in (department, year, file name) order. The whole list
+        is read again only when the store's revision has changed since it was last read."""
+        if where is not None:
+            return self._read_documents(where)
+        revision = self.revision()
+        listed = self._listed
+        if revision is not None and listed is not None and listed[0] == revision:
+            return list(listed[1])
+        documents = self._read_documents(None)
+        if revision is not None:
+            self._listed = (revision, documents)  # read after the revision: at worst newer than it, never older
+        return list(documents)
+
+    def _read_documents(self, where) -> list[StoredDocument]:  # type: ignore[no-untyped-def]
         with self._session() as session:
             query = select(DocumentRow)
             if where is not None:
                 query = query.where(where)
             # sorted here, not by the database: collations and NULL placement differ between backends
             rows = sorted(session.scalars(query).all(), key=_document_order)
-            counts = {model: _counts(session, model) for model in _CHILD_ROWS}
+            ids = None if where is None else [row.id for row in rows]
+            counts = {model: _counts(session, model, ids) for model in _CHILD_ROWS}
             return [_stored(row, counts) for row in rows]
 
     def facts(self, document_ids: Sequence[str] | None = None, table_kind: str | None = None,
@@ -312,9 +345,14 @@ def _document_order(row: DocumentRow) -> tuple:  # type: ignore[type-arg]
             row.file_name)
 
 
-def _counts(session: Session, model) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    rows = session.execute(select(model.document_id, func.count()).group_by(model.document_id))
-    return {doc_id: count for doc_id, count in rows}
+def _counts(session: Session, model, ids: list[str] | None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Rows of `model` per document: of the documents `ids` (all when None)."""
+    if ids is not None and not ids:
+        return {}
+    query = select(model.document_id, func.count()).group_by(model.document_id)
+    if ids is not None:
+        query = query.where(model.document_id.in_(ids))
+    return {doc_id: count for doc_id, count in session.execute(query)}
 
 
 def _document_row(doc: IngestedDocument) -> DocumentRow:
