@@ -34,6 +34,7 @@ from index.embeddings import describe, get_embeddings
 from index.lexical import BM25Store, LexicalEntry, tokenize, tokenize_query
 from index.metadata import (META_KEYS, SECTION_SEP, as_list, chroma_where, indexed_text, meta_dict,
                             metadata_matches, passage_metadata, strip_scope)
+from index.nearest import few_enough, nearest_among
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +251,9 @@ class PassageIndex:
         where = chroma_where(filters)
         try:
             question = strip_scope(query, *self._scope(filters))
+            few = self._few_passages(filters)
+            if few is not None:  # a question about a few documents: their passages ranked here, same answer
+                return nearest_among(self._chroma._collection, self.embeddings.embed_query(question), few, depth)
             found = self._chroma.similarity_search_with_score(question, k=depth, filter=where)
         except Exception as exc:  # Chroma raises when the filter matches nothing in some versions
             if "no elements" in str(exc).lower():
@@ -260,13 +264,26 @@ class PassageIndex:
             raise
         return [doc.metadata for doc, _distance in found]
 
+    def _few_passages(self, filters: dict[str, Any] | None) -> list[str] | None:
+        """Ids of the passages `filters` allow when the filter names their documents and they are few
+        enough to rank exactly outside the vector index (`index.nearest.few_enough`); else None."""
+        named = [d for d in as_list((filters or {}).get("document_id")) if d]
+        passages = self._lexical.passages_of(named) if named else None
+        if passages is None:
+            return None
+        return few_enough(self._chroma._collection, [md["passage_id"] for md in passages if metadata_matches(md, filters)])
+
     def _bm25(self, query: str, depth: int, filters: dict[str, Any] | None) -> list[dict[str, Any]]:
         chroma_where(filters)  # validates the filter keys the same way for both retrievers
         accept = (lambda md: metadata_matches(md, filters)) if filters else None
         per_document = {key: value for key, value in (filters or {}).items() if key in DOCUMENT_KEYS}
-        accept_document = (lambda md: metadata_matches(md, per_document)) if per_document else None
+        named = {d for d in as_list(per_document.get("document_id")) if d}
+
+        def accept_document(md: dict[str, Any]) -> bool:  # asked of every indexed document: the cheap test first
+            return (not named or md.get("document_id") in named) and metadata_matches(md, per_document)
+
         tokens = tokenize_query(strip_scope(query, *self._scope(filters)))
-        found = self._lexical.search(tokens, depth, accept, accept_document)
+        found = self._lexical.search(tokens, depth, accept, accept_document if per_document else None)
         return [entry.metadata for entry, _score in found]
 
     def _fuse(self, dense: list[dict[str, Any]], lexical: list[dict[str, Any]], mode: Mode) -> list[SearchHit]:

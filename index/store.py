@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, create_engine, delete, event, func, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine, Row, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -271,7 +272,7 @@ class Store:
     def facts(self, document_ids: Sequence[str] | None = None, table_kind: str | None = None,
               row_code: str | None = None, table_index: int | None = None) -> list[TableFact]:
         with self._session() as session:
-            query = select(FactRow)
+            query = select(FactRow.__table__)  # plain rows: no ORM object is made for each fact
             if document_ids is not None:
                 query = query.where(FactRow.document_id.in_(list(document_ids)))
             if table_kind is not None:
@@ -280,14 +281,14 @@ class Store:
                 query = query.where(FactRow.row_code == row_code)
             if table_index is not None:
                 query = query.where(FactRow.table_index == table_index)
-            return [_fact(row) for row in session.scalars(query.order_by(FactRow.id))]
+            return [_fact(row) for row in session.execute(query.order_by(FactRow.id))]
 
     def passages(self, document_ids: Sequence[str] | None = None) -> list[Passage]:
         with self._session() as session:
-            query = select(PassageRow)
+            query = select(PassageRow.__table__)
             if document_ids is not None:
                 query = query.where(PassageRow.document_id.in_(list(document_ids)))
-            return [_passage(row) for row in session.scalars(query.order_by(PassageRow.document_id,
+            return [_passage(row) for row in session.execute(query.order_by(PassageRow.document_id,
                                                                              PassageRow.char_start))]
 
     def sections(self, document_id: str) -> list[Section]:
@@ -381,7 +382,7 @@ def _fact_row(document_id: str, f: TableFact) -> FactRow:
                    dimensions=dict(f.dimensions) or None)
 
 
-def _fact(r: FactRow) -> TableFact:
+def _fact(r: Row[Any]) -> TableFact:
     return TableFact(document_id=r.document_id, table_index=r.table_index, table_kind=r.table_kind,
                      table_title=r.table_title, page=r.page, row_index=r.row_index, row_code=r.row_code,
                      row_label=r.row_label, row_path=tuple(r.row_path), column_path=tuple(r.column_path),
@@ -396,7 +397,7 @@ def _passage_row(p: Passage) -> PassageRow:
                       char_end=p.char_end, kind=p.kind)
 
 
-def _passage(r: PassageRow) -> Passage:
+def _passage(r: Row[Any]) -> Passage:
     return Passage(passage_id=r.id, document_id=r.document_id, section_path=tuple(r.section_path), text=r.text,
                    page_start=r.page_start, page_end=r.page_end, char_start=r.char_start, char_end=r.char_end,
                    kind=r.kind)

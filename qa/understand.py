@@ -50,7 +50,11 @@ class Catalog:
                     self.names.setdefault(name, set()).add(canonical)
 
     def departments(self) -> list[str]:
-        return sorted(dep for dep, docs in self._of_department.items() if any(d.department for d in docs))
+        return list(self._departments)
+
+    @cached_property
+    def _departments(self) -> tuple[str, ...]:
+        return tuple(sorted(dep for dep, docs in self._of_department.items() if any(d.department for d in docs)))
 
     def years(self, department: str | None = None) -> list[int]:
         docs = self.documents if department is None else self._of_department.get(department, [])
