@@ -253,7 +253,9 @@ class PassageIndex:
             question = strip_scope(query, *self._scope(filters))
             few = self._few_passages(filters)
             if few is not None:  # a question about a few documents: their passages ranked here, same answer
-                return nearest_among(self._chroma._collection, self.embeddings.embed_query(question), few, depth)
+                ranked = nearest_among(self._chroma._collection, self.embeddings.embed_query(question), few, depth)
+                if ranked is not None:
+                    return ranked
             found = self._chroma.similarity_search_with_score(question, k=depth, filter=where)
         except Exception as exc:  # Chroma raises when the filter matches nothing in some versions
             if "no elements" in str(exc).lower():
