@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from index.migrations import BASELINE, HEAD, StoreOpenError, StoreVersionError, baseline, current_revision
-from index.store import Base, Store
+from index.schema import Base
+from index.store import Store
 from tests.pg import _free_port
 
 BEFORE_ALEMBIC = Path(__file__).parent / "data" / "store-before-alembic.db"
