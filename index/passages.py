@@ -269,11 +269,14 @@ class PassageIndex:
     def _few_passages(self, filters: dict[str, Any] | None) -> list[str] | None:
         """Ids of the passages `filters` allow when the filter names their documents and they are few
         enough to rank exactly outside the vector index (`index.nearest.few_enough`); else None."""
-        named = [d for d in as_list((filters or {}).get("document_id")) if d]
-        passages = self._lexical.passages_of(named) if named else None
+        named = list(dict.fromkeys(d for d in as_list((filters or {}).get("document_id")) if d))
+        collection = self._chroma._collection
+        if not named or few_enough(collection, named) is None:  # more documents than that: Chroma searches, as before
+            return None
+        passages = self._lexical.passages_of(named)
         if passages is None:
             return None
-        return few_enough(self._chroma._collection, [md["passage_id"] for md in passages if metadata_matches(md, filters)])
+        return few_enough(collection, [md["passage_id"] for md in passages if metadata_matches(md, filters)])
 
     def _bm25(self, query: str, depth: int, filters: dict[str, Any] | None) -> list[dict[str, Any]]:
         chroma_where(filters)  # validates the filter keys the same way for both retrievers

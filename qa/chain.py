@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import Counter
 from dataclasses import replace
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
@@ -25,9 +24,7 @@ from qa.concepts import quoted_names
 from qa.cues import asked_item
 from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer
 from qa.lookup import ItemResolver
-from qa.matching import names_unit
 from qa.understand import Catalog, Query, parse_question
-from qa.understand import canonical_department as canonical
 
 if TYPE_CHECKING:  # langchain_core.runnables takes ~1 s to import: only as_runnable loads it
     from langchain_core.runnables import Runnable
@@ -197,8 +194,7 @@ class Answerer(Computations):
         printed name; None when none or several do."""
         if len(re.sub(r"\s", "", name)) < 5:
             return None
-        printed = Counter((canonical(doc.department), f.row_label.replace(" ", "")) for doc in catalog.documents
-                          if doc.department for f in self.facts([doc]) if f.table_index >= 0 and names_unit(name, f.row_label))
+        printed = self.rows_naming(name, catalog)
         if len({holder for holder, _ in printed}) != 1:
             return None
         return printed.most_common(1)[0][0]  # the name its tables print most
