@@ -152,6 +152,8 @@ def test_findings_round_trip(store_url: str, sfj: IngestedDocument) -> None:
     assert store.findings(sfj.document_id) == [(sfj.document_id, f) for f in findings]
     assert [f.check for _, f in store.findings()] == ["column_sum", "table_vs_narrative", "code_sum"]
     assert store.document(sfj.document_id).finding_count == 2  # type: ignore[union-attr]
+    chosen = store.document_by_hash(other.content_hash)  # counted over the documents selected only
+    assert chosen is not None and (chosen.finding_count, chosen.fact_count) == (1, len(other.facts))
 
 
 def test_printed_text_has_no_length_limit_and_no_nul(store_url: str, sfj: IngestedDocument) -> None:
