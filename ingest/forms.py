@@ -17,6 +17,7 @@ The words of the form live in data/tables.toml ([forms]).
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import lru_cache
 
 from budgetqa.models import Cell, ExtractedTable, TableFact
@@ -77,13 +78,17 @@ def form_facts(document_id: str, table_index: int, table: ExtractedTable) -> lis
     value_col: int | None = None
     levels: dict[int, str] = {}
 
-    def add(cell: Cell, label: str, path: tuple[str, ...], column: str, value: Decimal | None,
+    stage_cols: dict[int, str] = {}  # a self-evaluation form's amount block: column -> 年初预算数 / 全年执行数 …
+    result_cols: dict[int, str] = {}  # its indicator block's 实际完成值 / 分值 / 得分 columns
+
+    def add(cell: Cell, label: str, path: tuple[str, ...], column: str | tuple[str, ...], value: Decimal | None,
             fact_unit: str | None) -> None:
+        columns = (column,) if isinstance(column, str) else column
         facts.append(TableFact(
             document_id=document_id, table_index=table_index, table_kind=FORM_KIND,
             table_title=title or f"{project}绩效目标表", page=cell.page, row_index=len(facts), row_code=None,
-            row_label=label, row_path=path, column_path=(column,), value=value, text_value=cell.text.strip(),
-            unit=fact_unit, bbox=cell.bbox, line_no=cell.line_no, dimensions=column_dimensions((column,))))
+            row_label=label, row_path=path, column_path=columns, value=value, text_value=cell.text.strip(),
+            unit=fact_unit, bbox=cell.bbox, line_no=cell.line_no, dimensions=column_dimensions(columns)))
 
     for row in table.rows:
         cells = _cells(row)
@@ -100,10 +105,30 @@ def form_facts(document_id: str, table_index: int, table: ExtractedTable) -> lis
             if len(cells) == 2 and not re.search(r"绩效目标", title):
                 title = f"{project}绩效目标表"
             continue
-        if any(words["indicator_value"].match(t) for t in texts):
+        stages = {i: t for (i, _), t in zip(cells, texts, strict=True) if words["money_stage"].match(t)}
+        indicators = any(words["indicator_value"].match(t) for t in texts)
+        if len(stages) >= 2 and project and not indicators:  # 项目资金（万元）| 年初预算数 | 全年预算数 | …
+            stage_cols = stages
+            block_unit = _UNIT_IN_KEY.search(cells[0][1].text)
+            unit = block_unit.group(1) if block_unit else unit
+            continue
+        key = re.sub(r"^其中[:：]?|[:：]$", "", texts[0])
+        if stage_cols and words["money_keys"].match(key):
+            by_col = dict(cells)
+            read = {stage: (by_col[col], parse_value(by_col[col].text)[0]) for col, stage in stage_cols.items()
+                    if col in by_col and is_number(_text(by_col[col]))}
+            for stage, (cell, value) in read.items():
+                if stage == "执行率" and not _rate_holds(value, read):
+                    continue  # "0.0%" printed beside 751.32 of 1,357.67: no rate of this line
+                add(cell, project, (), (key, stage), value,
+                    "%" if stage == "执行率" else None if stage in ("分值", "得分") else unit)
+        elif texts and not words["money_keys"].match(key):
+            stage_cols = {}
+        if indicators:
             indicator_cols = {i: t for (i, _), t in zip(cells, texts, strict=True)
                               if words["indicator_header"].match(t)}
             value_col = next(i for (i, _), t in zip(cells, texts, strict=True) if words["indicator_value"].match(t))
+            result_cols = {i: t for (i, _), t in zip(cells, texts, strict=True) if words["indicator_result"].match(t)}
             levels = {}
             continue
         if value_col is not None and project:
@@ -119,6 +144,11 @@ def form_facts(document_id: str, table_index: int, table: ExtractedTable) -> lis
                 cell = by_col[value_col]
                 value, fact_unit = target_value(cell.text)
                 add(cell, levels[cols[-1]], (project, *(levels[c] for c in cols[:-1])), "指标值", value, fact_unit)
+                for col, name in result_cols.items():  # 实际完成值 366人, 分值 6, 得分 6
+                    if col in by_col:
+                        value, fact_unit = target_value(by_col[col].text)
+                        add(by_col[col], levels[cols[-1]], (project, *(levels[c] for c in cols[:-1])), name, value,
+                            None if name in ("分值", "得分") else fact_unit)
             continue
         if not project:
             continue
@@ -137,3 +167,12 @@ def form_facts(document_id: str, table_index: int, table: ExtractedTable) -> lis
                 if not words["money_keys"].match(texts[k + 1]) and not words["text_keys"].match(texts[k + 1]):
                     add(rest[0][1], project, (), key, None, None)
     return facts
+
+
+def _rate_holds(rate: Decimal | None, read: dict[str, tuple[Cell, Decimal | None]]) -> bool:
+    """Whether a printed 执行率 is its line's 全年执行数 ÷ 全年预算数 (to the printed rounding)."""
+    done = (read.get("全年执行数") or read.get("执行数") or (None, None))[1]
+    budget = (read.get("全年预算数") or read.get("预算数") or read.get("年初预算数") or (None, None))[1]
+    if rate is None or done is None or not budget:
+        return False
+    return abs(done / budget * 100 - rate) < Decimal("0.6")

@@ -106,7 +106,9 @@ def cite(fact: TableFact, doc: StoredDocument) -> Citation:
     if fact.row_path and not fact.row_code:  # a project's line under its project: 区域重点项目协审经费 > 审计服务
         row = " > ".join([*fact.row_path, row])
     return Citation(document=doc.file_name, page=fact.page, document_id=doc.document_id, table=fact.table_title,
-                    row=row, column=" > ".join(fact.column_path), bbox=fact.bbox, line_no=fact.line_no)
+                    row=row, column=" > ".join(fact.column_path), bbox=fact.bbox, line_no=fact.line_no,
+                    context=" > ".join(fact.row_path) if fact.row_code and fact.row_path else None)
+    # (a coded row's parents, 一般公共服务支出 > 审计事务, are what "审计事务下的审计业务" names)
 
 
 def refuse(question: str, why: str, final: bool = False) -> Answer:

@@ -159,7 +159,10 @@ class Answerer(Computations):
         if query.route == "passage":
             return self._passage_answer(query, catalog, departments)
         if re.search(r"以外|之外|除去|除了|扣除|其余|剩余|剩下", query.item_text) and query.operation == "value":
-            return refuse(question, "问题要的是扣除一部分之后的余数；文档没有直接给出这个数。")
+            from qa.remainder import remainder
+
+            return remainder(self, query, catalog, departments) or refuse(
+                question, "问题要的是扣除一部分之后的余数；文档没有直接给出这个数。")
         if PER_PERSON.search(query.text):
             return refuse(question, "预算公开文件不公布人均数或个人的工资收入。")
         if re.search(r"全区|全市|全省|全县", query.text) and not query.departments:

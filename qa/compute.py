@@ -8,12 +8,15 @@ departments; sums (qa/sums.py) and shares (qa/shares.py) are mixed in.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from budgetqa.models import Answer, TableFact
 from qa.answer import Evidence, _who, cite, convert, fmt, refuse, round2
 from qa.concepts import clean_label
+from qa.cues import complete_parts
 from qa.lookup import ItemResolver, Match
+from qa.projects import project_totals
 from qa.resolve import latest_year
 from qa.shares import Shares
 from qa.sums import Sums
@@ -28,7 +31,9 @@ class Computations(Sums, Shares):
 
     def _difference(self, query: Query, catalog: Catalog, departments: list[str], resolver: ItemResolver) -> Answer:
         stages = re.findall(r"年初预算|全年预算|预算数|决算数|支出决算|执行数", query.text)
-        against_budget = bool(re.search(r"比(年初|全年|调整)预算", query.text))  # a 决算's figure vs its budget
+        # a 决算's figure vs its budget ("比年初预算", "决算比预算少花了多少": 预算 without a year is a stage)
+        against_budget = bool(re.search(r"比(年初|全年|调整)预算", query.text) or re.search(
+            r"(决算|实际|执行)数?[^，,。？?]{0,6}比(当年|当初)?预算数?(?!\d)", query.text))
         if (len(set(stages)) >= 2 or against_budget) and len(query.departments) <= 1 and len(set(query.years)) <= 1:
             # 年初预算 vs 决算 of one item is a stage comparison, not a difference between two items
             from qa.execution import stage_difference
@@ -91,10 +96,24 @@ class Computations(Sums, Shares):
         sentence = fact.sentence or ""
         if query.operation == "growth":
             pct = re.search(r"(增长|下降|增加|减少)(?:了)?\s*(\d+(?:\.\d+)?)%", sentence)
-            if not pct:
+            if pct:
+                rate = Decimal(pct.group(2))
+                return Answer(query.question, f"据文档说明，{sentence}", True, "table", rate, "%", [cite(fact, doc)])
+            if a.value is None or fact.unit not in ("元", "万元", "亿元"):
                 return refuse(query.question, "文档只说明了变化金额，没有说明增长率，且没有上一年度的文档可以计算。")
-            rate = Decimal(pct.group(2))
-            return Answer(query.question, f"据文档说明，{sentence}", True, "table", rate, "%", [cite(fact, doc)])
+            # the change as stated, over the earlier year it implies: (本年 − 变化) is the base
+            now = convert(a.value, a.unit, fact.unit)
+            base = now - delta
+            if base <= 0:
+                return refuse(query.question, "上一年度的数为0或无法推算，无法计算增长率。")
+            rate = round2(delta / base * 100)
+            shown_rate = -rate if rate < 0 and re.search(r"下降|降幅|减少|降低|少了", query.text) else rate
+            word = "下降" if shown_rate != rate else "增长率为"
+            return Answer(query.question, f"{doc.department}{year_a}年{a.item}{fmt(now, fact.unit)}，文档说明比{year_b}年"
+                          f"{direction}{fmt(abs(delta), fact.unit)}，即{year_b}年为{fmt(base, fact.unit)}；{word}{shown_rate}%。"
+                          f"原文：“{sentence}”", True, "compute", shown_rate, "%",
+                          [cite(f, doc) for f in a.facts] + [cite(fact, doc)],
+                          computation=f"{fmt(delta)} ÷ ({fmt(now)} − {fmt(delta)}) × 100 = {rate}%")
         text = f"据{doc.department}{year_a}年文档说明：{sentence}（{a.item}比{year_b}年{direction}" + (
             f"{fmt(abs(delta), fact.unit)}）" if delta else "）")
         return Answer(query.question, text, True, "table", abs(delta), fact.unit or a.unit, [cite(fact, doc)])
@@ -116,20 +135,23 @@ class Computations(Sums, Shares):
 
     def _item_difference(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:
         """'人员经费比公用经费多多少': two items of one document-year."""
-        match = re.match(r"^(.*?)比(.*?)(多|少|高|低|增加|减少|差)", query.item_text)
-        if not match or len(query.departments) > 1 or len(query.years) > 1:
-            return None
-        left, right = (re.sub(r"[＃的]", "", g) for g in match.group(1, 2))
-        if len(left) < 2 or len(right) < 2 or re.search(r"去年|上年|上一年|前年|预算$", right):
+        if len(query.departments) > 1 or len(query.years) > 1:
             return None
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
             return None
         dep, year = targets[0]
-        a = self.evidence(query, catalog, dep, year, ItemResolver(left))
-        b = self.evidence(query, catalog, dep, year, ItemResolver(right))
-        if a is None or b is None or a.value is None or b.value is None or a.facts[0] is b.facts[0]:
+        found = None
+        for left, right in _item_pairs(query.item_text):
+            a = self.evidence(query, catalog, dep, year, ItemResolver(left, counting=query.counting))
+            b = self.evidence(query, catalog, dep, year, ItemResolver(right, counting=query.counting))
+            if a is not None and b is not None and a.value is not None and b.value is not None and \
+                    a.facts[0] is not b.facts[0]:
+                found = a, b
+                break
+        if found is None:
             return None
+        a, b = found
         unit = a.unit if a.unit == b.unit else "万元"
         if "万元" in query.text:
             unit = "万元"
@@ -137,7 +159,13 @@ class Computations(Sums, Shares):
         delta = va - vb
         shown = abs(delta) if unit == "元" or a.unit == b.unit == unit else round2(abs(delta))  # as printed
         more = "多" if delta > 0 else "少" if delta < 0 else "持平"
-        text = f"{dep}{year}年{a.item}{fmt(va, unit)}，{b.item}{fmt(vb, unit)}，{a.item}比{b.item}{more}{fmt(shown, unit)}。"
+        name_a, name_b = a.item, b.item
+        if name_a == name_b and a.facts[0].table_index == b.facts[0].table_index:  # two columns of one row
+            name_a, name_b = f"{a.item}（{a.facts[0].column}）", f"{b.item}（{b.facts[0].column}）"
+        elif name_a == name_b:  # one item read in two tables: say which
+            name_a, name_b = f"{a.facts[0].table_title}的{a.item}", f"{b.facts[0].table_title}的{b.item}"
+        text = f"{dep}{year}年{name_a}{fmt(va, unit)}，{name_b}{fmt(vb, unit)}，前者比后者{more}{fmt(shown, unit)}。" \
+            if a.item == b.item else f"{dep}{year}年{a.item}{fmt(va, unit)}，{b.item}{fmt(vb, unit)}，{a.item}比{b.item}{more}{fmt(shown, unit)}。"
         return Answer(query.question, text, True, "compute", shown, unit,
                       [cite(f, a.doc) for f in a.facts] + [cite(f, b.doc) for f in b.facts],
                       computation=f"{fmt(va)} − {fmt(vb)} = {fmt(delta)}{unit}")
@@ -175,15 +203,23 @@ class Computations(Sums, Shares):
         text = query.text
         if re.search(r"哪个(部门|单位)", text) or len(query.departments) > 1:
             return self._rank_departments(query, catalog)
+        if len(query.years) >= 2 and len(departments) == 1:  # "2017、2018、2019三年中…最高的那一年"
+            return self._rank_years(query, catalog, departments[0])
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
             return refuse(query.question, "请指明一个部门和年度。")
         dep, year = targets[0]
-        if re.search(r"哪个项目|哪一个项目|哪项(项目|工作)", text):
-            # projects are not classification rows: ranking 科目 would answer another question
-            return refuse(query.question, "文档没有列出可以排序的项目金额（只能按科目排序）。")
+        named = _ranked_names(query.item_text)
+        if named:  # "社工服务项目、信访大厅运行、信访专项三个项目里最多的": each named item read, then ranked
+            return self._rank_named(query, catalog, dep, year, named)
         docs = catalog.docs_for(dep, year, query.kind)
         facts = self.facts(docs, query)
+        if re.search(r"项目", text) and not re.search(r"科目|功能分类|经济分类", text):
+            # projects are not classification rows: ranking 科目 would answer another question
+            rows = project_totals(facts, dep)
+            if not rows:
+                return refuse(query.question, "文档没有列出可以排序的项目金额（只能按科目排序）。")
+            return self._ranked(query, dep, year, docs, rows, lambda f: f.row_label)
         level = 7 if re.search(r"项级|项目级|“项”", text) else 5 if re.search(r"款级|“款”", text) else 3
         resolver = ItemResolver(query.item_text)
         kind = resolver.table_cue or ("一般公共预算基本支出" if "经济分类" in text else None)
@@ -203,13 +239,47 @@ class Computations(Sums, Shares):
             label = lambda f: f"{f.row_code} {f.row_label}"  # noqa: E731
         if not rows:
             return refuse(query.question, "没有找到可以排序的科目。")
-        ranked = sorted(rows, key=lambda f: f.value, reverse=query.rank_desc)[: max(query.rank_n, 1)]
+        return self._ranked(query, dep, year, docs, rows, label)
+
+    @staticmethod
+    def _ranked(query: Query, dep: str, year: int | None, docs: list, rows: list[TableFact],  # type: ignore[type-arg]
+                label: Callable[[TableFact], str]) -> Answer:
+        ranked = sorted(rows, key=lambda f: f.value, reverse=query.rank_desc)[: max(query.rank_n, 1)]  # type: ignore[arg-type,return-value]
         doc = next(d for d in docs if d.document_id == ranked[0].document_id)
         lines = [f"{i + 1}. {label(f)}：{fmt(f.value, f.unit)}" for i, f in enumerate(ranked)]  # type: ignore[arg-type]
         text_out = f"{dep}{year}年" + ("最多" if query.rank_desc else "最少") + f"的是{label(ranked[0])}。\n" + "\n".join(lines)
         return Answer(query.question, text_out, True, "compute", ranked[0].value, ranked[0].unit,
                       [cite(f, doc) for f in ranked],
                       chart=[{"label": label(f), "value": float(f.value), "unit": f.unit} for f in ranked])  # type: ignore[arg-type]
+
+    def _rank_named(self, query: Query, catalog: Catalog, dep: str, year: int | None, names: list[str]) -> Answer:
+        found = [(name, self.evidence(query, catalog, dep, year, ItemResolver(name))) for name in names]
+        missing = [name for name, ev in found if ev is None or ev.value is None]
+        if missing:
+            return refuse(query.question, f"没有找到“{'、'.join(missing)}”的金额，无法比较。")
+        evs = [ev for _, ev in found]
+        if len({(ev.facts[0].table_index, ev.facts[0].row_index) for ev in evs}) < len(evs):  # type: ignore[union-attr]
+            return refuse(query.question, "问题所列的几项没有各自的金额，无法比较。")
+        evs.sort(key=lambda e: convert(e.value, e.unit, "元"), reverse=query.rank_desc)  # type: ignore[arg-type,union-attr]
+        top = evs[0]
+        lines = [f"{i + 1}. {e.item}：{fmt(e.value, e.unit)}" for i, e in enumerate(evs)]  # type: ignore[arg-type,union-attr]
+        return Answer(query.question, f"{dep}{year or ''}年所列{len(evs)}项中" + ("最多" if query.rank_desc else "最少")
+                      + f"的是{top.item}（{fmt(top.value, top.unit)}）。\n" + "\n".join(lines), True,  # type: ignore[arg-type,union-attr]
+                      "compute", top.value, top.unit, [cite(f, e.doc) for e in evs for f in e.facts[:1]])  # type: ignore[union-attr]
+
+    def _rank_years(self, query: Query, catalog: Catalog, dep: str) -> Answer:
+        item = re.sub(r"[这那]?[两二三四五六七八九十\d]+(个)?年(度)?(中|里|之中|当中|间)?|哪一?年的?|的?那一年", "", query.item_text)
+        resolver = ItemResolver(item)
+        found = [(year, self.evidence(query, catalog, dep, year, resolver)) for year in query.years]
+        missing = [str(y) for y, e in found if e is None or e.value is None]
+        if missing:
+            return refuse(query.question, f"没有找到{dep}{'、'.join(missing)}年的该项数据，无法比较。")
+        ranked = sorted(found, key=lambda x: convert(x[1].value, x[1].unit, "元"), reverse=query.rank_desc)  # type: ignore[union-attr,arg-type]
+        year, top = ranked[0]
+        lines = [f"{y}年：{fmt(e.value, e.unit)}" for y, e in ranked]  # type: ignore[union-attr,arg-type]
+        return Answer(query.question, f"{dep}{top.item}{year}年最" + ("多" if query.rank_desc else "少")  # type: ignore[union-attr]
+                      + f"，为{fmt(top.value, top.unit)}。\n" + "\n".join(lines), True, "compute", top.value, top.unit,  # type: ignore[union-attr,arg-type]
+                      [cite(f, e.doc) for _, e in ranked for f in e.facts[:1]])  # type: ignore[union-attr]
 
     def _rank_departments(self, query: Query, catalog: Catalog) -> Answer:
         # "这三个普陀区部门中": the scope of the ranking, not an item
@@ -237,3 +307,29 @@ class Computations(Sums, Shares):
 
 
 # how a question names the total of a side's table ("本年支出中，项目支出占比": the 支出预算总表's 合计)
+
+
+def _ranked_names(item_text: str) -> list[str]:
+    """The items a ranking question lists before its scope ("A、B、C三个项目里最多的" -> [A, B, C])."""
+    scope = re.search(r"^[＃的，,\s]*(.+?)(?:这)?[两二三四五六七八九十\d]*(?:个|项)(?:项目|科目|经费|支出)?(?:里|中|之中|当中)", item_text)
+    if not scope:
+        return []
+    parts = [p.strip("＃的，, ") for p in re.split(r"[、和与及]|以及", scope.group(1))]
+    return parts if len(parts) >= 2 and all(len(p) >= 2 for p in parts) else []
+
+
+def _item_pairs(item_text: str) -> list[tuple[str, str]]:
+    """The two items a difference names: "A比B多多少", or "A和B差几个" split at each 和/与/跟 in turn
+    ("商品和服务支出与工资福利支出相差多少": the split whose two sides are both printed is the one read)."""
+    pairs = []
+    by = re.match(r"^(.*?)比(.*?)(多|少|高|低|增加|减少|差)", item_text)
+    if by:
+        pairs.append((by.group(1), by.group(2)))
+    gap = re.match(r"^(.*?)(?:相差|差)", item_text)
+    if not by and gap:
+        body = gap.group(1)
+        pairs += [(body[:m.start()], body[m.end():]) for m in re.finditer(r"和|与|跟|同", body)]
+    pairs = [tuple(complete_parts(list(pair))) for pair in pairs]  # "X的项目支出比基本支出": X's 基本支出
+    cleaned = [tuple(re.sub(r"[＃的之间]", "", side) for side in pair) for pair in pairs]
+    return [(a, b) for a, b in cleaned if len(a) >= 2 and len(b) >= 2
+            and not re.search(r"去年|上年|上一年|前年|预算$", b)]

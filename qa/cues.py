@@ -44,7 +44,7 @@ COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "�
 TITLE_NOISE = re.compile(r"[\s（）()：:、“”]|\d{4}\s*年度?|^(公开|预算)?\d+表|^表[\d一二三四五六七八九十]+|"
                           r"^[一二三四五六七八九十]+|部门综合预算|^(市级)?(部门|单位|预算单位)|-?不含上年结转")
 # (numbering, years, brackets and the publisher's words around a printed table title)
-COUNT_WORDS = [(r"(几|多少)[辆台](公务)?车辆?|车辆数|多少车", "车辆"), (r"(几|多少)个项目", "项目"),
+COUNT_WORDS = [(r"(几|多少)[辆台](公务用?|公)?车辆?|车辆数|多少车", "车辆"), (r"(几|多少)个项目", "项目"),
                 (r"多少(名|个)?(员工|人员|工作人员)", "人员"), (r"(几|多少)(名|个)?人(?![次员])", "人数")]
 ASKS_AMOUNT = re.compile(r"多少钱|多少万|多少元|金额|(安排|花|用|拨)了?多少|经费(是|为|有)?多少|预算(是|为|有)?多少")
 
@@ -53,7 +53,7 @@ GENERIC_WORDS = re.compile(
     r"部门|预算|收入|支出|总计|总额|合计|一共|总共|多少|是|钱|的|有|年度|全年|本年|万元|元|安排|了|呢|吗|政府采购|"
     r"采购|金额|总数|数|为|按|口径|表|里|中|今年|去年|上年|比|多|少|增加|减少|这个|该|请问|查询|大概|规模|盘子|"
     r"基本支出|项目支出|财政拨款|一般公共预算|总|计|共|增长|下降|百分之|百分比|几|到|至|变化|率|幅|占|比例|比重|"
-    r"各|分别|相比|与|和|及|谁|哪个|最|大|高|低|[＃？?，,。、（）()“”\s\d]")
+    r"各|分别|相比|与|和|及|谁|哪个|最|大|高|低|这?[一两二三四五六七八九十]+[个项]|[＃？?，,。、（）()“”\s\d]")
 
 
 def asked_item(item_text: str) -> str:
@@ -69,6 +69,11 @@ def unexplained(text: str, trigger: str) -> bool:
     return len(rest) >= 4
 
 
+def counted_words(text: str) -> list[str]:
+    """The printed words for what a count question counts ("多少辆公务用车" -> 车辆)."""
+    return [word for pattern, word in COUNT_WORDS if re.search(pattern, text)]
+
+
 def rewrite_counts(text: str) -> str:
     for pattern, word in COUNT_WORDS:
         text = re.sub(pattern, word, text)
@@ -80,3 +85,22 @@ def unit_mentions(text: str) -> list[str]:
     plain = re.sub(r"[\s“”「」『』（）()]", "", text)
     return [re.sub(r"^(下属|所属)的?", "", m.group(1)) for m in UNIT_NAMED.finditer(plain)
             if not re.match(r"新建|工程|项目|建设|改造|经费|专项|运行", plain[m.end():])]  # (a project's name)
+
+
+# the column words one row is read in ("委托业务费基本支出和项目支出": one row, two columns)
+_COLUMN_WORDS = r"基本支出|项目支出|人员经费|公用经费|一般公共预算|政府性基金|财政拨款|上年结转|其他收入|事业收入"
+
+
+def complete_parts(parts: list[str]) -> list[str]:
+    """Parts of a sum or difference that name only a column take the item of the first part:
+    ["30227委托业务费基本支出", "项目支出"] -> [..., "30227委托业务费项目支出"]."""
+    first = parts[0] if parts else ""
+    named = re.search(rf"({_COLUMN_WORDS})(?!.*({_COLUMN_WORDS}))", first)
+    if not named:
+        return parts
+    out = [first]
+    for part in parts[1:]:
+        bare = re.sub(r"[＃的，,、\s]|(加起来|一共|合计|总共|多少|万元|元|钱|是|有|呢|吗|？|\?)+$", "", part)
+        column = re.fullmatch(rf"({_COLUMN_WORDS})(部分|预算)?", bare)
+        out.append(first[:named.start()] + column.group(1) + first[named.end():] if column else part)
+    return out

@@ -153,6 +153,7 @@ _ASKING = re.compile(
     r"报表|公开|表[里中内]?|[里中](?![心央])|的|了|是|为|有|在|及|和|与|其|这个|该|请问|那么|花了?|用了?|支出了?|开支|收入|支出|"
     r"分别|大约|约|按|口径|保留两位小数|保留|两位|小数|几[个辆项家名人台套]?|辆车?|台车辆?|科目|经济科目|功能科目|显示|介绍|"
     r"根据|说明|数量|比去年|比上年|去年|上年|多还是少|变化|增加|减少|增长|下降|百分比|比例|占比|比重|多大|是否|过来|部分|哪个|哪家|谁|"
+    r"这?[两二三四五六七八九十]+[个项]|"
     r"[，,。？?！!：:（）()“”\"、\s]")
 
 
@@ -243,7 +244,7 @@ def _covered_by_synonyms(run: str, text: str, synonyms: dict[str, list[str]]) ->
 # Column meanings that hold another figure than the row's total (nature and fund source, from the
 # [[dimension]] rules of ingest/data/tables.toml); 合计, 财政拨款 and 一般公共预算 are left out because most
 # tables hold nothing else and the question's word then names the table rather than a column.
-_NOT_DISTINCT = {"合计", "财政拨款", "一般公共预算", "单位资金"}
+_NOT_DISTINCT = {"合计", "财政拨款", "一般公共预算"}
 
 
 @lru_cache(maxsize=1)

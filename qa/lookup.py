@@ -19,25 +19,38 @@ from qa.cues import (
     ASKS_AMOUNT,
     COLUMN_CUES,
     COUNT_UNITS,
-    DEFAULT_COLUMNS,
     GENERIC_WORDS,
     INCLUDED,
     ROW_SYNONYMS,
     SAME_COUNT,
     SANGONG_TABLE,
     TABLE_CUES,
-    TABLE_PRIORITY,
     TITLE_NOISE,
+    asked_item,
     rewrite_counts,
     unexplained,
     unit_mentions,
 )
-from qa.matching import Match, names_unit, overlap
+from qa.matching import Match, longest_common, names_unit, overlap, uncovered
+from qa.scores import RowScores, label_score, rival
 from qa.stated import StatedFigures
 
 
+# a project printed with its owner's name first ("广州市信访局2026-2027年信息化运维项目")
+_ORG_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\d\u4e00-\u9fa5]{4,})")
+
+
+def _of_table(fact: TableFact, cue: str) -> bool:
+    """The fact stands in the table a question names, or in a table of that fund by nature: "一般公共预算中
+    的委托业务费" is read in 一般公共预算基本支出 and in the 一般公共预算项目支出 table as well."""
+    if fact.table_kind == cue:
+        return True
+    fund = re.match(r"(一般公共预算|政府性基金预算|国有资本经营预算)支出$", cue)
+    return bool(fund) and fund.group(1) in fact.table_kind + re.sub(r"\s", "", fact.table_title)
+
+
 # Which table answers a plain row question first (function classification before economic).
-class ItemResolver(StatedFigures):
+class ItemResolver(StatedFigures, RowScores):
     """Finds, in a document's facts, the cell a question names.
 
     `text` is the question without department names and years (Query.item_text)."""
@@ -68,7 +81,10 @@ class ItemResolver(StatedFigures):
         # ("全部资金（含其他收入）": what a total includes names no column of its own)
         cued = INCLUDED.sub("", text)
         cues = sorted((m.start(), col) for pattern, col in COLUMN_CUES for m in [re.search(pattern, cued)] if m)
-        self.column_cue = cues[-1][1] if cues else None
+        # a stage (决算数/预算数) after a nature ("项目支出决算数") qualifies it: the nature is the column read
+        natures = [c for c in cues if c[1] not in ("决算", "预算")]
+        self.column_cue = (natures[-1] if natures else cues[-1])[1] if cues else None
+        cues = [c for c in cues if c[1] != self.column_cue] + [c for c in cues if c[1] == self.column_cue][:1]
         fund = re.search(r"一般公共预算|政府性基金|国有资本经营|财政专户", text)
         self.fund_cue = fund.group() if fund else None  # a fund source named: its column is preferred
         # names the question quotes (“气象设施维护及科普”): the row printing exactly that name is the one asked
@@ -83,7 +99,10 @@ class ItemResolver(StatedFigures):
         self.parents_named = [clean_label(p) for p in re.findall(r"([\u4e00-\u9fa5]{2,12}?)(?:项下|下面|之下|下)的", self.plain)]
         # budget units the question names ("下属的气象服务中心", "市委讲师团"): rows printing them, in full or short
         self.units = unit_mentions(self.plain)
+        # a classification named level by level: "自然资源海洋气象等支出（类）气象事务（款）气象服务（项）"
+        self.levels = re.findall(r"([\u4e00-\u9fa5]{2,20}?)[（(](?:类|款|项)[）)]", text)
         self.concept = self._concept()
+        self.rivals: list[Match] = []  # rows as good as the last best one: one label under two parents
 
     def _counted_in(self, unit: str | None) -> bool:
         """A count printed in the unit the question counts in, or its equivalent (vehicles: 辆 or 台)."""
@@ -101,6 +120,8 @@ class ItemResolver(StatedFigures):
             # (the 合计 of the whole table, under at most a year/stage header such as 当年)
         # a quoted name ("「市人民来访接待厅专项经费」") is a row's name: its words (接待) trigger no concept
         unquoted = re.sub(r"[“「『][^”」』]{4,}[”」』]", "", self.text)
+        # an overview table's name ("财政拨款收支总表的一般公共服务支出") names where to read, not a concept
+        unquoted = re.sub(r"(部门综合预算|部门财务|财政拨款)?(收支|收入|支出)(预算)?总表", "", unquoted)
         within = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)[，,、]?(?:的)?(.{2,})$", unquoted)
         if within and len(GENERIC_WORDS.sub("", within.group(2))) >= 2:
             unquoted = within.group(2)  # "财政拨款收入中，上年结转": the context names no concept of its own
@@ -119,31 +140,51 @@ class ItemResolver(StatedFigures):
         if ASKS_AMOUNT.search(self.text) and not re.search(r"指标|目标", self.text):
             filled = [m for m in filled if m.fact.value is not None and m.fact.unit in UNIT_YUAN] or \
                 [m for m in filled if m.fact.value is not None] or filled  # 多少钱: an amount, not a text or a score
-        return (filled or matches)[0] if matches else None
+        if not matches:
+            return None
+        top, *rest = filled or matches
+        self.rivals = [m for m in rest if rival(top, m)]  # read by the value route (not by sums of them)
+        return top
 
     def candidates(self, facts: list[TableFact]) -> list[Match]:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
         if self.counting:  # a count: an indicator of a project form (聘用人员数量 ≥130人) or a stated count
             targets = [m for m in self._by_label([f for f in table_facts if f.unit in COUNT_UNITS and (
                 not self.count_unit or self._counted_in(f.unit))]) if m.score >= 30]
-            return targets + self._narrative_by_subject(facts, counts=True)
+            return targets + self._narrative_by_subject(facts, counts=True) + self.counts_in_texts(table_facts)
         if self.quoted and not self.counting:
             # a row printing exactly the name the question quotes answers before any concept's words around it
             exact = [m for m in self._by_label(table_facts) if m.item in self.quoted and m.score >= 30]
             if exact:
                 return exact
+        if self.concept is not None:
+            # a printed name spelled out whole holds the concept's words ("市人民来访接待厅专项经费" is no 公务接待费)
+            spelled = [m for m in self._by_label(table_facts) if len(m.item) >= 6 and m.item in self.plain
+                       and re.search(self.concept.trigger, m.item) and m.score >= 30
+                       and len(asked_item(re.sub(self.concept.trigger, "", m.item))) >= 4]
+            if spelled:
+                return spelled
         whole = self._table_total(table_facts)  # a table named and nothing in it: its total, before any concept
         if whole:
             return whole
         if self.concept is not None and self.concept.weak:
             specific = self._labelled(table_facts, facts)
+            stated = self._narrative_by_subject(facts, counts=False)
+            # a sentence whose subject is the whole item asked ("本部门委托业务费财政拨款预算总额236.75万元"),
+            # before a row that prints only part of it (财政拨款)
+            whole = [m for m in stated if len(m.item) >= 6 and not asked_item(uncovered(m.item, self.text))]
+            if whole and specific and len(asked_item(whole[0].item.replace(clean_label(specific[0].item), ""))) >= 3:
+                return whole[:1]  # (the row names the fund source; the sentence the item the question names)
             if specific and specific[0].score >= 30:
                 return specific
-            stated = self._narrative_by_subject(facts, counts=False)
             if stated and stated[0].score >= 10 and self.concept.name in ("收入总计", "支出总计"):
                 return stated
         if self.concept is not None and self.concept.weak and unexplained(self.text, self.concept.trigger):
-            return []  # "江苏法院云平台租赁费政府采购预算": a named item not found is not the department total
+            # "江苏法院云平台租赁费政府采购预算": a named item not found is not the department total; a figure
+            # stated about that item is ("固定资产值多少钱": 本部门固定资产金额2,995.16万元)
+            rest = asked_item(re.sub(self.concept.trigger, "", self.text))
+            return [m for m in self._narrative_by_subject(facts, counts=False)
+                    if longest_common(m.item, rest)[0] >= max(3, int(0.6 * len(rest)))][:1]
         if self.concept is not None:
             picked = self._named_rows(self.concept.pick(table_facts), table_facts)
             picked = [f for f in picked if f.value is not None] or picked
@@ -193,7 +234,13 @@ class ItemResolver(StatedFigures):
         spelled = []
         for fact in facts:
             header = re.sub(r"\s|^其中[:：]?", "", column_leaf(fact))
-            if fact.value is None or len(header) < 10:
+            if fact.value is None:
+                continue
+            parts = [re.sub(r"\s", "", p) for p in fact.column_path]
+            if len(parts) >= 2 and fact.table_kind == self.table_cue and all(len(p) >= 4 and p in self.plain for p in parts):
+                spelled.append((sum(map(len, parts)), fact))  # "收入总表中，上年结转结余里的单位资金": its path
+                continue
+            if len(header) < 10:
                 continue
             shared = overlap(header, self.plain, min_length=4)
             if shared >= 8 and shared >= 0.5 * len(header):
@@ -252,9 +299,15 @@ class ItemResolver(StatedFigures):
         scored: list[tuple[float, TableFact, str]] = []
         single = self._single_rows_under_quoted(facts)
         titled = self.titled(facts)
+        labels: dict[int, set[str]] = {}
+        for fact in facts:
+            labels.setdefault(fact.table_index, set()).add(label_core(clean_label(fact.row_label)))
         for fact in facts:
             label = label_core(clean_label(fact.row_label))
-            score = _label_score(label, fact.row_code, self.digits, self.plain)
+            score = label_score(label, fact.row_code, self.digits, self.plain)
+            bare = _ORG_PREFIX.sub("", label)
+            if score <= 0 and len(bare) >= 6 and bare != label:  # "广州市信访局2026-2027年信息化运维项目"
+                label, score = bare, label_score(bare, None, self.digits, self.plain)  # named without its owner
             if score <= 0 and self.units:
                 named = next((u for u in self.units if names_unit(u, fact.row_label)), None)
                 score = 20 + 2 * len(named) if named else 0
@@ -271,6 +324,13 @@ class ItemResolver(StatedFigures):
                 15 if label in self.quoted else 0)
             if label not in self.quoted and any(q in label_core(clean_label(p)) for p in fact.row_path for q in self.quoted):
                 score += 30  # a row named by the question under the project it quotes (an indicator of it)
+            if self._named_before(label, labels[fact.table_index]):
+                score -= 5  # "气象事务（款）行政运行（项）": the 款 named first is the parent of the row asked
+            if self.levels and len(label) >= 2:  # "…（类）气象事务（款）气象服务（项）": the deepest level named
+                if self.levels[-1].endswith(label):
+                    score += 20
+                elif any(level.endswith(label) for level in self.levels[:-1]):
+                    score -= 20
             if label in self.containers or label in self.parents_named:
                 score -= 30  # "「信访专项」里的信访工作经费": the container is not what is asked
             elif self.parents_named and any(p in clean_label(r) for r in fact.row_path for p in self.parents_named):
@@ -278,6 +338,9 @@ class ItemResolver(StatedFigures):
             elif any(len(parent) >= 4 and parent in self.plain and parent not in self.quoted
                      for parent in map(clean_label, fact.row_path)):
                 score += 15  # "上年结转过来的一般公共预算拨款": the 一般公共预算拨款 row under 二、上年结转
+            elif any(longest_common(clean_label(parent), self.plain)[0] >= max(4, len(label) + 2)
+                     for parent in fact.row_path if parent not in self.quoted):
+                score += 10  # "云平台租赁费": the 租赁费 row under 江苏法院云平台租赁费, not under another parent
             for path in self.quoted_paths:
                 if label == path[-1] and all(any(p in clean_label(r) for r in fact.row_path) for p in path[:-1]):
                     score += 30  # the child the quoted path names, under its parent
@@ -287,10 +350,19 @@ class ItemResolver(StatedFigures):
         scored.sort(key=lambda s: -s[0])
         if titled and scored and scored[0][1].table_index not in titled:
             return []  # the question names a table by its title but the row was only found elsewhere
-        if not titled and self.table_cue and scored and scored[0][1].table_kind != self.table_cue and \
+        if not titled and self.table_cue and scored and not _of_table(scored[0][1], self.table_cue) and \
                 any(f.table_kind == self.table_cue for f in facts):
             return []  # the question names a table but the row was only found elsewhere: do not guess
         return [Match(f, label, score) for score, f, label in scored]
+
+    def _named_before(self, label: str, others: set[str]) -> bool:
+        """Whether the question names `label` right before another row of its table, as a classification
+        is named from 类 through 款 to 项 ("气象事务行政运行（项）")."""
+        at = self.plain.find(label) if len(label) >= 2 else -1
+        if at < 0:
+            return False
+        after = re.sub(r"^[（(]?[类款][）)]?", "", self.plain[at + len(label):])
+        return any(len(o) >= 2 and o != label and after.startswith(o) for o in others)
 
     def _single_rows_under_quoted(self, facts: list[TableFact]) -> dict[int, str]:
         """Facts whose row path holds a name the question quotes (or spells out whole, 6+ characters:
@@ -307,37 +379,6 @@ class ItemResolver(StatedFigures):
         return {id(f): clean_label(p) for f in facts for p in f.row_path
                 if len(rows.get((f.table_index, clean_label(p)), ())) == 1}
 
-    def _table_score(self, fact: TableFact) -> float:
-        if self.table_cue and fact.table_kind == self.table_cue:
-            return 30
-        priority = TABLE_PRIORITY.index(fact.table_kind) if fact.table_kind in TABLE_PRIORITY else len(TABLE_PRIORITY)
-        # 基本支出 / 项目支出 named for an economic item: the table of that nature (its columns may not say it)
-        nature = 20 if self.column_cue in ("基本支出", "项目支出") and self.column_cue in fact.table_kind else 0
-        return (len(TABLE_PRIORITY) - priority) * 0.5 + nature
-
-    def _column_score(self, fact: TableFact) -> float:
-        fund = 8 if self.fund_cue and fact.dimensions.get("fund") == self.fund_cue else 0
-        return self._header_score(fact) + fund
-
-    def _header_score(self, fact: TableFact) -> float:
-        leaf = column_leaf(fact)
-        joined = "".join(fact.column_path)
-        header = overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0
-        if header >= 6:  # a long header the question spells out ("政府采购项目中预留给中小企业的…")
-            return 10 + header
-        if self.column_cue and self.column_cue not in re.sub(r"\s", "", fact.table_title + fact.row_label + "".join(fact.row_path)):
-            # (a cue its table's own title names is met by the table: every column of 基本支出总表 is 基本支出;
-            # one its row names is met by the row: 上年结转 is a row of the 收支总表, not a column)
-            parents = 5 * sum(cue in joined for cue in self.parent_cues)
-            return parents + (20 if self.column_cue in leaf else (5 if self.column_cue in joined else -20))
-        if fact.text_value and fact.value is None and fact.unit is None:
-            return 1  # a target text (指标值)
-        for rank, name in enumerate(DEFAULT_COLUMNS):
-            if leaf == name or leaf.endswith(name):
-                # a 小计 nested under a group ("2026年政府采购项目 > 小计") totals that group, not the row
-                return 10 - rank - 3 * (len(fact.column_path) - 1)
-        return -5 if re.search(r"本年支出|支出$", joined) and "收入" in self.text else 0
-
 
 def _differs(stated: TableFact, printed: TableFact) -> bool:
     """Two money figures differ by more than the stated one's rounding (万元 with 2 decimals: 50 元)."""
@@ -346,20 +387,3 @@ def _differs(stated: TableFact, printed: TableFact) -> bool:
     if stated.value is None or printed.value is None or stated.unit not in UNIT_YUAN or printed.unit not in UNIT_YUAN:
         return False
     return abs(stated.value * UNIT_YUAN[stated.unit] - printed.value * UNIT_YUAN[printed.unit]) > UNIT_YUAN[stated.unit] / 100
-
-
-def _label_score(label: str, code: str | None, digits: str, text: str) -> float:
-    """How well a printed row names the asked item: its code in `digits` (the question with spaced codes
-    joined), or its label in `text` (the question without brackets and quotes)."""
-    if code and re.search(rf"(?<!\d){code}(?!\d)", digits):
-        return 60 + len(code)
-    if len(label) < 2 or label in ("合计", "小计", "总计", "项目", "金额"):
-        return 0  # a total row is never asked for by its bare name
-    if label in text:
-        return 20 + 2 * len(label)
-    short = re.sub(r"(支出|费用|经费|费)$", "", label)
-    if len(short) >= 3 and short in text:
-        return 10 + 2 * len(short)
-    return 0
-
-

@@ -89,3 +89,31 @@ def project_answer(answerer, query: Query, docs: list[StoredDocument]) -> Answer
             citations.append(cite(fact, doc))
     return Answer(question=query.question, answer="\n".join(lines), found=True, route="passage",
                   citations=citations)
+
+
+_TOTAL_LABEL = re.compile(r"^(合计|总计|小计|共计|项目支出合计)$")
+# a row naming a budget unit (the department or one of its units heads its own projects), not a project
+_UNIT_ROW = re.compile(r"(局|中心|办公室|办公厅|委员会|法院|院|所|站|队|团|处|部)(本级)?$")
+_PROJECT_WORDS = re.compile(r"费|项目|专项|经费|资金|运行|服务|建设|维护|补助|购置|工程")
+
+
+def project_totals(facts: list[TableFact], department: str) -> list[TableFact]:
+    """Each project's total (its 总计/合计 column) in the first project table (项目支出) that lists
+    projects by name: the rows to rank when a question asks which project is largest. Total rows,
+    classification rows (with a code) and rows naming a budget unit are not projects."""
+    tables: dict[int, dict[int, TableFact]] = {}
+    for fact in facts:
+        if fact.table_kind != "项目支出" or fact.row_code or fact.value is None or not fact.column_path:
+            continue
+        label = _plain(fact.row_label)
+        if _TOTAL_LABEL.match(label) or label in _plain(department) or (
+                _UNIT_ROW.search(label) and not _PROJECT_WORDS.search(label)):
+            continue
+        leaf = re.sub(r"\s", "", fact.column_path[-1])
+        if leaf not in ("总计", "合计") or any(re.search(r"财政|拨款|资金|收入|结转", p) for p in fact.column_path[:-1]):
+            continue  # the row's whole amount, not a fund source's part
+        row = tables.setdefault(fact.table_index, {})
+        if fact.row_index not in row or len(fact.column_path) < len(row[fact.row_index].column_path):
+            row[fact.row_index] = fact
+    named = [rows for _, rows in sorted(tables.items()) if len(rows) >= 2]
+    return list(named[0].values()) if named else []

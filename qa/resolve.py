@@ -42,7 +42,7 @@ class FactLookup:
             held = [(doc, self._facts[doc.document_id]) for doc in docs]
         out: list[TableFact] = []
         for doc, facts in held:
-            out += eligible(facts, doc.fiscal_year, doc.kind, asked_stage(query.text) or query.kind) \
+            out += eligible(facts, doc.fiscal_year, doc.kind, _one_stage(query.text) or query.kind) \
                 if query is not None else facts
         return out
 
@@ -87,8 +87,9 @@ class FactLookup:
         return targets
 
     def evidence(self, query: Query, catalog: Catalog, dep: str, year: int | None,
-                 resolver: ItemResolver) -> Evidence | None:
-        """The value of the asked item for one department-year: read, or derived from a stated change."""
+                 resolver: ItemResolver, several: bool = False) -> Evidence | None:
+        """The value of the asked item for one department-year: read, or derived from a stated change
+        (`several`: one of the rows printing the name will do, as for a sum over all of them)."""
         docs = catalog.docs_for(dep, year, query.kind)
         if docs:
             doc_facts = self.facts(docs, query)
@@ -100,6 +101,8 @@ class FactLookup:
                 twins = split_rows(match.fact, doc_facts, resolver.plain)
                 if twins:
                     return summed(match, doc, twins)
+                if resolver.rivals and not several:
+                    return None  # 租赁费 under two procurement items, the question naming neither: not a guess
                 return Evidence.of(match, doc, [match.fact] + corroborating(match.fact, doc_facts))
             return None
         if year is None:
@@ -131,6 +134,8 @@ class FactLookup:
         delta, fact = change
         base = convert(current.fact.value, current.fact.unit, fact.unit or "万元") if fact.unit else current.fact.value
         value = base - delta
+        if value < 0 < base:
+            return None  # an amount and a change that cannot belong together: no negative budget is derived
         doc = next(d for d in later if d.document_id == fact.document_id)
         return Evidence(value, fact.unit, current.item, [current.fact, fact], doc,
                         note=f"{year + 1}年{fmt(base, fact.unit)} {'−' if delta >= 0 else '+'} "
@@ -155,6 +160,15 @@ class FactLookup:
             sign = -1 if direction in ("减少", "下降") else 0 if direction == "持平" else 1
             return Decimal(sign) * (fact.value or Decimal(0)), fact
         return None
+
+
+def _one_stage(text: str) -> str | None:
+    """The one stage a question reads its figures at; None when it sets two against each other
+    ("全年执行数占全年预算数的百分之多少": each side is read at its own stage by the operation)."""
+    named = re.sub(r"(支出)?决算(总)?表", "", text)  # "“三公”经费支出决算表" names a table, not a stage
+    if re.search(r"决算数|执行数|实际支出|支出决算", named) and re.search(r"(年初|全年|调整)预算|预算数", named):
+        return None
+    return asked_stage(text)
 
 
 def split_rows(fact: TableFact, facts: list[TableFact], asked: str) -> list[TableFact]:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from budgetqa.models import Answer, TableFact
 from qa.answer import Evidence, cite, convert, corroborating, described, fmt, refuse, round2, shown
 from qa.concepts import clean_label, quoted_names
+from qa.cues import asked_item
 from qa.gate import unmet_columns
 from qa.lookup import ItemResolver
 from qa.resolve import FactLookup
@@ -24,6 +25,7 @@ class Shares(FactLookup):
 
     def _share(self, query: Query, catalog: Catalog, departments: list[str]) -> Answer:
         text = re.sub(r"在(.{2,20}?)(?:中|里|当中)占", r"占\1", query.item_text)  # "A在B中占多少" = "A占B多少"
+        text = re.sub(r"(?:是|为)(.{1,40}?)的(百分之)", r"占\1\2", text)  # "A是B的百分之几" = "A占B百分之几"
         split = re.search(r"占(?:到)?(.{0,30}?)(?:的)?(?:比例|比重|百分之|百分比|多少|几成|%|$)", text)
         part_text = text[: split.start()] if split else text
         whole_text = split.group(1) if split else ""
@@ -52,7 +54,8 @@ class Shares(FactLookup):
         if part is not None and whole_text.strip("＃"):
             # "人员经费占基本支出合计": the part's own table total is the named whole (same table, same 口径);
             # "物业管理费占商品和服务支出": the named row beside the part, in its table and column
-            whole = self._table_total(part, whole_text, query) or self._whole_beside(part, whole_text, query) or whole
+            whole = (_stage_beside(part, whole_text, self.facts([part.doc])) or self._table_total(part, whole_text, query)
+                     or self._whole_beside(part, whole_text, query) or whole)
         if whole is None and whole_text.strip("＃"):
             return refuse(query.question, f"没有找到问题所说的分母“{whole_text.strip('＃')}”。")
         if inside and part is not None and whole is not None and part.value == whole.value:
@@ -157,6 +160,9 @@ class Shares(FactLookup):
                     return Evidence(rows[0].value, rows[0].unit, label, rows, part.doc)
             return None
         side = _SIDE_TOTALS.get(fact.table_kind)
+        other = asked_item(re.sub(r"合计|总计", "", whole_text))
+        if other and other not in re.sub(r"\s", "", fact.table_kind + fact.table_title):
+            return None  # "机关运行经费支出合计" is the total of another table than the part's 基本支出 table
         if fact.table_kind.replace("一般公共预算", "") not in whole_text and "合计" not in whole_text and not (
                 side and re.fullmatch(side, whole_text.strip("＃的 "))):
             return None
@@ -203,6 +209,28 @@ class Shares(FactLookup):
 
 _SIDE_TOTALS = {"支出预算总表": r"(本年|全部|部门|当年)?(支出|总支出)(总计|合计|总额|预算)?",
                 "收入预算总表": r"(本年|全部|部门|当年)?(收入|总收入)(总计|合计|总额|预算)?"}
+
+
+_STAGE = re.compile(r"[＃的\s]*((年初|全年|调整)?预算数?|(全年)?执行数|决算数?)[＃的\s]*")
+
+
+def _stage_beside(part: Evidence, whole_text: str, facts: list[TableFact]) -> Evidence | None:
+    """A whole named only by its stage ("全年执行数占全年预算数"): the part's own row, in the column that
+    differs from the part's by that stage alone (财政拨款 > 全年执行数 beside 财政拨款 > 全年预算数)."""
+    fact = part.facts[0]
+    stage = _STAGE.fullmatch(whole_text)
+    if fact.table_index < 0 or not stage:
+        return None
+    named = stage.group(1)
+    for other in facts:
+        same_row = other.row_index == fact.row_index or (other.row_label, other.row_path) == (fact.row_label, fact.row_path)
+        if other.table_index != fact.table_index or not same_row or other is fact \
+                or len(other.column_path) != len(fact.column_path) or other.value is None:
+            continue
+        differ = [i for i, (a, b) in enumerate(zip(other.column_path, fact.column_path, strict=True)) if a != b]
+        if len(differ) == 1 and re.sub(r"\s", "", other.column_path[differ[0]]) in (named, named + "数"):
+            return Evidence(other.value, other.unit, f"{part.item}{named}", [other], part.doc)
+    return None
 
 
 def _carries_fund(fact: TableFact, fund: str) -> bool:

@@ -8,11 +8,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from decimal import Decimal
 
 from budgetqa.models import TableFact
 from qa.concepts import Concept, clean_label
-from qa.cues import COUNT_UNITS
-from qa.matching import Match, overlap
+from qa.cues import COUNT_UNITS, asked_item, counted_words
+from qa.matching import Match, overlap, uncovered
 
 
 class StatedFigures:
@@ -28,6 +30,9 @@ class StatedFigures:
     def _narrative_by_subject(self, facts: list[TableFact], counts: bool) -> list[Match]:
         """Figures stated in sentences whose subject (and section) the question names."""
         scored = []
+        counted = [n for n in (_counted_noun(self.text), *counted_words(self.text)) if n] if counts else []
+        if counts and self.count_unit == "辆":
+            counted.append("车")  # 辆 counts vehicles: "的车比…多几辆"
         for fact in facts:
             if fact.table_kind != "narrative" or fact.column_path != ("金额",):
                 continue
@@ -41,18 +46,55 @@ class StatedFigures:
             section = "".join(fact.row_path)
             context = overlap(section, self.text, min_length=3) if section else 0
             named = shared >= 3 and (shared >= 0.45 * longest or shared >= 6)
+            noun = next((n for n in counted if n in subject), None)
+            if noun:  # "多少辆车": 共有车辆46辆 counts what is asked
+                named, shared = True, max(shared, len(noun))
+            head = re.split(r"[，,、的]|其中", subject)[-1] if subject else ""
+            if counts and len(head) >= 3 and head in self.text:  # "…支出的公务接待 152人次": 公务接待 counted
+                named = True
             if not named and not (context >= 6 and shared >= 2) and not (context >= 6 and not subject):
                 continue  # (a figure with no subject of its own is named by its section: 年度预算安排)
             phases = re.findall(r"[一二三四五六七八九十\d]期", self.text)
             if any(phase not in section + fact.row_label for phase in phases):
                 continue  # 二期 asked, 一期 stated: not the same project
             score = shared * 2 + (context * 1.5 if context >= 4 else 0) + shared / max(len(subject), 1)
+            score -= 0.1 * len(asked_item(uncovered(subject, self.text)))  # "其他收入预算": 其他收入, not 收入预算
             tail = re.split(r"[，,、其中]", subject)[-1] if subject else ""
             if counts and len(tail) >= 3 and tail in self.text:
                 score += 3 * len(tail)  # "应急保障用车有几辆": the figure whose own subject is the one asked
+            if noun and re.search(r"共|合计|总", subject) and not fact.row_label.startswith("其中"):
+                score += 2  # the whole count (共有车辆46辆) before its parts (其中机要通信用车2辆)
             scored.append(Match(fact, subject, score))
         scored.sort(key=lambda m: -m.score)
         return scored
+
+    def _names_own_item(self, item: str) -> bool:
+        """Whether a figure read for a concept's question is stated about an item of its own, longer than
+        the concept's words ("2026年本单位委托业务费财政拨款预算" for "…预算是多少"): its changes are its own."""
+        return self.concept is not None and not item.endswith(self.concept.name) and len(
+            asked_item(re.sub(self.concept.narrative or "$^", "", clean_label(item)))) >= 4
+
+    def counts_in_texts(self, facts: list[TableFact]) -> list[Match]:
+        """Counts written inside a table's text cell ("站点维护数量162个" in a project's 绩效目标), each read as
+        a figure stated about its clause's subject, when the question names that subject."""
+        counted = [n for n in (_counted_noun(self.text), *counted_words(self.text)) if n]
+        found = []
+        for fact in facts:
+            if fact.table_kind == "narrative" or fact.value is not None or len(fact.text_value or "") < 12:
+                continue
+            for clause in re.split(r"[，。；;,！!？?\n]", fact.text_value or ""):
+                stated = _COUNT_IN_TEXT.search(clause)
+                if not stated or (self.count_unit and not self._counted_in(stated.group(2))):
+                    continue
+                subject = re.sub(r"(为|达到|达|约|共计?|不少于|不低于|超过|≥|>=|＞|>)+$", "", clause[:stated.start()])[-16:]
+                noun = next((n for n in counted if n in subject), None)
+                shared = overlap(subject, self.text)
+                if not (noun or shared >= 4):
+                    continue
+                figure = replace(fact, value=Decimal(stated.group(1)), unit=stated.group(2), sentence=fact.text_value)
+                found.append(Match(figure, subject, shared * 2 + len(noun or "")))
+        found.sort(key=lambda m: -m.score)
+        return found
 
     def narrative(self, facts: list[TableFact]) -> list[Match]:
         """A figure stated in the text about the concept (金额, not a change)."""
@@ -67,9 +109,26 @@ class StatedFigures:
 
     def changes(self, facts: list[TableFact], item: str) -> list[TableFact]:
         """Stated year-on-year changes ("比2024年预算减少2,389.52万元") about the item."""
-        pattern = self.concept.narrative if self.concept and self.concept.narrative else re.escape(clean_label(item))
+        if self.concept and self.concept.narrative and not self._names_own_item(item):
+            pattern = self.concept.narrative  # (a named item read for a concept's question keeps its own name)
+        else:  # the item closes the sentence's subject: "…气象事务行政运行" states 行政运行's change, not 气象事务's
+            pattern = re.escape(clean_label(item)) + _SUBJECT_TAIL
         return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2
                 and re.search(pattern, f.row_label)]
+
+
+# a count inside a sentence of a table cell: "站点维护数量162个" (not "162万元", not "98%")
+_COUNT_IN_TEXT = re.compile(r"(\d+)\s*(个|辆|家|项|人次|人|名|台|套|次|件|场|户|篇|期)(?![\u4e00-\u9fa5]?[元%％])")
+
+# what may follow an item at the end of a stated figure's subject ("委托业务费财政拨款预算")
+_SUBJECT_TAIL = r"(财政拨款|一般公共预算|拨款|基本支出|项目支出|支出|经费|预算数?|资金|合计|总额|总计|共计|安排|收入)*$"
+
+
+def _counted_noun(text: str) -> str | None:
+    """What a count question counts: the noun after its measure word ("有多少辆车" -> 车, "几个气象站点"
+    -> 气象站点), or the word rewrite_counts added for it (车辆)."""
+    found = re.search(r"(?:多少|几)(?:个|辆|台|家|项|名|套|处|座)([\u4e00-\u9fa5]{1,6}?)(?=[^\u4e00-\u9fa5]|$|的|是|有|呢|吗)", text)
+    return found.group(1) if found else None
 
 
 def _subject_core(label: str) -> str:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from budgetqa.models import Answer
 from qa.answer import Evidence, cite, convert, described, fmt, refuse, round2
 from qa.concepts import clean_label, quoted_names
+from qa.cues import complete_parts
 from qa.gate import fits_codes, item_absent, named_codes
 from qa.lookup import ItemResolver
 from qa.resolve import FactLookup
@@ -31,7 +32,7 @@ class Sums(FactLookup):
             body = f"{spread.group(1)}{spread.group(2)}和{spread.group(1)}{spread.group(3)}"
         quoted = quoted_names(body)
         # quoted names are the parts ("“气象设施维护及科普”和“专业系统维护及科普”"), whatever words they hold
-        parts = quoted if len(quoted) >= 2 else [p for p in re.split(r"和|与|及|加上|、|加", body) if p]
+        parts = quoted if len(quoted) >= 2 else complete_parts([p for p in re.split(r"和|与|及|加上|、|加", body) if p])
         quarters = re.search(r"(全年)?(四个|各个?|每个?|所有)季度的?(.{2,12})$", body)
         if quarters and len(parts) < 2:  # "四个季度用款计划合计": 第一季度…第四季度 of that plan, each printed once
             parts = [f"第{n}季度{quarters.group(3)}" for n in "一二三四"]
@@ -94,7 +95,7 @@ class Sums(FactLookup):
         that name (or code), in the column the name's best row is read from."""
         dep, year = target
         resolver = ItemResolver(name if code else f"“{name}”", table_hint=hint)
-        first = self.evidence(query, catalog, dep, year, resolver)
+        first = self.evidence(query, catalog, dep, year, resolver, several=True)
         if first is None or (first.facts[0].row_code != code if code else
                              clean_label(first.facts[0].row_label) != clean_label(name)):
             return refuse(query.question, f"没有找到名称为“{code or name}”的项目。")

@@ -244,10 +244,12 @@ def item_text(text: str, catalog: Catalog) -> str:
     """The question with department names, years and dates removed, so that '司法局' or '2019'
     are not mistaken for the row 司法 or the code 201."""
     quoted = re.findall(r"[“「『][^”」』]*[”」』]", text)  # a quoted project name keeps its department words
+    quoted += re.findall(_PROJECT_PERIOD, text)  # … and a project's period keeps its years
     for index, part in enumerate(quoted):
         text = text.replace(part, f"\0{index}\0", 1)
     text = catalog.without_names(text, "＃")
-    text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?|(到|截至|截止)?\d{4}年(年)?[底末]",
+    text = re.sub(r"\d{4}年(?:年)?[底末]的?(?=结转|结余)", "＃年末", text)  # "2024年底的结转和结余": 年末结转和结余
+    text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?|(到|截至|截止)?\d{4}年(年)?[底末](?!结转|结余|余额)",
                   "＃", text)
     text = re.sub(r"(?<!\d)(19|20)\d{2}(年度?)?(?!\d)", "＃", text)
     for index, part in enumerate(quoted):  # (and its year: “…（2018升级改造）”)
@@ -297,7 +299,14 @@ def _mention_order(text: str, departments: list[str], catalog: Catalog) -> list[
     return sorted(departments, key=first_mention)
 
 
+# a project's period ("2026-2027年信息化运维项目"): part of its name, not a year asked about
+_PROJECT_PERIOD = r"20\d{2}\s*[-－—]\s*20\d{2}\s*年度?(?=[^，,。？?]{0,12}(?:项目|工程|专项|经费|运维|服务))"
+
+
 def _years(text: str, catalog: Catalog, departments: list[str], forced: int | None) -> tuple[list[int], bool]:
+    # a year inside a quoted name, or a project's period ("2026-2027年信息化运维项目"), is part of a name
+    text = re.sub(r"[“「『][^”」』]*[”」』]", "", text)
+    text = re.sub(_PROJECT_PERIOD, "", text)
     years = [int(y) for y in re.findall(r"(?<!截至)(?<!截止)(20\d{2})\s*年(?!\d{1,2}月)", text)]
     years += [int(y) for y in re.findall(r"(?<!\d)(20\d{2})(?!\d|年)", text) if int(y) not in years]
     department = departments[0] if len(departments) == 1 else None
@@ -309,7 +318,8 @@ def _years(text: str, catalog: Catalog, departments: list[str], forced: int | No
     # "截至上年末" is when a stock is counted, not a comparison with the year before
     # (上年结转 / 上年结余 is a source of funds, not last year)
     relative = bool(re.search(r"去年|上年|上一年|前一年|比上年|较上年|同比",
-                              re.sub(r"(上年|上一年|去年)(底|末)|上年(结转|结余)", "", text)))
+                              re.sub(r"(上年|上一年|去年)(底|末)|上年(结转|结余)|(去年|上年|上一年)\s*[（(]\s*20\d{2}", "", text)))
+    # ("去年（2025年）": the year in brackets is the year asked, already counted)
     if forced:
         years = [forced] + [y for y in years if y != forced]
     if not years:
@@ -340,15 +350,15 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
         return "rank", n, desc
     if ASKS_EXECUTION.search(text):
         return "execution", 1, True
-    if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|(增长|下降)(了)?(百分之|多少百分比|几个百分点)|变化率|增减率|"
+    if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|(增长|下降|降低|减少|增加)(了)?(百分之|多少百分比|几个百分点)|变化率|增减率|"
                  r"(增长|增加|下降|减少|变化)了?多少[（(][%％][）)]", text):
         return "growth", 1, True
-    if re.search(r"占.{0,40}?(比例|比重|多少|百分之|几成|%)|占比|比例是|百分比", text):
+    if re.search(r"占.{0,40}?(比例|比重|多少|百分之|几成|%)|占比|比例是|百分比|(是|为).{1,40}?的百分之(几|多少)", text):
         return "share", 1, True
     if re.search(r"哪个.{0,8}(多|高|大|少|低)|谁.{0,4}(多|高|大|少)|更(多|高|大|少|低)|对比|比较", text):
         if len(departments) > 1 or len(years) > 1:
             return "compare", 1, True
-    if re.search(r"比.{0,16}(多|少|增加|减少|增长|下降|高|低|差)|相差|差额|差多少|差了|变化了?多少|增减", text):
+    if re.search(r"比.{0,30}?(多|少|增加|减少|增长|下降|高|低|差)|相差|差额|差多少|差几|差了|变化了?多少|增减", text):
         return "difference", 1, True
     if re.search(r"(和|与|及|加上|加).{1,20}(一共|合计|总共|加起来|加在一起|之和|共计|总和)|"
                  r"(几个|各个?|所有|全部(?!资金|收入|支出|口径)|多个|这些|[两三四五六七八九十\d]+个)[^，,。？]{0,24}"

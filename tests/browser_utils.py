@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -130,3 +131,25 @@ def wait_text(page, selector: str, text: str, timeout: float = 120_000) -> str: 
     page.wait_for_function("([sel, text]) => { const el = document.querySelector(sel);"
                            " return !!el && el.innerText.includes(text); }", arg=[selector, text], timeout=timeout)
     return page.locator(selector).inner_text()
+
+
+def type_composed(page, selector: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Put `text` in at once, as a Chinese input method does when a word is composed: one input event
+    with the whole string and no key events."""
+    page.locator(selector).click()
+    page.keyboard.insert_text(text)
+
+
+def choose(page, selector: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Open a Gradio dropdown and pick the first option whose label contains `text`."""
+    page.locator(f"{selector} input").click()
+    page.get_by_role("option", name=text, exact=False).first.click()
+
+
+def dropdown_options(page, selector: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The labels a Gradio dropdown offers (opened, read, closed again)."""
+    page.locator(f"{selector} input").click()
+    page.get_by_role("option").first.wait_for()
+    labels = [re.sub(r"^✓\s*", "", option.inner_text()).strip() for option in page.get_by_role("option").all()]
+    page.keyboard.press("Escape")
+    return labels

@@ -1,0 +1,68 @@
+"""What is left of a figure once a named part is taken out: "年末结转和结余里，财政拨款以外的部分" is the
+年末结转和结余 of all funds minus that of 财政拨款, both read and cited, the subtraction shown.
+
+The part must be the same item as the whole, read for the part the question names (the 年末结转和结余 row
+of the 财政拨款 table for the 年末结转和结余 of the whole department); a part that is another item, or
+larger than the whole, is refused.
+
+    answer = remainder(answerer, query, catalog, departments)    # None when the question is no such form
+"""
+
+from __future__ import annotations
+
+import re
+
+from budgetqa.models import Answer, TableFact
+from qa.answer import cite, convert, fmt, refuse
+from qa.concepts import clean_label
+from qa.lookup import ItemResolver
+from qa.understand import Catalog, Query
+
+# "A里，B以外的部分", "A中除B之外的", "A除去B以外还有多少"
+_REST = re.compile(r"^(?P<whole>.*?)(?:中|里|当中|之中)?[，,、\s]*除?(?:去|了|开)?(?P<part>[^，,。？?＃]{2,16}?)"
+                   r"(?:以外|之外)的?(?:部分|资金|其他|剩下|剩余)?")
+
+
+def remainder(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:  # type: ignore[no-untyped-def]
+    """The whole minus the named part, or None when the question does not take a part out of a whole."""
+    found = _REST.search(query.item_text)
+    if not found:
+        return None
+    whole_text = re.sub(r"^[＃的\s]+|[，,、\s]+$", "", found.group("whole"))
+    part_name = found.group("part").strip("的")
+    if len(clean_label(whole_text)) < 2 or "＃" in part_name:
+        return None  # (a year taken out of a project's total needs its yearly rows: not read here)
+    targets = answerer._targets(query, catalog, departments)
+    if len(targets) != 1:
+        return refuse(query.question, "请指明一个部门和年度。")
+    dep, year = targets[0]
+    whole = answerer.evidence(query, catalog, dep, year, ItemResolver(whole_text))
+    if whole is None or whole.value is None:
+        return refuse(query.question, f"没有找到“{whole_text}”。")
+    part = _part_row(answerer.facts([whole.doc], query), whole.facts[0], part_name)
+    if part is None:
+        return refuse(query.question, f"没有找到{part_name}口径的“{whole.item}”，无法扣除。")
+    unit = whole.unit if whole.unit == part.unit else "万元"
+    vw, vp = convert(whole.value, whole.unit, unit), convert(part.value, part.unit, unit)  # type: ignore[arg-type]
+    if vp > vw:
+        return refuse(query.question, f"找到的{part_name}部分（{fmt(vp, unit)}）大于整体（{fmt(vw, unit)}），无法扣除。")
+    rest = vw - vp
+    text = (f"{dep}{year or ''}年{whole.item}{fmt(vw, unit)}，其中{part_name}{fmt(vp, unit)}，"
+            f"{part_name}以外的部分为{fmt(rest, unit)}。")
+    return Answer(query.question, text, True, "compute", rest, unit,
+                  [cite(f, whole.doc) for f in whole.facts[:1]] + [cite(part, whole.doc)],
+                  computation=f"{fmt(vw)} − {fmt(vp)} = {fmt(rest)}{unit}")
+
+
+def _part_row(facts: list[TableFact], whole: TableFact, part_name: str) -> TableFact | None:
+    """The whole's own row read where the part is: the same printed label (or the label with the part's
+    name in it: 年末财政拨款结转和结余) in a table or column of that fund source or unit; its total first."""
+    label = clean_label(whole.row_label)
+    rows = [f for f in facts if f is not whole and f.value is not None and f.table_index >= 0
+            and clean_label(f.row_label).replace(part_name, "") == label and f.unit in ("元", "万元", "亿元")
+            and part_name in "".join([f.row_label, f.table_title, f.table_kind, *f.column_path, f.dimensions.get("fund", "")])]
+    if not rows:
+        return None
+    totals = [f for f in rows if f.column_path == whole.column_path] or \
+        [f for f in rows if re.sub(r"\s", "", f.column_path[-1] if f.column_path else "") in ("合计", "小计", "金额", "总计")]
+    return min(totals or rows, key=lambda f: (len(f.column_path), f.table_index))

@@ -1,0 +1,81 @@
+"""How well a printed row, its table and its column fit a question: the scores the item resolver
+(qa/lookup.py) adds up for each candidate fact, and when two candidates are equally good rivals.
+
+    class ItemResolver(StatedFigures, RowScores): …     score = self._table_score(fact) + self._column_score(fact)
+"""
+
+from __future__ import annotations
+
+import re
+
+from budgetqa.models import TableFact
+from qa.concepts import column_leaf
+from qa.cues import DEFAULT_COLUMNS, TABLE_PRIORITY
+from qa.matching import Match, overlap
+
+
+class RowScores:
+    """The table and column half of the item resolver's scoring (mixed into qa.lookup.ItemResolver)."""
+
+    text: str
+    table_cue: str | None
+    column_cue: str | None
+    fund_cue: str | None
+    parent_cues: list[str]
+
+    def _table_score(self, fact: TableFact) -> float:
+        if self.table_cue and fact.table_kind == self.table_cue:
+            return 30
+        priority = TABLE_PRIORITY.index(fact.table_kind) if fact.table_kind in TABLE_PRIORITY else len(TABLE_PRIORITY)
+        # 基本支出 / 项目支出 named for an economic item: the table of that nature (its columns may not say it)
+        nature = 20 if self.column_cue in ("基本支出", "项目支出") and self.column_cue in fact.table_kind else 0
+        return (len(TABLE_PRIORITY) - priority) * 0.5 + nature
+
+    def _column_score(self, fact: TableFact) -> float:
+        fund = 8 if self.fund_cue and fact.dimensions.get("fund") == self.fund_cue else 0
+        return self._header_score(fact) + fund
+
+    def _header_score(self, fact: TableFact) -> float:
+        leaf = re.sub(r"^(指标目标值|目标值|年度指标值)$", "指标值", column_leaf(fact))  # one column, three spellings
+        joined = "".join(fact.column_path)
+        header = overlap(re.sub(r"\s", "", joined), self.text, min_length=4) if len(joined) >= 8 else 0
+        if header >= 6:  # a long header the question spells out ("政府采购项目中预留给中小企业的…")
+            return 10 + header
+        if self.column_cue and self.column_cue not in re.sub(r"\s", "", fact.table_title + fact.row_label + "".join(fact.row_path)):
+            # (a cue its table's own title names is met by the table: every column of 基本支出总表 is 基本支出;
+            # one its row names is met by the row: 上年结转 is a row of the 收支总表, not a column)
+            parents = 5 * sum(cue in joined for cue in self.parent_cues)
+            return parents + (20 if self.column_cue in leaf else (5 if self.column_cue in joined else -20))
+        if fact.text_value and fact.value is None and fact.unit is None:
+            return 1  # a target text (指标值)
+        for rank, name in enumerate(DEFAULT_COLUMNS):
+            if leaf == name or leaf.endswith(name):
+                # a 小计 nested under a group ("2026年政府采购项目 > 小计") totals that group, not the row
+                return 10 - rank - 3 * (len(fact.column_path) - 1)
+        return -5 if re.search(r"本年支出|支出$", joined) and "收入" in self.text else 0
+
+
+def rival(top: Match, other: Match) -> bool:
+    """Another row of the same table and column, printing the same label with another figure under
+    another parent (租赁费 under two procurement items), that the question matches as well as the first."""
+    a, b = top.fact, other.fact
+    return (other.score == top.score and other.item == top.item and a.table_index == b.table_index
+            and a.column_path == b.column_path and a.row_path != b.row_path and a.value != b.value
+            and a.table_kind != "narrative")
+
+
+def label_score(label: str, code: str | None, digits: str, text: str) -> float:
+    """How well a printed row names the asked item: its code in `digits` (the question with spaced codes
+    joined), or its label in `text` (the question without brackets and quotes)."""
+    if code and re.search(rf"(?<!\d){code}(?!\d)", digits):
+        return 60 + len(code)
+    if len(label) < 2 or label in ("合计", "小计", "总计", "项目", "金额"):
+        return 0  # a total row is never asked for by its bare name
+    if label in text:
+        return 20 + 2 * len(label)
+    short = re.sub(r"(支出|费用|经费|费)$", "", label)
+    if len(short) >= 3 and short in text:
+        return 10 + 2 * len(short)
+    return 0
+
+
