@@ -179,9 +179,10 @@ class Library:
         """The stored document with this file's content, if any (an unreadable file is left to the reader,
         which says what is wrong with it)."""
         try:
-            return self.store.document_by_hash(file_hash(path)) if path.is_file() else None
+            doc = self.store.document_by_hash(file_hash(path)) if path.is_file() else None
         except OSError:
             return None
+        return None if doc is not None and self.store.read_before_pages(doc) else doc  # older reading: read again
 
     def write(self, outcome: FileOutcome) -> FileResult:
         """Store what the per-file step produced (both stores, or neither), or report its error."""
@@ -195,10 +196,11 @@ class Library:
         if doc is None:
             return FileResult(path, "failed", error=outcome.error)
         existing = self.store.document_by_hash(doc.content_hash)
-        if existing is not None:  # stored while it was read: the same bytes under two names, or by another process
-            return FileResult(path, "unchanged", existing)
+        if existing is not None and not self.store.read_before_pages(existing):
+            return FileResult(path, "unchanged", existing)  # stored while it was read: the same bytes twice, or by another process
         # a new version of the same file (same path) replaces the old; a same-named file elsewhere is another document
         replaced = [d.document_id for d in self.store.documents_named(path.name) if d.path == doc.path]
+        replaced += [existing.document_id] if existing is not None and existing.document_id not in replaced else []
         try:
             self._save(doc, replaced)
         except ChromaUnavailableError:  # no later file could be indexed either: the batch stops, saying why

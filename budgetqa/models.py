@@ -13,6 +13,13 @@ from decimal import Decimal
 BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points, origin top-left
 
 
+def union(boxes: list[BBox]) -> BBox | None:
+    """The smallest box holding all `boxes`; None when there are none."""
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
 @dataclass(frozen=True)
 class Cell:
     """One cell of an extracted table grid, with where it sits in the source."""
@@ -50,6 +57,7 @@ class Line:
     page: int
     char_start: int
     line_no: int | None = None  # text files only
+    bbox: BBox | None = None  # PDF only: where the line is printed on its page
 
 
 @dataclass
@@ -64,6 +72,7 @@ class ParsedDocument:
     tables: list[ExtractedTable]
     # lines that belong to tables are marked so narrative splitting can skip them
     table_line_ids: set[int] = field(default_factory=set)
+    printed_pages: dict[int, str] = field(default_factory=dict)  # physical page -> the number it prints (PDF)
 
     @property
     def text(self) -> str:
@@ -108,14 +117,26 @@ class Passage:
     char_end: int
     kind: str = "narrative"  # "narrative" | "table_row"
     page_breaks: tuple[tuple[int, int], ...] = ()  # (offset in text, page) where a new page begins
+    # PDF: (offset in text where a printed line starts, its page, its box) for every line of the passage
+    line_boxes: tuple[tuple[int, int, BBox], ...] = ()
 
     def page_at(self, offset: int) -> int:
-        """The page of the character at `offset` of the passage text."""
+        """The page of the character at `offset` of the passage text (from the page breaks, else the lines)."""
         page = self.page_start
-        for start, break_page in self.page_breaks:
+        for start, break_page in self.page_breaks or [(line[0], line[1]) for line in self.line_boxes]:
             if start <= offset:
                 page = break_page
         return page
+
+    def box(self, start: int = 0, end: int | None = None, page: int | None = None) -> BBox | None:
+        """The box around every printed line holding text[start:end] on `page` (default: the page of
+        `start`): the union of those lines' boxes, so a quote wrapped over several lines is outlined whole."""
+        end = len(self.text) if end is None else end
+        page = self.page_at(start) if page is None else page
+        boxes = [box for (line_start, line_page, box), line_end
+                 in zip(self.line_boxes, [b[0] for b in self.line_boxes[1:]] + [len(self.text) + 1])
+                 if line_page == page and line_start < end and line_end > start]
+        return union(boxes)
 
 
 @dataclass
@@ -175,6 +196,7 @@ class IngestedDocument:
     tables: list[ExtractedTable]
     facts: list[TableFact]
     findings: list[Finding]
+    printed_pages: dict[int, str] = field(default_factory=dict)  # physical page -> the number it prints
 
 
 @dataclass
@@ -216,13 +238,34 @@ class Citation:
     bbox: BBox | None = None  # the cited cell on the page (PDF), for highlighting
     line_no: int | None = None  # text files
     context: str | None = None  # what a stated figure is about (its section / project), for the trust gate
+    printed_page: str | None = None  # the page number printed on that page ("- 5 -" -> "5"), when it prints one
+    department: str | None = None  # the cited document's department, fiscal year and kind (部门预算 …)
+    fiscal_year: int | None = None
+    document_kind: str | None = None
+    section: str | None = None  # the section path of a quoted passage or stated figure ("其他相关情况说明 > …")
 
     def to_json(self) -> dict:
-        out = {"document": self.document, "page": self.page}
-        for key in ("table", "row", "column", "snippet"):
+        out: dict = {"document": self.document, "page": self.page}
+        for key in ("table", "row", "column", "snippet", "printed_page"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         return out
+
+    def describe(self) -> str:
+        """One line saying where the evidence is, for people:
+        "上海市普陀区人民政府办公室 2025年 部门预算 · 第8页 · 2025年部门财务收支预算总表 · 行 收入总计 · 列 金额"."""
+        who = " ".join(x for x in (self.department, f"{self.fiscal_year}年" if self.fiscal_year else None,
+                                   self.document_kind) if x) or self.document
+        if self.line_no is not None and self.bbox is None and not self.printed_page:
+            where = f"第{self.line_no}行"  # a text file: the line is its place
+        else:
+            where = f"第{self.page}页" + (f"（页码 {self.printed_page}）" if self.printed_page else "")
+        parts = [who, where]
+        if self.table:
+            parts += [self.table, *(f"{name} {value}" for name, value in (("行", self.row), ("列", self.column)) if value)]
+        elif self.section:
+            parts.append(self.section)
+        return " · ".join(parts)
 
 
 @dataclass
@@ -262,6 +305,7 @@ class Answer:
             lines.append(f"计算：{self.computation}")
         for number, c in enumerate(self.citations, start=1):
             where = " · ".join(x for x in (c.table, c.row, c.column) if x)
-            lines.append(f"[{number}] {c.document} 第{c.page}页" + (f" · {where}" if where else "")
+            lines.append(f"[{number}] {c.document} 第{c.page}页" + (f"（页码 {c.printed_page}）" if c.printed_page else "")
+                         + (f" · {where}" if where else "")
                          + (f"：{c.snippet}" if c.snippet and not where else ""))
         return "\n".join(lines)

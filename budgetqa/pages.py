@@ -23,17 +23,19 @@ def render_pdf_page(path: str, page_number: int, bbox: tuple | None, snippet: st
     with _render_lock, pdfplumber.open(path) as pdf:
         page = pdf.pages[page_number - 1]
         image = page.to_image(resolution=PAGE_RESOLUTION)
-        boxes = [tuple(bbox)] if bbox else _snippet_boxes(page, snippet)
+        boxes = [tuple(bbox)] if bbox else snippet_boxes(page, snippet)
         for box in boxes:
             padded = (box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2)
             image.draw_rect(padded, fill=(255, 214, 0, 70), stroke=(220, 20, 20), stroke_width=3)
         return image.annotated.convert("RGB"), bool(boxes)
 
 
-def _snippet_boxes(page, snippet: str | None) -> list[tuple]:  # type: ignore[no-untyped-def]
-    """Where a passage's opening words sit on the page (text search tolerant of spaces between characters)."""
+def snippet_boxes(page, snippet: str | None) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """Where the quoted words sit on the page when the citation has no box (a store ingested before boxes were
+    kept): the whole snippet across its lines (one box around them all), else its opening words (text search
+    tolerant of spaces and line breaks between characters)."""
     text = re.sub(r"\s+", "", snippet or "")
-    for length in (24, 14, 8):
+    for length in (len(text), 24, 14, 8):
         fragment = text[:length]
         if len(fragment) < 4:
             break

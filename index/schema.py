@@ -1,5 +1,5 @@
 """The structured store's tables as SQLAlchemy models: documents and what ingestion found in them (tables,
-facts, passages, sections, findings), and the library's revision. Alembic migrations
+facts, passages, sections, findings, printed page numbers), and the library's revision. Alembic migrations
 (`index/migrations/`) make the database match them; `index.store.Store` reads and writes through them.
 """
 
@@ -93,6 +93,15 @@ class PassageRow(Base):
     char_start: Mapped[int] = mapped_column(Integer)
     char_end: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
+    line_boxes: Mapped[list | None] = mapped_column(JSON, nullable=True)  # [[offset, page, [x0, top, x1, bottom]], …]
+
+
+class PrintedPageRow(Base):  # the number a PDF page prints, when it prints one (physical page 10 prints "8")
+    __tablename__ = "printed_pages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    page: Mapped[int] = mapped_column(Integer)
+    printed: Mapped[str] = mapped_column(PrintedText)
 
 
 class SectionRow(Base):
@@ -118,7 +127,7 @@ class FindingRow(Base):
 
 
 class RevisionRow(Base):
-    """The library's revision: raised by triggers on `documents` (migration 0003) at every change."""
+    """The library's revision: raised by triggers on `documents` (migration 0004) at every change."""
 
     __tablename__ = "store_revision"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -25,13 +25,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from budgetqa.models import Finding, IngestedDocument, Passage, Section, StoredDocument, TableFact
 from index.migrations import StoreOpenError, migrate
-from index.schema import DocumentRow, FactRow, FindingRow, PassageRow, RevisionRow, SectionRow, TableRow
+from index.schema import (
+    DocumentRow,
+    FactRow,
+    FindingRow,
+    PassageRow,
+    PrintedPageRow,
+    RevisionRow,
+    SectionRow,
+    TableRow,
+)
 
 __all__ = ["Store", "StoreOpenError"]
 
 
-_CHILD_ROWS = (FactRow, PassageRow, SectionRow, FindingRow, TableRow)
-_TRIGGERED = ("sqlite", "postgresql")  # the backends migration 0003 gives revision triggers
+_CHILD_ROWS = (FactRow, PassageRow, SectionRow, FindingRow, TableRow, PrintedPageRow)
+_TRIGGERED = ("sqlite", "postgresql")  # the backends migration 0004 gives revision triggers
 
 
 def _make_engine(url: str) -> Engine:
@@ -87,6 +96,8 @@ class Store:
             session.add_all(FindingRow(document_id=doc.document_id, check=f.check, where=f.where,
                                        expected=f.expected, found=f.found, page=f.page, message=f.message,
                                        severity=f.severity) for f in doc.findings)
+            session.add_all(PrintedPageRow(document_id=doc.document_id, page=page, printed=printed)
+                            for page, printed in sorted(doc.printed_pages.items()))
 
     def mark_indexed(self, document_id: str) -> None:
         """The document's passages are in the passage index too: it now counts as ingested."""
@@ -175,6 +186,22 @@ class Store:
                 query = query.where(PassageRow.document_id.in_(list(document_ids)))
             return [_passage(row) for row in session.execute(query.order_by(PassageRow.document_id,
                                                                              PassageRow.char_start))]
+
+    def read_before_pages(self, doc: StoredDocument) -> bool:
+        """A PDF stored before page numbers and line boxes were read (schema 0003; one without passages cannot
+        be told): ingesting its file again reads it again."""
+        if doc.file_format != "pdf" or not doc.passage_count:
+            return False
+        with self._session() as session:
+            query = select(PassageRow.id).where(PassageRow.document_id == doc.document_id,
+                                                PassageRow.kind == "narrative", PassageRow.line_boxes.is_(None))
+            return session.execute(query.limit(1)).first() is not None
+
+    def printed_pages(self, document_ids: Sequence[str]) -> dict[tuple[str, int], str]:
+        """(document id, physical page) -> the page number printed on that page, for the pages that print one."""
+        with self._session() as session:
+            query = select(PrintedPageRow).where(PrintedPageRow.document_id.in_(list(document_ids)))
+            return {(r.document_id, r.page): r.printed for r in session.scalars(query)}
 
     def sections(self, document_id: str) -> list[Section]:
         with self._session() as session:
@@ -279,13 +306,14 @@ def _fact(r: Row[Any]) -> TableFact:
 def _passage_row(p: Passage) -> PassageRow:
     return PassageRow(id=p.passage_id, document_id=p.document_id, section_path=list(p.section_path), text=p.text,
                       page_start=p.page_start, page_end=p.page_end, char_start=p.char_start,
-                      char_end=p.char_end, kind=p.kind)
+                      char_end=p.char_end, kind=p.kind,
+                      line_boxes=[[offset, page, list(box)] for offset, page, box in p.line_boxes] or None)
 
 
 def _passage(r: Row[Any]) -> Passage:
     return Passage(passage_id=r.id, document_id=r.document_id, section_path=tuple(r.section_path), text=r.text,
                    page_start=r.page_start, page_end=r.page_end, char_start=r.char_start, char_end=r.char_end,
-                   kind=r.kind)
+                   kind=r.kind, line_boxes=tuple((o, page, tuple(box)) for o, page, box in r.line_boxes or ()))
 
 
 def _stored(row: DocumentRow, counts: dict) -> StoredDocument:  # type: ignore[type-arg]

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from budgetqa.models import Finding, ParsedDocument, Passage, Section, TableFact
+from budgetqa.models import BBox, Finding, ParsedDocument, Passage, Section, TableFact
 
 MAX_PASSAGE_CHARS = 360
 _SECTION_WORDS = (
@@ -36,7 +36,8 @@ class _Block:
     """A paragraph or numbered item: joined lines with the page of each character span."""
 
     text: str
-    spans: list[tuple[int, int, int]]  # (offset in text, page, char_start in the document)
+    spans: list[tuple[int, int, int]]  # (offset in text, page, char_start in the document), one per line
+    boxes: list[BBox | None]  # the box of each line (PDF), beside spans
     section: tuple[str, ...]
 
     def page_at(self, offset: int) -> int:
@@ -122,8 +123,9 @@ def _blocks(doc: ParsedDocument) -> list[_Block]:
         if current is None or current.section != section or starts_item or (follows_end and is_md):
             if current is not None:
                 blocks.append(current)
-            current = _Block(text="", spans=[], section=section)
+            current = _Block(text="", spans=[], boxes=[], section=section)
         current.spans.append((len(current.text), line.page, line.char_start + line.text.find(text[:1])))
+        current.boxes.append(line.bbox)
         current.text += text
     if current is not None:
         blocks.append(current)
@@ -156,12 +158,16 @@ def split_passages(document_id: str, doc: ParsedDocument) -> tuple[list[Section]
         first, last = pending[0], pending[-1]
         text = "\n".join(block.text[start:end] for block, start, end in pending)
         breaks: list[tuple[int, int]] = []
+        boxes: list[tuple[int, int, BBox]] = []
         position, page = 0, first[0].page_at(first[1])
         for block, start, end in pending:
-            for span_start, span_page, _ in block.spans:
+            ends = [s[0] for s in block.spans[1:]] + [len(block.text)]
+            for (span_start, span_page, _), span_end, box in zip(block.spans, ends, block.boxes):
                 if span_page != page and start <= span_start < end:
                     breaks.append((position + span_start - start, span_page))
                     page = span_page
+                if box is not None and span_start < end and span_end > start:
+                    boxes.append((position + max(span_start - start, 0), span_page, box))
             position += end - start + 1
         passages.append(Passage(
             passage_id=f"{document_id}:p{len(passages)}",
@@ -173,6 +179,7 @@ def split_passages(document_id: str, doc: ParsedDocument) -> tuple[list[Section]
             char_start=first[0].doc_offset(first[1]),
             char_end=last[0].doc_offset(last[2]),
             page_breaks=tuple(breaks),
+            line_boxes=tuple(boxes),
         ))
         pending.clear()
 
@@ -250,7 +257,8 @@ def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact
         for raw in re.split(r"(?<=[。；;\n])", passage.text):
             sentence = raw.strip()
             if sentence:
-                page = passage.page_at(offset + len(raw) - len(raw.lstrip()))
+                start = offset + len(raw) - len(raw.lstrip())
+                page = passage.page_at(start)
                 lead = _ITEM_LEAD.match(sentence)
                 if lead:  # a numbered item names what its later sentences speak about
                     item = lead.group(1)
@@ -263,6 +271,7 @@ def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact
                     if not fact.row_label and len(fact.column_path) == 2:
                         fact.row_label = previous_subject  # "与上年相比增加878.93万元" continues the sentence before
                     fact.page = page
+                    fact.bbox = passage.box(start, start + len(sentence), page)
                     facts.append(fact)
                     if fact.column_path == ("金额",) and fact.row_label:
                         previous_subject = fact.row_label

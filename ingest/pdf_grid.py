@@ -79,6 +79,7 @@ class PageResult:
     lines: list[PageLine]
     fragments: list[Fragment]
     char_count: int
+    printed_page: str | None = None  # the page number the page prints ("- 5 -" -> "5"), if any
 
 
 def page_rules(page: Any) -> list[Rule]:

@@ -23,6 +23,7 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from budgetqa.models import BBox, Line, ParsedDocument
 from ingest.errors import ReadError
+from ingest.page_numbers import printed_page_number
 from ingest.pdf_assembly import Builder, add_fragment
 from ingest.pdf_grid import CJK_GAP, Fragment, PageLine, PageResult, page_rules, read_fragment, rule_groups
 from ingest.pdf_labels import META_LINE, PAGE_NUMBER, SUBTITLE, TITLE_HINT, label_fragments, line_mid, table_unit
@@ -103,7 +104,8 @@ def _read_page(page: Any, number: int) -> PageResult:
         if fragment is not None:
             fragments.append(fragment)
     fragments.sort(key=lambda f: f.bbox[1])
-    return PageResult(lines, fragments, len(chars))
+    printed = printed_page_number(lines, float(page.height), [f.bbox for f in fragments])
+    return PageResult(lines, fragments, len(chars), printed)
 
 
 
@@ -129,7 +131,7 @@ def _assemble(path: Path, pages: list[PageResult]) -> ParsedDocument:
         for page_line in result.lines:
             if any(_inside(page_line, f) for f in result.fragments if not f.is_toc):
                 table_line_ids.add(len(lines))
-            lines.append(Line(page_line.text, number, offset))
+            lines.append(Line(page_line.text, number, offset, bbox=page_line.bbox))
             offset += len(page_line.text) + 1
         for fragment in result.fragments:
             if not fragment.is_toc:
@@ -142,6 +144,7 @@ def _assemble(path: Path, pages: list[PageResult]) -> ParsedDocument:
         lines=lines,
         tables=builder.tables,
         table_line_ids=table_line_ids,
+        printed_pages={number: r.printed_page for number, r in enumerate(pages, start=1) if r.printed_page},
     )
 
 

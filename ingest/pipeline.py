@@ -167,6 +167,7 @@ def build_document(path: Path, settings: Settings | None = None) -> IngestedDocu
         tables=parsed.tables,
         facts=facts,
         findings=findings,
+        printed_pages=dict(parsed.printed_pages),
     )
 
 

@@ -100,7 +100,7 @@ def cite(fact: TableFact, doc: StoredDocument) -> Citation:
     """A citation of one fact: document, page, and table/row/column (or the stated sentence)."""
     if fact.table_kind == "narrative":
         return Citation(document=doc.file_name, page=fact.page, document_id=doc.document_id,
-                        snippet=fact.sentence, line_no=fact.line_no,
+                        snippet=fact.sentence, line_no=fact.line_no, bbox=fact.bbox, section=fact.table_title,
                         context=" > ".join([*fact.row_path, fact.row_label, fact.table_title]))
     row = " ".join(x for x in (fact.row_code, fact.row_label) if x)
     if fact.row_path and not fact.row_code:  # a project's line under its project: 区域重点项目协审经费 > 审计服务
@@ -109,6 +109,22 @@ def cite(fact: TableFact, doc: StoredDocument) -> Citation:
                     row=row, column=" > ".join(fact.column_path), bbox=fact.bbox, line_no=fact.line_no,
                     context=" > ".join(fact.row_path) if fact.row_code and fact.row_path else None)
     # (a coded row's parents, 一般公共服务支出 > 审计事务, are what "审计事务下的审计业务" names)
+
+
+Place = tuple[StoredDocument | None, dict[int, str]]  # a document and the page numbers its pages print
+
+
+def locate(citations: list[Citation], places: dict[str, Place]) -> None:
+    """Give each citation its document's department, fiscal year and kind, and the page number printed on
+    its page (`places`: document id -> the stored document and {physical page: printed number}), so that a
+    reader can find it in the paper copy."""
+    for citation in citations:
+        doc, printed = places.get(citation.document_id, (None, {}))
+        if doc is not None:
+            citation.department = citation.department or doc.department
+            citation.fiscal_year = citation.fiscal_year or doc.fiscal_year
+            citation.document_kind = citation.document_kind or doc.kind
+        citation.printed_page = citation.printed_page or printed.get(citation.page)
 
 
 def refuse(question: str, why: str, final: bool = False) -> Answer:

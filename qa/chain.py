@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from budgetqa.models import Answer, Finding, StoredDocument, TableFact
 from budgetqa.settings import Settings
 from index.store import Store
-from qa.answer import Evidence, cite, convert, fmt, refuse, round2
+from qa.answer import Evidence, Place, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
 from qa.concepts import quoted_names
 from qa.cues import asked_item
@@ -69,6 +69,7 @@ class Answerer(Computations):
             self.__dict__["passage_index"] = passage_index
         self._facts: dict[str, list[TableFact]] = {}
         self._findings: dict[str, list[Finding]] = {}
+        self._places: dict[str, Place] = {}
         self._lock = threading.Lock()
         self._generation: frozenset[str] | None = None  # the document ids seen at the last question
         self._library: tuple[int | None, list[StoredDocument], Catalog] | None = None  # (store revision, …)
@@ -118,6 +119,8 @@ class Answerer(Computations):
             answer = phrase_with_llm(self.llm, answer)
         if answer.route == "none-final":  # internal marker of a refusal no fallback may override
             answer.route = "none"
+        if answer.citations:
+            self.place(answer.citations)
         answer.latency_ms = (time.perf_counter() - start) * 1000
         return answer
 

@@ -40,6 +40,9 @@ from qa.stated import StatedFigures
 _ORG_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\d\u4e00-\u9fa5]{4,})")
 
 
+_EXCLUDED = re.compile(r"(不含|不包括|不算|除去|扣除)[^，,。？?）)]{0,14}")  # what a figure leaves out
+
+
 def _of_table(fact: TableFact, cue: str) -> bool:
     """The fact stands in the table a question names, or in a table of that fund by nature: "一般公共预算中
     的委托业务费" is read in 一般公共预算基本支出 and in the 一般公共预算项目支出 table as well."""
@@ -73,6 +76,8 @@ class ItemResolver(StatedFigures, RowScores):
                 expanded += printed
         # prepared once, compared with every row: spaced codes joined ("201 08 04"), brackets and quotes
         # dropped ("维修（护）费" asked, 维修（护）费 printed: compared as 维修护费)
+        # what a figure leaves out names no row of it: "三公经费（不含会议费、培训费）"
+        expanded = _EXCLUDED.sub("", expanded)
         self.digits = re.sub(r"(?<=\d)\s+(?=\d)", "", expanded)
         self.plain = re.sub(r"[\s“”\"'（）()「」『』]", "", expanded)
         self.table_cue = next((kind for pattern, kind in TABLE_CUES if re.search(pattern, text)), table_hint)
@@ -89,9 +94,13 @@ class ItemResolver(StatedFigures, RowScores):
         self.fund_cue = fund.group() if fund else None  # a fund source named: its column is preferred
         # names the question quotes (“气象设施维护及科普”): the row printing exactly that name is the one asked
         # (a quoted name followed by 里/中/下 is a container: "「信访专项」里的信访工作经费" asks a part of it)
-        self.quoted = {clean_label(q) for q in re.findall(r"[“「『]([^”」』]{2,40})[”」』](?![里中下内])", text)}
+        # (… unless what follows names a column of that row: "“其他…事务支出”中一般公共预算拨款")
+        column_after = r"(?:的)?(?:一般公共预算|政府性基金|财政拨款|基本支出|项目支出|人员经费|公用经费|上年结转)"
+        self.quoted = {clean_label(q) for q in re.findall(
+            rf"[“「『]([^”」』]{{2,40}})[”」』](?:(?![里中下内])|[里中内]{column_after})", text)}
         # a quoted path ("政府办公厅（室）及相关机构事务-行政运行"): the row is the last part, under the first
-        self.containers = {clean_label(q) for q in re.findall(r"[“「『]([^”」』]{2,40})[”」』](?=[里中下内])", text)}
+        self.containers = {clean_label(q) for q in re.findall(
+            rf"[“「『]([^”」』]{{2,40}})[”」』](?=[里中下内])(?![里中内]{column_after})", text)}
         self.quoted_paths = [tuple(clean_label(p) for p in re.split(r"[-－—>／/]", q) if p.strip())
                              for q in self.quoted if re.search(r"[-－—>／/]", q)]
         self.parent_cues = [col for _, col in cues[:-1] if col != self.column_cue]
@@ -119,14 +128,15 @@ class ItemResolver(StatedFigures, RowScores):
                 and not any(re.search(r"三公|公务|会议|培训|出国", h) for h in f.column_path[:-1])])
             # (the 合计 of the whole table, under at most a year/stage header such as 当年)
         # a quoted name ("「市人民来访接待厅专项经费」") is a row's name: its words (接待) trigger no concept
-        unquoted = re.sub(r"[“「『][^”」』]{4,}[”」』]", "", self.text)
+        unquoted = _EXCLUDED.sub("", re.sub(r"[“「『][^”」』]{4,}[”」』]", "", self.text))
         # an overview table's name ("财政拨款收支总表的一般公共服务支出") names where to read, not a concept
         unquoted = re.sub(r"(部门综合预算|部门财务|财政拨款)?(收支|收入|支出)(预算)?总表", "", unquoted)
         within = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)[，,、]?(?:的)?(.{2,})$", unquoted)
         if within and len(GENERIC_WORDS.sub("", within.group(2))) >= 2:
             unquoted = within.group(2)  # "财政拨款收入中，上年结转": the context names no concept of its own
         for concept in CONCEPTS:
-            if concept.name == "财政拨款收入" and re.search(r"(费|经费|补助|资金|项目)的?财政拨款", unquoted):
+            if concept.name == "财政拨款收入" and re.search(
+                    r"(费|经费|补助|资金|项目)的?财政拨款|财政拨款(安排|用于)的?.{2,}(支出|经费|费)", unquoted):
                 continue  # "委托业务费财政拨款预算": 财政拨款 qualifies the item named, it is not the total asked
             if re.search(concept.trigger, unquoted):
                 return concept

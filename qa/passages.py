@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
-from budgetqa.models import Answer, Citation
+from budgetqa.models import Answer
 from qa.answer import refuse
+from qa.quotes import blocks_of, focused, quote_citations, quote_text
 from qa.understand import Catalog, Query
 
 _QUESTION_WORDS = re.compile(
@@ -35,6 +36,7 @@ SECTION_SYNONYMS = [  # what a question asks -> the standard section that answer
     (r"实施周期|什么时候|何时|进度|多久", r"实施周期|实施方案|实施计划"),
     (r"立项依据|依据", r"立项依据|依据"),
 ]
+LIST_QUESTION = re.compile(r"哪些|哪几|包括什么|包含什么|有什么|列举")  # asks for a list as a whole, not one item
 LIST_SECTIONS = re.compile(r"职能|职责|机构设置|单位构成|所属单位|工作任务")
 SECTION_CUES = ["主要职能", "机构设置", "名词解释", "项目概述", "项目概况", "立项依据", "实施主体", "实施方案",
                 "实施周期", "年度预算安排", "绩效目标", "三公", "机关运行经费", "政府采购", "国有资产", "工作任务"]
@@ -97,22 +99,20 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
     best = scored[0][2]
     generic = {"职能", "职责", "机构", "单位", "任务", "工作", "目标", "主要职能", "下属", "预算单位", "内设机构"}
     whole_list = not [t for t in terms if t not in generic] or bool(re.search(r"第[一1]|首要|首先", query.text))
-    chosen = _with_neighbours(answerer, best, whole_list=whole_list)
     names = {d.document_id: d.file_name for d in docs}
-    text = "\n".join(p.text for p in chosen)
     specific = [t for t in terms if t not in generic and not any(t in w for w in SECTION_CUES)]
+    stored = {p.passage_id: p for p in answerer.store.passages([best.document_id])}
+    chosen = [stored.get(p.passage_id, p) for p in _with_neighbours(answerer, best, whole_list=whole_list)]
+    blocks = blocks_of(chosen)
+    if not whole_list and not LIST_QUESTION.search(query.text):  # a list asked about one item: the items naming it
+        blocks = focused(blocks, [variants[t] for t in specific], cues)
     lead = [] if whole_list else _focus(answerer, best, specific, variants)
-    if lead and not all(piece in text[:300] for _, piece in lead):
-        # the sentences or list items that speak of what was asked come first, then their context
-        text = "\n".join(piece for _, piece in lead) + "\n……\n" + text
-        chosen = [p for p, _ in lead if p.passage_id not in {c.passage_id for c in chosen}] + chosen
-    section = " > ".join(best.section_path)
-    citations = [Citation(document=names.get(best.document_id, best.file_name or ""), page=best.page_start,
-                          document_id=best.document_id, snippet=best.text[:120])]
-    citations += [Citation(document=names.get(p.document_id, ""), page=p.page_start, document_id=p.document_id,
-                           snippet=p.text[:120]) for p in chosen if p.passage_id != best.passage_id]
-    return Answer(question=query.question, answer=(f"【{section}】\n" if section else "") + text, found=True,
-                  route="passage", citations=citations)
+    text = "\n".join(block for _, block in blocks)
+    if all(piece in text[:300] for _, piece in lead):
+        lead = []  # the sentences that speak of what was asked open the quote already
+    lead = [(stored.get(p.passage_id, p), piece) for p, piece in lead]
+    return Answer(question=query.question, answer=quote_text(lead, blocks), found=True, route="passage",
+                  citations=quote_citations(lead + blocks, stored.get(best.passage_id, best.passage), names))
 
 
 def _variants(terms: list[str]) -> dict[str, list[str]]:

@@ -12,9 +12,9 @@ import threading
 from collections import Counter
 from decimal import Decimal
 
-from budgetqa.models import Finding, StoredDocument, TableFact
+from budgetqa.models import Citation, Finding, StoredDocument, TableFact
 from index.store import Store
-from qa.answer import Evidence, convert, corroborating, fmt
+from qa.answer import Evidence, Place, convert, corroborating, fmt, locate
 from qa.gate import asked_stage, column_year, eligible, fits_codes, named_codes, other_side
 from qa.lookup import ItemResolver, Match
 from qa.matching import names_unit
@@ -27,6 +27,7 @@ class FactLookup:
     store: Store
     _facts: dict[str, list[TableFact]]
     _findings: dict[str, list[Finding]]
+    _places: dict[str, Place]
     _lock: threading.Lock
     _labels: tuple[Catalog, dict[str, dict[str, list[int]]]] | None = None  # rows_naming's index, per catalog
 
@@ -70,6 +71,20 @@ class FactLookup:
                 labels.setdefault(fact.row_label, {}).setdefault(department, [position, 0])[1] += 1
             held = self._labels = (catalog, labels)
         return held[1]
+
+    def place(self, citations: list[Citation]) -> None:
+        """Give the citations their document's department, year and kind and their page's printed number,
+        read once per document (document ids are content hashes: they never change)."""
+        with self._lock:
+            missing = sorted({c.document_id for c in citations if c.document_id} - self._places.keys())
+        if missing:
+            docs = {d.document_id: d for d in self.store.documents() if d.document_id in missing}
+            printed = self.store.printed_pages(missing)
+            with self._lock:
+                for document_id in missing:
+                    self._places[document_id] = (docs.get(document_id), {
+                        page: number for (doc_id, page), number in printed.items() if doc_id == document_id})
+        locate(citations, self._places)
 
     def findings(self, document_id: str) -> list[Finding]:
         """A document's findings, read once (document ids are content hashes: they never change)."""

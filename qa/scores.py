@@ -45,6 +45,10 @@ class RowScores:
             # (a cue its table's own title names is met by the table: every column of 基本支出总表 is 基本支出;
             # one its row names is met by the row: 上年结转 is a row of the 收支总表, not a column)
             parents = 5 * sum(cue in joined for cue in self.parent_cues)
+            other_side = (f"{self.column_cue}支出" in self.text and "收入" in leaf) or \
+                (f"{self.column_cue}收入" in self.text and "支出" in leaf)  # 财政拨款支出 asked, 财政拨款收入 printed
+            if other_side:
+                return parents - 20
             return parents + (20 if self.column_cue in leaf else (5 if self.column_cue in joined else -20))
         if fact.text_value and fact.value is None and fact.unit is None:
             return 1  # a target text (指标值)

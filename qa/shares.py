@@ -89,9 +89,14 @@ class Shares(FactLookup):
                 match = ItemResolver(inside.group(2)).best(
                     [f for f in doc_facts if f.table_kind == "narrative" and fund.group()[:4] in f.table_title
                      and nature[:4] in f.table_title])
-            if match is None or match.fact.value is None:
+            stated = part.facts[0] if part is not None else None
+            said = stated is not None and stated.table_index < 0 and clean_label(inside.group(1)).strip("＃的") in \
+                clean_label("".join([stated.sentence or "", *stated.row_path]))  # its sentence or its section
+            if (match is None or match.fact.value is None) and not said:
                 return refuse(query.question, f"在“{whole.item}”所在的表中没有找到“{inside.group(2)}”。")
-            part = Evidence.of(match, whole.doc)
+            if match is not None and match.fact.value is not None:
+                part = Evidence.of(match, whole.doc)
+            # (else the part is stated under the whole: "六、财政拨款基本支出预算情况说明 … 人员经费18387.95万元")
         if part is None or whole is None or whole.value == 0:
             return refuse(query.question, "没有找到计算占比所需的数值。")
         # "“信访研究宣传立法专项”执行数占年初预算数": a whole named only by its stage is the quoted project's too

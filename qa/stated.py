@@ -23,6 +23,7 @@ class StatedFigures:
     text: str
     concept: Concept | None
     count_unit: str | None
+    levels: list[str]  # classification levels the question names (…（款）…（项）)
 
     def _counted_in(self, unit: str | None) -> bool:
         raise NotImplementedError
@@ -54,6 +55,8 @@ class StatedFigures:
                 named = True
             if not named and not (context >= 6 and shared >= 2) and not (context >= 6 and not subject):
                 continue  # (a figure with no subject of its own is named by its section: 年度预算安排)
+            if self.levels and self.levels[-1][-4:] not in clean_label(subject + section):
+                continue  # "审计业务（项）" asked: a sentence about 一般行政管理事务（项） is another classification
             phases = re.findall(r"[一二三四五六七八九十\d]期", self.text)
             if any(phase not in section + fact.row_label for phase in phases):
                 continue  # 二期 asked, 一期 stated: not the same project

@@ -99,6 +99,7 @@ def test_a_store_made_by_the_previous_create_all_is_upgraded(store_url: str, old
     assert (doc.document_id, doc.department, doc.fiscal_year, doc.unit, doc.level) == (
         "d1", "上海市示例区示例局", 2025, None, None)
     assert store.unindexed() == [("d1", None)]  # a store from before stages: repair() checks the index
+    assert store.printed_pages(["d1"]) == {} and store.passages(["d1"]) == []  # nothing read yet: re-ingest
     engine = create_engine(store_url)
     with engine.begin() as connection:
         connection.execute(text("UPDATE documents SET department = :long"), {"long": "局" * 300})
@@ -157,8 +158,8 @@ def test_an_unreachable_server_is_one_line_to_act_on() -> None:
     assert "secret" not in message and "is the database server running" in message and "\n" not in message
 
 
-def test_the_revision_goes_down_to_0002_and_up_again(store_url: str) -> None:
-    """Migration 0003 (the library's revision and its triggers) undone and done again: after the downgrade
+def test_the_revision_goes_down_to_0003_and_up_again(store_url: str) -> None:
+    """Migration 0004 (the library's revision and its triggers) undone and done again: after the downgrade
     no table or trigger of it is left to break a write; after the upgrade every write raises it again."""
     from alembic import command
 
@@ -166,7 +167,7 @@ def test_the_revision_goes_down_to_0002_and_up_again(store_url: str) -> None:
 
     store = Store(store_url)
     with store.engine.begin() as connection:
-        command.downgrade(config(connection), "0002")
+        command.downgrade(config(connection), "0003")
     store.engine.dispose()
     insert = ("INSERT INTO documents (id, file_name, path, file_format, content_hash, page_count, aliases) "
               "VALUES (:id, 'a.pdf', '/x/a.pdf', 'pdf', :id, 1, '[]')")

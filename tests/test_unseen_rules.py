@@ -280,3 +280,25 @@ def test_a_whole_named_by_another_tables_total_is_not_the_parts_table_total(answ
 def test_the_year_with_the_most_of_an_item(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("江苏省高级人民法院2017年、2018年、2019年哪一年政府采购预算最少？")
     assert answer.found and answer.value == Decimal("3742.40") and "2017" in answer.answer
+
+
+def test_what_a_figure_leaves_out_names_no_row_of_it(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("江苏省高级人民法院2018年“三公”经费（不含会议费和培训费）比2017年少了多少？")
+    assert answer.found and answer.value == Decimal("49.37")  # 670.12 − 620.75, never the 会议费's change
+
+
+def test_a_quoted_row_then_its_column(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("重庆市人民政府办公厅2026年“其他政府办公厅（室）及相关机构事务支出”中一般公共预算拨款有多少？")
+    assert answer.found and answer.value == Decimal("505.37")  # the 项, not its 款's 15,146.48
+
+
+def test_a_classification_level_asked_is_never_another_levels_sentence(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("苏州市审计局2026年审计业务（项）的支出预算是多少？")
+    assert answer.value != Decimal("339.5")  # that sentence is about 一般行政管理事务（项）
+
+
+def test_a_column_named_with_its_side_and_a_fund_qualifying_an_item(answerer) -> None:  # type: ignore[no-untyped-def]
+    spending = answerer.ask("国家信访局2024年财政拨款支出中一般公共服务（类）支出是多少？")
+    assert spending.found and spending.value == Decimal("9846.82")  # not the 收入决算表's 财政拨款收入 15,892.45
+    funded = answerer.ask("杭州市气象局2026年财政拨款安排的自然资源海洋气象等支出有多少？")
+    assert funded.found and funded.value == Decimal("5247.87")  # not the 财政拨款 total 5,753.07

@@ -3,15 +3,15 @@ row of `documents` is inserted, changed or deleted (triggers, so every writer co
 process, a hand-written UPDATE). A reader that cached the documents and the names derived from them asks
 for one number per question instead of listing every document again.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
