@@ -129,7 +129,7 @@ def corpus_documents(cache: Path | None) -> list[Document]:
     """The corpus files as the BM25 side receives them (read once, then from `cache` when given)."""
     if cache is not None and cache.exists():
         return pickle.loads(cache.read_bytes())
-    from index.passages import lexical_entries
+    from index.entries import lexical_entries
     from index.rows import table_row_passages
     from ingest.pipeline import build_document
 

@@ -114,22 +114,22 @@ def report(files: Sequence[Path], best: dict, rounds: int, loads: list[float]) -
     pages, bare = best["bare"]["pages"], best["bare"]["seconds"]
     print(f"files: {len(files)} PDFs   pages: {pages}   best of {rounds} rounds   load average "
           f"{' → '.join(f'{x:.2f}' for x in loads)} on {os.cpu_count()} cores")
-    print(f"{'':42} {'seconds':>7} {'pages/s':>7} {'× bare':>6}  {'CPU s':>11}  {'command':>7}  "
+    print(f"{'':56} {'seconds':>7} {'pages/s':>7} {'× bare':>6}  {'CPU s':>11}  {'command':>7}  "
           "peak MB: writer / per worker")
     for key, result in best.items():
         label = {"bare": "bare pdfplumber pass (text + tables)", "0": "ingest, read in the writer (--workers 0)",
-                 "1": "ingest, 1 worker process (--workers 1)"}.get(key, f"ingest, {key} worker processes "
-                                                                       f"(--workers {key})")
+                 "1": "ingest, 1 worker process, the writer embeds (--workers 1)"}.get(
+            key, f"ingest, {key} worker processes, they embed (--workers {key})")
         memory, command = "", ""
         if "writer_mb" in result:
             workers = " / ".join(f"{mb:.0f}" for mb in result["worker_mb"]) or "-"
             memory = f"{result['writer_mb']:.0f} / {workers}"
             command = f"{result['command']:5.1f} s"
         seconds = result["seconds"]
-        print(f"{label:42} {seconds:7.1f} {pages / seconds:7.2f} {bare / seconds:5.2f}×  {result['cpu']:>11}  "
+        print(f"{label:56} {seconds:7.1f} {pages / seconds:7.2f} {bare / seconds:5.2f}×  {result['cpu']:>11}  "
               f"{command:>7}  {memory}")
-    print("CPU s: the writer's CPU time + the readers' (their start-up not counted; with --workers 0 the writer "
-          "reads). On a busy machine wall times stretch, CPU times much less.")
+    print("CPU s: the writer's CPU time + the readers' (their start-up, loading jieba and the model, not counted; with "
+          "--workers 0 the writer reads). On a busy machine wall times stretch, CPU times much less.")
 
 
 if __name__ == "__main__":

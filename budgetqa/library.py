@@ -5,10 +5,10 @@ Gradio app call these functions; no ingestion logic lives in either.
     results = library.ingest([Path("a.pdf"), Path("b.pdf")])
     results = library.ingest([Path("corpus")], runner=make_runner(workers=2))   # read in 2 processes
 
-Reading and analysing a file (`ingest.pipeline.analyse_file`) runs wherever the runner puts it
-(`budgetqa/workers.py`); writing happens here, one document at a time: its relational rows in one
-transaction, then its passages into Chroma and BM25, embedded by this process's model (loaded once,
-and the workers stay small and need no model; see README "Parallel ingest").
+Reading and analysing a file and preparing its passage-index entries (`budgetqa.workers.read_file`) runs
+wherever the runner puts it (`budgetqa/workers.py`); writing happens here: each document's relational rows
+in one transaction as it arrives, then the passages of the documents stored since, together, into Chroma
+and BM25 (embedded here when the readers did not; see README "Parallel ingest").
 """
 
 from __future__ import annotations
@@ -23,10 +23,13 @@ from pathlib import Path
 
 from budgetqa.models import IngestedDocument, StoredDocument
 from budgetqa.settings import Settings
-from budgetqa.workers import InlineRunner, Runner
+from budgetqa.workers import InlineRunner, Runner, read_file
 from index.chroma import ChromaUnavailableError
+from index.entries import DocumentEntries, document_entries, index_meta
 from index.store import Store
-from ingest.pipeline import SUPPORTED, FileOutcome, analyse_file, file_hash
+from ingest.pipeline import SUPPORTED, FileOutcome, file_hash
+
+__all__ = ["FileResult", "Library", "collect_files", "index_meta"]
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +66,24 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def index_meta(department: str | None, region: str | None, fiscal_year: int | None, kind: str | None,
-               file_name: str) -> dict:
-    """A document's metadata as the passage index filters on it (no None values: Chroma refuses them)."""
-    return {"department": department or "", "region": region or "", "fiscal_year": fiscal_year or 0,
-            "kind": kind or "", "file_name": file_name}
+GROUP_PASSAGES = 500  # passages indexed together: a Chroma call costs tens of milliseconds whatever its size
+
+
+@dataclass
+class _Stored:
+    """A document whose relational rows are committed and whose passages wait to be indexed."""
+
+    outcome: FileOutcome
+    doc: IngestedDocument
+    replaced: list[str]  # ids of the documents it replaces
+    entries: DocumentEntries
+
+
+def _with_reader(result: FileResult, outcome: FileOutcome) -> FileResult:
+    """The result with what reading the file cost, and where."""
+    result.read_by, result.read_seconds, result.reader_peak_mb = outcome.worker, outcome.seconds, outcome.peak_mb
+    result.read_cpu_seconds = outcome.cpu_seconds
+    return result
 
 
 class Library:
@@ -148,22 +164,40 @@ class Library:
         runner = runner or InlineRunner()
         warming = None
         if to_read and not isinstance(runner, InlineRunner):  # load the models while the workers read
-            warming = threading.Thread(target=self._warm_index, name="warm-index", daemon=True)
+            warming = threading.Thread(target=self._warm_index, args=(not runner.embeds,), name="warm-index",
+                                       daemon=True)
             warming.start()
-        for outcome in runner.run(to_read, self.settings):
-            if warming is not None:
-                warming.join()
-                warming = None
-            finish(self.write(outcome))
+        waiting: list[_Stored] = []  # relational rows committed, passages to be indexed together
+        try:
+            for outcome in runner.run(to_read, self.settings):
+                if warming is not None:
+                    warming.join()
+                    warming = None
+                stored = self._store(outcome)
+                if isinstance(stored, FileResult):
+                    finish(stored)
+                    continue
+                waiting.append(stored)
+                if sum(len(w.entries.ids) for w in waiting) >= GROUP_PASSAGES:
+                    done, waiting = waiting, []
+                    for result in self._index(done):
+                        finish(result)
+            done, waiting = waiting, []
+            for result in self._index(done):
+                finish(result)
+        except BaseException:  # Ctrl-C, a store gone away: what was not indexed is taken out again
+            self._undo(waiting)
+            raise
         return [results[path] for path in files]
 
-    def _warm_index(self) -> None:
-        """Load what writing the first document needs (embedding weights, the jieba dictionary: seconds)."""
-        from index.lexical import tokenize
-
+    def _warm_index(self, embeds: bool) -> None:
+        """Open what writing the first document needs (Chroma; the embedding weights when this process
+        embeds: seconds)."""
         try:
-            self.passage_index.embeddings.embed_query("预算")
-            tokenize("预算")
+            if embeds:
+                self.passage_index.embeddings.embed_query("预算")
+            else:
+                self.passage_index.count()
         except Exception:  # the first write meets the same problem and reports it
             log.debug("warming the passage index failed", exc_info=True)
 
@@ -173,7 +207,7 @@ class Library:
         existing = self._unchanged(path)
         if existing is not None:
             return FileResult(path, "unchanged", existing)
-        return self.write(analyse_file(path, self.settings))
+        return self.write(read_file(path, self.settings))
 
     def _unchanged(self, path: Path) -> StoredDocument | None:
         """The stored document with this file's content, if any (an unreadable file is left to the reader,
@@ -186,32 +220,71 @@ class Library:
 
     def write(self, outcome: FileOutcome) -> FileResult:
         """Store what the per-file step produced (both stores, or neither), or report its error."""
-        result = self._write(outcome)
-        result.read_by, result.read_seconds, result.reader_peak_mb = outcome.worker, outcome.seconds, outcome.peak_mb
-        result.read_cpu_seconds = outcome.cpu_seconds
-        return result
+        stored = self._store(outcome)
+        return stored if isinstance(stored, FileResult) else self._index([stored])[0]
 
-    def _write(self, outcome: FileOutcome) -> FileResult:
+    def _store(self, outcome: FileOutcome) -> FileResult | _Stored:
+        """Commit a read document's relational rows in one transaction (stage "stored": from here on a crash
+        is repaired by `repair()`), or the result that says why not."""
         path, doc = outcome.path, outcome.document
         if doc is None:
-            return FileResult(path, "failed", error=outcome.error)
+            return _with_reader(FileResult(path, "failed", error=outcome.error), outcome)
         existing = self.store.document_by_hash(doc.content_hash)
         if existing is not None and not self.store.read_before_pages(existing):
-            return FileResult(path, "unchanged", existing)  # stored while it was read: the same bytes twice, or by another process
+            # stored while it was read: the same bytes under two names, or by another process
+            return _with_reader(FileResult(path, "unchanged", existing), outcome)
         # a new version of the same file (same path) replaces the old; a same-named file elsewhere is another document
         replaced = [d.document_id for d in self.store.documents_named(path.name) if d.path == doc.path]
         replaced += [existing.document_id] if existing is not None and existing.document_id not in replaced else []
         try:
-            self._save(doc, replaced)
-        except ChromaUnavailableError:  # no later file could be indexed either: the batch stops, saying why
+            entries = outcome.entries or document_entries(doc)
+            self.store.save(doc, replaces=replaced)
+        except Exception as error:
+            return _with_reader(self._failed(path, doc, error), outcome)
+        return _Stored(outcome, doc, replaced, entries)
+
+    def _failed(self, path: Path, doc: IngestedDocument, error: Exception) -> FileResult:
+        existing = self.store.document_by_hash(doc.content_hash)
+        if existing is not None:  # another process committed the same file first
+            return FileResult(path, "unchanged", existing)
+        log.error("failed to store %s", path, exc_info=error)
+        return FileResult(path, "failed", error=f"{path.name}: could not be stored ({error}) — nothing was kept")
+
+    def _index(self, waiting: list[_Stored]) -> list[FileResult]:
+        """Index stored documents' passages together (Chroma pays per call), then mark them indexed. If that
+        fails, each is indexed alone, so that only a document that fails by itself is taken out of both
+        stores again; a Chroma server that went away stops the batch, saying why."""
+        if not waiting:
+            return []
+        try:
+            with self._index_lock():
+                for stored in waiting:
+                    for old_id in stored.replaced:
+                        self.passage_index.remove_document(old_id)
+                self.passage_index.add_entries(*(stored.entries for stored in waiting))
+                self.store.mark_indexed(*(stored.doc.document_id for stored in waiting))
+        except ChromaUnavailableError:  # no later file could be indexed either
+            self._undo(waiting)
             raise
         except Exception as error:
-            existing = self.store.document_by_hash(doc.content_hash)
-            if existing is not None:  # another process committed the same file first
-                return FileResult(path, "unchanged", existing)
-            log.exception("failed to store %s", path)
-            return FileResult(path, "failed", error=f"{path.name}: could not be stored ({error}) — nothing was kept")
-        return FileResult(path, "replaced" if replaced else "added", self.store.document_by_hash(doc.content_hash))
+            if len(waiting) > 1:
+                log.warning("indexing %d documents together failed (%s); indexing each alone", len(waiting), error)
+                return [result for stored in waiting for result in self._index([stored])]
+            self._undo(waiting)
+            return [_with_reader(self._failed(waiting[0].outcome.path, waiting[0].doc, error), waiting[0].outcome)]
+        return [_with_reader(FileResult(w.outcome.path, "replaced" if w.replaced else "added",
+                                        self.store.document_by_hash(w.doc.content_hash)), w.outcome)
+                for w in waiting]
+
+    def _undo(self, waiting: list[_Stored]) -> None:
+        """Take documents that could not be indexed out of both stores again."""
+        for stored in waiting:
+            self.store.delete_document(stored.doc.document_id)
+            try:
+                with self._index_lock():
+                    self.passage_index.remove_document(stored.doc.document_id)
+            except Exception:  # the next repair drops passages the relational store does not hold
+                log.warning("could not remove the passages of %s", stored.outcome.path.name, exc_info=True)
 
     @contextlib.contextmanager
     def _index_lock(self) -> Iterator[None]:
@@ -231,31 +304,6 @@ class Library:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _save(self, doc: IngestedDocument, replaced: list[str]) -> None:
-        """Relational store first (one transaction), then the passage index; if indexing fails the
-        relational rows are removed again so that neither store holds half a document."""
-        self.store.save(doc, replaces=replaced)  # stage "stored": a crash from here on is repaired by repair()
-        with self._index_lock():
-            try:
-                for old_id in replaced:
-                    self.passage_index.remove_document(old_id)
-                self.passage_index.add_document(doc.document_id, self._index_passages(doc), self._index_meta(doc))
-                self.store.mark_indexed(doc.document_id)
-            except Exception:
-                self.store.delete_document(doc.document_id)
-                self.passage_index.remove_document(doc.document_id)
-                raise
-
-    @staticmethod
-    def _index_meta(doc: IngestedDocument) -> dict:
-        return index_meta(doc.meta.department, doc.meta.region, doc.meta.fiscal_year, doc.meta.kind, doc.file_name)
-
-    @staticmethod
-    def _index_passages(doc: IngestedDocument):  # type: ignore[no-untyped-def]
-        from index.rows import table_row_passages
-
-        return doc.passages + table_row_passages(doc.document_id, Library._index_meta(doc), doc.facts)
 
     def reindex(self, progress: Callable[[int, int, Path], None] | None = None) -> int:
         """Rebuild the passage index from the structured store (after switching embedding model)."""

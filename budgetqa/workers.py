@@ -1,6 +1,8 @@
 """Where the per-file step of an ingest runs: in this process, in a pool of worker processes, or as Ray
-tasks on a cluster. Every runner calls the same `ingest.pipeline.analyse_file` (read + analyse, no store)
-and yields its `FileOutcome`s as they finish; `Library.ingest` writes each one, in this process.
+tasks on a cluster. Every runner calls the same `read_file` (read + analyse with `ingest.pipeline.
+analyse_file`, then the document's passage-index entries: BM25 tokens and, when the runner says so, the
+vectors; no store) and yields its `FileOutcome`s as they finish; `Library.ingest` writes each one, in
+this process.
 
     runner = make_runner(workers=2)                    # a pool of 2 processes (spawned by a forkserver)
     runner = make_runner(ray_address="ray://head:10001")  # Ray tasks; pip install 'budgetqa[ray]'
@@ -9,6 +11,10 @@ and yields its `FileOutcome`s as they finish; `Library.ingest` writes each one, 
 A worker process never touches a store, so a crash in one (a reader bug, the kernel's OOM killer) loses
 no data: the files it held are read again one at a time, and only the one that kills its process again is
 reported as failed. At most two files per worker wait parsed in memory for the writer.
+
+Who embeds: with one worker process the writer does (reading a file costs about what embedding and writing
+it cost, so the two processes stay equally busy); with two or more, or Ray tasks, each reader embeds what
+it read (the one writer would otherwise hold them all up). Each process loads the model once.
 """
 
 from __future__ import annotations
@@ -27,12 +33,13 @@ from typing import Any, Protocol
 
 from budgetqa.settings import Settings
 from ingest.errors import ReadError
-from ingest.pipeline import FileOutcome, analyse_file, validate_file
+from ingest.pipeline import FileOutcome, analyse_file, peak_memory_mb, validate_file
 
 log = logging.getLogger(__name__)
 
 RAY_ADDRESS_ENV = "BUDGETQA_RAY_ADDRESS"
-_PRELOAD = ["ingest.pipeline", "ingest.pdf_reader", "ingest.text_reader"]  # imported once, by the forkserver
+# imported once, by the forkserver
+_PRELOAD = ["ingest.pipeline", "ingest.pdf_reader", "ingest.text_reader", "index.entries", "index.embeddings"]
 
 
 class RunnerError(RuntimeError):
@@ -40,9 +47,10 @@ class RunnerError(RuntimeError):
 
 
 class Runner(Protocol):
-    """Runs `analyse_file` over files and yields each outcome as soon as it is ready (any order)."""
+    """Runs `read_file` over files and yields each outcome as soon as it is ready (any order)."""
 
     description: str
+    embeds: bool  # whether the readers embed the passages (else the writer does)
 
     def run(self, files: Sequence[Path], settings: Settings) -> Iterator[FileOutcome]: ...
 
@@ -69,25 +77,56 @@ def make_runner(workers: int | None = None, ray_address: str | None = None) -> R
     return ProcessRunner(workers) if workers else InlineRunner()
 
 
+def read_file(path: Path, settings: Settings, content: bytes | None = None, embed: bool = False) -> FileOutcome:
+    """The per-file step of every runner: read and analyse the file (`analyse_file`, which never raises),
+    then prepare the document's passage-index entries (`index.entries`: BM25 tokens, and with `embed` the
+    vectors, by this process's model), so that the writer only writes. Entries that cannot be prepared
+    here are left to the writer, which prepares them again and reports what fails.
+
+    Usage: `outcome = read_file(Path("a.pdf"), Settings(), embed=True); outcome.entries.vectors`."""
+    outcome = analyse_file(path, settings, content)
+    if outcome.document is None:
+        return outcome
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        from index.entries import document_entries
+
+        entries = document_entries(outcome.document)
+        if embed:
+            from index.embeddings import process_embeddings
+
+            entries.embed(process_embeddings(settings))
+        outcome.entries = entries
+    except Exception:  # the writer meets the same problem and says it, naming the file
+        log.warning("the index entries of %s were not prepared here", path.name, exc_info=True)
+    outcome.seconds += time.perf_counter() - started
+    outcome.cpu_seconds += time.process_time() - cpu
+    outcome.peak_mb = peak_memory_mb()
+    return outcome
+
+
 class InlineRunner:
     """Reads each file in this process, one after the other."""
 
     description = "in this process"
+    embeds = False  # the same process embeds when it writes
 
     def run(self, files: Sequence[Path], settings: Settings) -> Iterator[FileOutcome]:
         for path in files:
-            yield analyse_file(path, settings)
+            yield read_file(path, settings)
 
 
 class ProcessRunner:
     """Reads files in `workers` processes (concurrent.futures with a forkserver: no fork of a parent that
-    holds an embedding model, a database pool or threads). A batch of one file is read in this process."""
+    holds an embedding model, a database pool or threads). A batch of one file is read in this process.
+    `embed` (default: with two workers or more) has the workers embed the passages they read."""
 
-    def __init__(self, workers: int, start_method: str = "forkserver") -> None:
+    def __init__(self, workers: int, start_method: str = "forkserver", embed: bool | None = None) -> None:
         if workers < 1:
             raise RunnerError(f"a process pool needs at least one worker, not {workers}")
         self.workers = workers
         self.start_method = start_method
+        self.embeds = workers >= 2 if embed is None else embed
         self.description = f"{workers} worker process{'es' * (workers > 1)}"
 
     def run(self, files: Sequence[Path], settings: Settings) -> Iterator[FileOutcome]:
@@ -100,25 +139,25 @@ class ProcessRunner:
             for path in suspects:  # the pool broke: which of the files it held killed it?
                 yield self._run_alone(path, settings)
 
-    def _pool(self, workers: int) -> ProcessPoolExecutor:
+    def _pool(self, workers: int, settings: Settings) -> ProcessPoolExecutor:
         import multiprocessing
 
         context = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             context.set_forkserver_preload(_PRELOAD)
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings, self.embeds))
 
     def _run_pool(self, pending: deque[Path], settings: Settings) -> Generator[FileOutcome, None, list[Path]]:
         """Read files off `pending` until it is empty or the pool breaks; returns the files the pool held
         when it broke (they are put back nowhere: the caller reads each alone)."""
         window = 2 * self.workers  # parsed documents waiting for the writer stay few
         running: dict[Future[FileOutcome], Path] = {}
-        pool = self._pool(min(self.workers, len(pending)))
+        pool = self._pool(min(self.workers, len(pending)), settings)
         try:
             while pending or running:
                 while pending and len(running) < window:
                     path = pending.popleft()
-                    running[pool.submit(analyse_file, path, settings)] = path
+                    running[pool.submit(read_file, path, settings, None, self.embeds)] = path
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     path = running.pop(future)
@@ -135,8 +174,8 @@ class ProcessRunner:
     def _run_alone(self, path: Path, settings: Settings) -> FileOutcome:
         started = time.perf_counter()
         try:
-            with self._pool(1) as pool:
-                return pool.submit(analyse_file, path, settings).result()
+            with self._pool(1, settings) as pool:
+                return pool.submit(read_file, path, settings, None, self.embeds).result()
         except BrokenProcessPool:
             return FileOutcome(path, None, f"{path.name}: the process reading it died (out of memory, or a crash "
                                            "in the PDF library) — check the file, or ingest it alone with "
@@ -144,14 +183,16 @@ class ProcessRunner:
                                time.perf_counter() - started, 0.0, "")
 
 
-def _start_worker() -> None:
+def _start_worker(settings: Settings, embed: bool) -> None:
     """Ctrl-C is the writer's to handle (it stops the batch; a worker would only print a traceback), and a
     worker ends when the writer is gone: a killed `budgetqa ingest` leaves no workers behind (they would
-    otherwise wait for work forever, and keep the forkserver alive)."""
+    otherwise wait for work forever, and keep the forkserver alive). What every file needs (the jieba
+    dictionary, the embedding model) is loaded here, once, and not counted against the first file."""
     import multiprocessing
     from multiprocessing.connection import wait as wait_for
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _warm(settings, embed)
     writer = multiprocessing.parent_process()  # the writer, also under a forkserver (its pipe closes when it dies)
     if writer is None:
         return
@@ -163,6 +204,19 @@ def _start_worker() -> None:
     threading.Thread(target=watch, name="exit-with-writer", daemon=True).start()
 
 
+def _warm(settings: Settings, embed: bool) -> None:
+    from index.lexical import tokenize
+
+    try:
+        tokenize("预算")
+        if embed:
+            from index.embeddings import process_embeddings
+
+            process_embeddings(settings).embed_query("预算")
+    except Exception:  # the first file meets the same problem, and the writer reports it
+        log.debug("warming a worker failed", exc_info=True)
+
+
 class RayRunner:
     """Reads files as Ray tasks (one CPU each) on the cluster at `address` ("local" starts one here;
     None uses the Ray already initialised in this process, or $BUDGETQA_RAY_ADDRESS). Each task gets the
@@ -170,6 +224,7 @@ class RayRunner:
 
     def __init__(self, address: str | None = None) -> None:
         self.address = address or os.environ.get(RAY_ADDRESS_ENV)
+        self.embeds = True
         self.description = f"Ray tasks on {self.address or 'the initialised Ray'}"
 
     def run(self, files: Sequence[Path], settings: Settings) -> Iterator[FileOutcome]:
@@ -201,7 +256,7 @@ class RayRunner:
         return True
 
     def _run(self, ray: Any, files: Sequence[Path], settings: Settings) -> Iterator[FileOutcome]:
-        task = ray.remote(num_cpus=1, max_retries=1)(analyse_file)
+        task = ray.remote(num_cpus=1, max_retries=1)(read_file)
         settings_ref = ray.put(settings)
         window = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
         pending = deque(files)
@@ -215,7 +270,7 @@ class RayRunner:
                 except (ReadError, OSError):
                     yield analyse_file(path, settings)  # the same message a worker would give
                     continue
-                running[task.remote(path, settings_ref, content)] = path
+                running[task.remote(path, settings_ref, content, self.embeds)] = path
             if not running:
                 continue
             [ready], _ = ray.wait(list(running), num_returns=1)

@@ -1,7 +1,9 @@
-"""The passage index: Chroma (dense, through langchain-chroma) + BM25 over jieba tokens, fused by RRF.
+"""The passage index: Chroma (dense vectors; each passage's text and metadata stored beside its vector) +
+BM25 over jieba tokens, fused by RRF.
 
     index = PassageIndex(settings)
     index.add_document(doc.document_id, doc.passages, {"department": ..., "fiscal_year": 2025, ...})
+    index.add_entries(*prepared)   # documents' entries prepared where they were read (index/entries.py)
     hits = index.search("公车经费为什么减少", k=5, filters={"department": "上海市普陀区人民政府办公室"})
     retriever = index.as_retriever(k=5, filters={"fiscal_year": 2025})   # a LangChain BaseRetriever
 
@@ -31,9 +33,9 @@ from budgetqa.models import DocumentMeta, Passage
 from budgetqa.settings import Settings
 from index.chroma import ChromaUnavailableError, is_connection_error, open_client, server_errors
 from index.embeddings import describe, get_embeddings
-from index.lexical import BM25Store, LexicalEntry, tokenize, tokenize_query
-from index.metadata import (META_KEYS, SECTION_SEP, as_list, chroma_where, indexed_text, meta_dict,
-                            metadata_matches, passage_metadata, strip_scope)
+from index.entries import DocumentEntries, passage_entries
+from index.lexical import BM25Store, tokenize_query
+from index.metadata import META_KEYS, SECTION_SEP, as_list, chroma_where, metadata_matches, strip_scope
 from index.nearest import few_enough, nearest_among
 
 log = logging.getLogger(__name__)
@@ -166,22 +168,34 @@ class PassageIndex:
 
         `meta` carries department, region, fiscal_year, kind and file_name. Returns the passage count.
         """
+        return self.add_entries(passage_entries(document_id, passages, meta))
+
+    @_reaching_server
+    def add_entries(self, *documents: DocumentEntries) -> int:
+        """Index documents' prepared entries (`index.entries`), replacing whatever was indexed for them
+        before; passages that come without vectors of this index's model are embedded here. The vectors go
+        to Chroma with their metadata (which holds the passage text) in as few calls as Chroma takes (a call
+        costs tens of milliseconds whatever its size), the tokens to BM25, one shard per document. Returns
+        the passage count."""
+        import numpy as np
+
         self._check_model()
-        meta = meta_dict(meta)
-        ids = [p.passage_id for p in passages]
-        if len(set(ids)) != len(ids):
-            dup = sorted({i for i in ids if ids.count(i) > 1})[:3]
-            raise ValueError(f"Document {document_id}: duplicate passage ids {dup}; ids must be unique.")
-        wrong = [p.passage_id for p in passages if p.document_id != document_id]
-        if wrong:
-            raise ValueError(f"Passages {wrong[:3]} belong to another document than {document_id}.")
-        self._chroma.delete(where={"document_id": document_id})
-        texts = [indexed_text(p, meta) for p in passages]
-        metadatas = [passage_metadata(p, meta) for p in passages]
-        for start in range(0, len(passages), 256):
-            self._chroma.add_texts(texts[start:start + 256], metadatas[start:start + 256],
-                                   ids=ids[start:start + 256])
-        self._lexical.replace_document(document_id, lexical_entries(passages, meta))
+        for entries in documents:
+            if entries.vectors is None or entries.model != self.model_name:
+                entries.embed(self.embeddings)
+        collection = self._chroma._collection
+        ids = [entries.document_id for entries in documents]
+        if collection.get(where={"document_id": {"$in": ids}}, limit=1, include=[])["ids"]:
+            collection.delete(where={"document_id": {"$in": ids}})
+        passages = [i for entries in documents for i in entries.ids]
+        metadatas = [m for entries in documents for m in entries.metadatas]
+        vectors = np.concatenate([entries.vectors for entries in documents if len(entries.ids)] or [np.empty((0, 1))])
+        step = self._client.get_max_batch_size()
+        for start in range(0, len(passages), step):
+            collection.upsert(ids=passages[start:start + step], embeddings=vectors[start:start + step],
+                              metadatas=metadatas[start:start + step])
+        for entries in documents:
+            self._lexical.replace_document(entries.document_id, entries.lexical)
         return len(passages)
 
     @_reaching_server
@@ -256,7 +270,8 @@ class PassageIndex:
                 ranked = nearest_among(self._chroma._collection, self.embeddings.embed_query(question), few, depth)
                 if ranked is not None:
                     return ranked
-            found = self._chroma.similarity_search_with_score(question, k=depth, filter=where)
+            found = self._chroma._collection.query(query_embeddings=[self.embeddings.embed_query(question)],
+                                                   n_results=depth, where=where, include=["metadatas"])
         except Exception as exc:  # Chroma raises when the filter matches nothing in some versions
             if "no elements" in str(exc).lower():
                 return []
@@ -264,7 +279,7 @@ class PassageIndex:
                 log.warning("dense search failed (%s); using BM25 only until the next repair", exc)
                 return []
             raise
-        return [doc.metadata for doc, _distance in found]
+        return [md for md in found["metadatas"][0] if md]
 
     def _few_passages(self, filters: dict[str, Any] | None) -> list[str] | None:
         """Ids of the passages `filters` allow when the filter names their documents and they are few
@@ -325,13 +340,6 @@ class PassageIndex:
                      mode: Mode = "hybrid") -> PassageRetriever:
         """A LangChain retriever over this index (documents carry the SearchHit fields as metadata)."""
         return PassageRetriever(index=self, k=k, filters=filters, mode=mode)
-
-
-def lexical_entries(passages: Sequence[Passage], meta: dict[str, Any]) -> list[LexicalEntry]:
-    """The BM25 side of one document: each passage's metadata and the tokens of the text both retrievers
-    see. Only the document being added is tokenized; the index keeps the tokens in its shard."""
-    return [LexicalEntry(p.passage_id, p.document_id, passage_metadata(p, meta), tokenize(indexed_text(p, meta)))
-            for p in passages]
 
 
 def _hit(md: dict[str, Any], score: float, ranks: dict[str, int]) -> SearchHit:

@@ -21,6 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from budgetqa.models import IngestedDocument, ParsedDocument
 from budgetqa.settings import Settings
@@ -30,6 +31,9 @@ from ingest.facts import fill_missing_labels, table_facts
 from ingest.forms import form_facts
 from ingest.meta import detect_meta
 from ingest.narrative import instruction_findings, narrative_facts, split_passages
+
+if TYPE_CHECKING:
+    from index.entries import DocumentEntries
 
 SUPPORTED = {".pdf": "pdf", ".txt": "txt", ".md": "md", ".markdown": "md"}
 _BUDGET_WORDS = re.compile(r"预算|决算")
@@ -48,6 +52,7 @@ class FileOutcome:
     peak_mb: float  # peak resident memory of the process that read the file, so far
     worker: str  # host:pid of that process
     cpu_seconds: float = 0.0  # CPU time it spent on this file (under load, `seconds` also counts waiting)
+    entries: DocumentEntries | None = None  # the document's passage-index entries, when the reader prepared them
 
 
 def analyse_file(path: Path, settings: Settings, content: bytes | None = None) -> FileOutcome:

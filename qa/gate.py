@@ -297,7 +297,8 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
         foreign = foreign_organisations(query.text, loaded_names | units())
     evidence = [f"{c.table or ''}{c.row or ''}{c.column or ''}{c.snippet or ''}{c.context or ''}"
                 for c in answer.citations]
-    missing = unmatched_item_words(query.item_text, evidence + [answer.answer], synonyms)
+    asked = INCLUDED.sub("", query.item_text)  # "收入总计（含财政拨款上年结转）": what it includes is no item
+    missing = unmatched_item_words(asked, evidence + [answer.answer], synonyms)
     table_cells = any(c.table for c in answer.citations)
     if answer.route == "table" and ((missing and table_cells) or
                                     (not table_cells and item_absent(query.item_text, evidence, synonyms))):
@@ -308,9 +309,9 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
     if unquoted:  # a sentence about something else (the department's total for 「住房公积金」)
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但没有提到“{'、'.join(unquoted)}”。",
                       final=True)
-    untouched = untouched_phrases(query.item_text, evidence + [answer.answer], synonyms)
+    untouched = untouched_phrases(asked, evidence + [answer.answer], synonyms)
     if untouched and sections is not None:
-        untouched = untouched_phrases(query.item_text, evidence + [answer.answer] + sections(), synonyms)
+        untouched = untouched_phrases(asked, evidence + [answer.answer] + sections(), synonyms)
     if untouched and answer.route in ("table", "compute"):
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有提到“{'、'.join(untouched)}”。",
                       final=True)

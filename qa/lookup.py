@@ -128,7 +128,7 @@ class ItemResolver(StatedFigures, RowScores):
                 and not any(re.search(r"三公|公务|会议|培训|出国", h) for h in f.column_path[:-1])])
             # (the 合计 of the whole table, under at most a year/stage header such as 当年)
         # a quoted name ("「市人民来访接待厅专项经费」") is a row's name: its words (接待) trigger no concept
-        unquoted = _EXCLUDED.sub("", re.sub(r"[“「『][^”」』]{4,}[”」』]", "", self.text))
+        unquoted = INCLUDED.sub("", re.sub(r"[“「『][^”」』]{4,}[”」』]", "", self.text))  # (含/不含 … names no concept)
         # an overview table's name ("财政拨款收支总表的一般公共服务支出") names where to read, not a concept
         unquoted = re.sub(r"(部门综合预算|部门财务|财政拨款)?(收支|收入|支出)(预算)?总表", "", unquoted)
         within = re.match(r"^(.*?)(?<!其)(?:里|中|当中|之中)[，,、]?(?:的)?(.{2,})$", unquoted)

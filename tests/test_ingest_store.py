@@ -141,10 +141,36 @@ def test_a_failure_while_storing_leaves_no_partial_rows(library: Library, monkey
     def broken_add(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise OSError("disk full")
 
-    monkeypatch.setattr(library.passage_index, "add_document", broken_add)
+    monkeypatch.setattr(library.passage_index, "add_entries", broken_add)
     result = library.ingest_file(corpus_file("普陀区司法局2026年部门预算.pdf"))
     assert result.status == "failed" and "nothing was kept" in (result.error or "")
     assert library.store.row_counts() == before
+
+
+def test_a_document_that_cannot_be_indexed_fails_alone_in_its_group(library: Library, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Documents are indexed together; when the group fails, each is indexed alone, and only the one that
+    fails by itself is taken out of both stores (the passage index refuses the 司法局 document here)."""
+    names = ["上海市大数据中心2020年部门预算.md", "普陀区司法局2026年部门预算.pdf", "上海市金融服务办公室2018年部门预算.txt"]
+    refused = "普陀区司法局2026年部门预算.pdf"
+    real_add = library.passage_index.add_entries
+    groups: list[int] = []
+
+    def add_refusing_one(*documents):  # type: ignore[no-untyped-def]
+        groups.append(len(documents))
+        stored = {d.file_name: d.document_id for d in library.store.documents()}
+        if any(entries.document_id == stored.get(refused) for entries in documents):
+            raise OSError("disk full")
+        return real_add(*documents)
+
+    monkeypatch.setattr(library.passage_index, "add_entries", add_refusing_one)
+    results = {r.path.name: r for r in library.ingest([corpus_file(name) for name in names])}
+    assert groups[0] == 3 and sorted(groups[1:]) == [1, 1, 1], groups  # together first, then one by one
+    assert results[refused].status == "failed" and "nothing was kept" in (results[refused].error or "")
+    assert [results[n].status for n in names if n != refused] == ["added", "added"]
+    kept = sorted(d.document_id for d in library.documents())
+    assert sorted(d.file_name for d in library.documents()) == sorted(n for n in names if n != refused)
+    assert library.store.unindexed() == []
+    assert library.passage_index.document_ids("dense") == kept == library.passage_index.document_ids("bm25")
 
 
 def test_cli_ingest_exit_code_and_findings(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from budgetqa.library import index_meta
 from index.lexical import BM25Store, LexicalEntry, tokenize_query
-from index.passages import lexical_entries
+from index.entries import lexical_entries
 from index.rows import table_row_passages
 from tests.conftest import corpus_file
 

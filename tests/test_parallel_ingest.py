@@ -15,11 +15,12 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from budgetqa.library import FileResult, Library
 from budgetqa.settings import Settings
-from budgetqa.workers import ProcessRunner, RayRunner
+from budgetqa.workers import ProcessRunner, RayRunner, read_file
 from tests.conftest import REPO, corpus_file
 
 # five small PDFs from four regions (Shanghai, Beijing, Jiangsu layouts): 107 pages
@@ -38,7 +39,8 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def snapshot(library: Library) -> dict:  # type: ignore[type-arg]
     """Everything both stores hold, in a form that does not depend on the order documents were written:
-    row counts, the documents, checksums of every fact and passage, and what each retriever indexes."""
+    row counts, the documents, checksums of every fact and passage, what each retriever indexes, and a
+    checksum of every vector with its metadata (bytes: whoever embedded them, the vectors are the same)."""
     store = library.store
     facts = sorted(repr((f.document_id, f.table_index, f.table_kind, f.table_title, f.page, f.row_index, f.row_code,
                          f.row_label, f.row_path, f.column_path, f.value, f.text_value, f.unit, f.bbox, f.line_no,
@@ -48,6 +50,12 @@ def snapshot(library: Library) -> dict:  # type: ignore[type-arg]
                       for p in store.passages())
     findings = sorted(repr((d, f.check, f.where, f.expected, f.found, f.page)) for d, f in store.findings())
     index = library.passage_index
+    got = index._chroma._collection.get(include=["embeddings", "metadatas"])
+    vectors = hashlib.sha256(b"".join(passage_id.encode() + np.asarray(vector, dtype=np.float32).tobytes()
+                                      + repr(sorted(metadata.items())).encode()
+                                      for passage_id, vector, metadata in sorted(zip(got["ids"], got["embeddings"],
+                                                                                     got["metadatas"], strict=True),
+                                                                                 key=lambda row: row[0])))
     return {
         "rows": store.row_counts(),
         "documents": sorted((d.document_id, d.file_name, d.department, d.fiscal_year, d.kind, d.page_count,
@@ -58,6 +66,7 @@ def snapshot(library: Library) -> dict:  # type: ignore[type-arg]
         "unindexed": store.unindexed(),
         "dense": (index.document_ids("dense"), index.count()),
         "bm25": (index.document_ids("bm25"), len(index._lexical)),
+        "vectors": vectors.hexdigest(),
     }
 
 
@@ -94,6 +103,27 @@ def test_two_workers_store_exactly_what_one_worker_stores(tmp_path: Path, refere
         assert sum(line.startswith("added") and name in line for line in run.stdout.splitlines()) == 1, run.stdout
     assert "file/s" in run.stderr or "s/file" in run.stderr  # the progress bar
     assert snapshot(Library(Settings(data_dir=data))) == reference
+
+
+def test_with_two_workers_the_readers_embed_and_with_one_the_writer(tmp_path: Path) -> None:
+    """The per-file step hands the writer a document's index entries: tokens always, vectors from two
+    workers on (the writer then only writes), none from one worker (the writer embeds, the halves balance);
+    a reader's vectors are bit for bit the writer's."""
+    settings = Settings(data_dir=tmp_path / "data")
+    files = FILES[1:3]
+    two = {r.path: r for r in ProcessRunner(2).run(files, settings)}
+    one = {r.path: r for r in ProcessRunner(1).run(files, settings)}
+    for path in files:
+        embedded, tokens_only = two[path].entries, one[path].entries
+        assert embedded is not None and tokens_only is not None, (two[path].error, one[path].error)
+        assert embedded.vectors is not None and embedded.vectors.shape == (len(embedded.ids), 512)
+        assert tokens_only.vectors is None and all(e.tokens for e in tokens_only.lexical)
+        assert [e.tokens for e in embedded.lexical] == [e.tokens for e in tokens_only.lexical]
+        writer = read_file(path, settings)
+        assert writer.entries is not None and writer.entries.vectors is None
+        writer.entries.embed(Library(settings).passage_index.embeddings)  # as the writer does in add_entries
+        assert writer.entries.vectors.tobytes() == embedded.vectors.tobytes()
+        assert two[path].cpu_seconds > 0 and two[path].worker != f"{os.uname().nodename}:{os.getpid()}"
 
 
 def test_reingest_is_a_noop(one_worker: Library, reference: dict) -> None:  # type: ignore[type-arg]

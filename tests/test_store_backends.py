@@ -202,7 +202,7 @@ def test_library_reingest_is_a_noop_and_a_failed_index_rolls_back(store_url: str
     def broken_add(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise OSError("disk full")
 
-    monkeypatch.setattr(library.passage_index, "add_document", broken_add)
+    monkeypatch.setattr(library.passage_index, "add_entries", broken_add)
     result = library.ingest_file(corpus_file("普陀区人民政府办公室2025年部门预算.pdf"))
     assert result.status == "failed" and "nothing was kept" in (result.error or "")
     assert library.store.row_counts() == counts and library.passage_index.count() == indexed

@@ -302,3 +302,8 @@ def test_a_column_named_with_its_side_and_a_fund_qualifying_an_item(answerer) ->
     assert spending.found and spending.value == Decimal("9846.82")  # not the 收入决算表's 财政拨款收入 15,892.45
     funded = answerer.ask("杭州市气象局2026年财政拨款安排的自然资源海洋气象等支出有多少？")
     assert funded.found and funded.value == Decimal("5247.87")  # not the 财政拨款 total 5,753.07
+
+
+def test_what_a_total_includes_is_no_item_and_no_concept(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("北京市司法局2026年财政拨款收支总表的收入总计（含上年结转）是多少？")
+    assert answer.found and answer.value == Decimal("29844.198694")  # not 本年财政拨款收入 29,569.52
