@@ -11,7 +11,13 @@ over 30 questions templated on the generated departments, and peak RSS.
     python benchmarks/scale.py --database-url postgresql+psycopg://… --chroma-host 127.0.0.1
 
 Each size runs in its own child process (fresh imports, its own peak RSS). Generated files and stores
-live in a tmp folder that is deleted afterwards (--keep keeps it).
+live in a tmp folder that is deleted afterwards (--keep keeps it). With --store-dir DIR they live in
+DIR/N<size> and stay there; a later run with the same DIR, size and seed finds the store complete and
+skips generation and ingest (ingest of 1,000 documents takes minutes), so the question half can be
+measured or profiled again and again:
+
+    python benchmarks/scale.py --sizes 1000 --store-dir /tmp/scale-stores                    # once: builds
+    python benchmarks/scale.py --sizes 1000 --store-dir /tmp/scale-stores --profile /tmp/q   # questions only
 """
 
 from __future__ import annotations
@@ -31,13 +37,14 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 # the reader processes of parallel ingest (and each size's child) import this checkout too, from any folder
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+
+from scale_questions import ask_all, keep_store, kept_store, questions
 
 from budgetqa.sample import SampleSpec, write_sample_pdf
 
@@ -54,14 +61,6 @@ DEPARTMENTS = (  # department core name, what its 职能 section says it is resp
     ("绿化和市容管理局", "绿化市容"),
 )
 YEARS = (2023, 2024, 2025, 2026)
-ASKED_DEPARTMENTS = 10  # three questions each (one per route): 30 questions
-
-TABLE_QUESTIONS = ("{d}{y}年三公经费预算是多少？", "{d}{y}年行政运行支出是多少？", "{d}{y}年公务用车运行费是多少？",
-                   "{d}{y}年机关运行经费预算是多少？", "{d}{y}年住房公积金是多少？")
-COMPUTE_QUESTIONS = ("{d}{y}年公务接待费占三公经费的比例是多少？", "{d}{y}年基本支出占支出预算的比重是多少？",
-                     "{d}{y}年机关运行经费比{d2}{y2}年多多少？")
-PASSAGE_QUESTIONS = ("{d}{y}年的主要职能是什么？", "{d}{y}年机关运行经费主要用于什么？",
-                     "{d}{y}年财政拨款收入支出减少的主要原因是什么？")
 
 
 def specs(count: int, seed: int) -> list[SampleSpec]:
@@ -74,24 +73,6 @@ def specs(count: int, seed: int) -> list[SampleSpec]:
     return [SampleSpec(region=city + district, core=core, duty=duty, fiscal_year=year, scale=rng.randint(5, 40),
                        codes_in_one_column=rng.random() < 0.5)
             for city, district, (core, duty), year in combos[:count]]
-
-
-def questions(generated: list[SampleSpec]) -> list[str]:
-    """30 questions, one per route for each of 10 departments spread over the generated ones."""
-    step = max(1, len(generated) // ASKED_DEPARTMENTS)
-    asked = generated[::step][:ASKED_DEPARTMENTS]
-    out = []
-    for number, spec in enumerate(asked):
-        other = asked[(number + 1) % len(asked)]
-        fill = {"d": spec.department, "y": spec.fiscal_year, "d2": other.department, "y2": other.fiscal_year}
-        for templates in (TABLE_QUESTIONS, COMPUTE_QUESTIONS, PASSAGE_QUESTIONS):
-            out.append(templates[number % len(templates)].format(**fill))
-    return out
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def folder_mb(path: Path) -> float:
@@ -226,31 +207,19 @@ def measure_repair(settings) -> str:  # type: ignore[no-untyped-def]
             f"{vectors} vectors): {statistics.median(probe) * 1000:8.1f} ms")
 
 
-def ask_all(settings, asked: list[str], warm_up: SampleSpec) -> list[str]:  # type: ignore[no-untyped-def]
-    from qa.chain import build_answerer
-
-    answerer = build_answerer(settings)
-    for templates in (TABLE_QUESTIONS, COMPUTE_QUESTIONS, PASSAGE_QUESTIONS):  # loads models, BM25 matrix, tables
-        answerer.ask(templates[0].format(d=warm_up.department, y=warm_up.fiscal_year, d2=warm_up.department,
-                                         y2=warm_up.fiscal_year - 1))
-    by_route: dict[str, list[float]] = defaultdict(list)
-    found = 0
-    for question in asked:
-        started = time.perf_counter()
-        answer = answerer.ask(question)
-        by_route[answer.route].append((time.perf_counter() - started) * 1000)
-        found += answer.found
-    every = [ms for values in by_route.values() for ms in values]
-    lines = [f"questions: {len(asked)} ({found} answered)",
-             f"  {'route':<8} {'n':>3} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"]
-    for route, values in sorted(by_route.items()) + [("all", every)]:
-        lines.append(f"  {route:<8} {len(values):>3} {statistics.median(values):8.1f} "
-                     f"{percentile(values, 0.95):8.1f} {max(values):8.1f}")
-    return lines
-
-
 def say(line: str) -> None:
     print(line, flush=True)  # the parent prints as it goes; a long size shows its progress
+
+
+def ask_and_report(settings, generated: list[SampleSpec], args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    say(f"identity read as generated (department, year): {identity_matches(settings, generated)}/{len(generated)}")
+    say(f"store on disk: {store_sizes(settings)}")
+    say(measure_repair(settings))
+    profile = Path(f"{args.profile}-N{len(generated)}.prof") if args.profile else None
+    for line in ask_all(settings, questions(generated), generated[-1], profile):
+        say(line)
+    if profile:
+        say(f"profile of the questions: {profile}")
 
 
 def run_size(count: int, args: argparse.Namespace, root: Path) -> None:
@@ -258,6 +227,14 @@ def run_size(count: int, args: argparse.Namespace, root: Path) -> None:
     from budgetqa.settings import Settings
 
     generated = specs(count, args.seed)
+    kept = kept_store(root, count, args) if args.store_dir else None
+    if kept is not None:
+        say(f"== N = {count}   store kept in {root} (seed {args.seed}): generation and ingest skipped")
+        ask_and_report(kept, generated, args)
+        return
+    if args.store_dir:  # what an earlier run stopped during ingest left is built again from nothing
+        shutil.rmtree(root)
+        root.mkdir()
     docs = root / "docs"
     started = time.perf_counter()
     files = [write_sample_pdf(docs, spec) for spec in generated]
@@ -277,11 +254,9 @@ def run_size(count: int, args: argparse.Namespace, root: Path) -> None:
         say(f"ingest, {worker_label(workers)}: {seconds:7.1f} s   {pages / seconds:6.2f} pages/s   "
             f"{stored / seconds:5.2f} docs/s   {stored}/{count} stored   {bare / seconds:.2f}× the bare pass")
     assert settings is not None
-    say(f"identity read as generated (department, year): {identity_matches(settings, generated)}/{count}")
-    say(f"store on disk: {store_sizes(settings)}")
-    say(measure_repair(settings))
-    for line in ask_all(settings, questions(generated), generated[-1]):
-        say(line)
+    if args.store_dir:
+        keep_store(root, count, args, settings)
+    ask_and_report(settings, generated, args)
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     say(f"peak RSS: {self_mb:.0f} MB (this process: generation, ingest writer, questions)   "
@@ -300,10 +275,17 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--chroma-host", help="Chroma server host (default: on-disk Chroma in the tmp folder)")
     parser.add_argument("--chroma-port", type=int, default=8000)
     parser.add_argument("--keep", action="store_true", help="keep the tmp folder (generated files and stores)")
+    parser.add_argument("--store-dir", type=Path,
+                        help="keep each size's files and stores in STORE_DIR/N<size>; a complete one there is reused "
+                             "(generation and ingest skipped: only the questions run)")
+    parser.add_argument("--profile", help="write cProfile statistics of the questions to PROFILE-N<size>.prof")
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)  # the child process of one size
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.workers = [int(w) for w in str(args.workers).split(",")]
+    if args.store_dir and args.postgres:
+        raise SystemExit("--postgres makes a tmp server that is dropped afterwards: with --store-dir give "
+                         "--database-url of a server that stays")
     return args
 
 
@@ -324,18 +306,24 @@ def main() -> None:
         server = PostgresServer.start()
     try:
         for count in [int(n) for n in args.sizes.split(",")]:
-            root = Path(tempfile.mkdtemp(prefix=f"budgetqa-scale-{count}-"))
+            if args.store_dir:
+                root = args.store_dir.resolve() / f"N{count}"
+                root.mkdir(parents=True, exist_ok=True)
+            else:
+                root = Path(tempfile.mkdtemp(prefix=f"budgetqa-scale-{count}-"))
             url = server.create_database("scale") if server else args.database_url
             command = [sys.executable, __file__, "--one-size", str(count), "--root", str(root), "--seed",
                        str(args.seed), "--workers", ",".join(map(str, args.workers)), "--chroma-port", str(args.chroma_port)]
             command += ["--database-url", url] if url else []
             command += ["--chroma-host", args.chroma_host] if args.chroma_host else []
+            command += ["--store-dir", str(args.store_dir)] if args.store_dir else []
+            command += ["--profile", args.profile] if args.profile else []
             try:
                 subprocess.run(command, check=True)
             finally:
                 if server and url:
                     server.drop_database(url)
-                if args.keep:
+                if args.keep or args.store_dir:
                     print(f"kept: {root}")
                 else:
                     shutil.rmtree(root, ignore_errors=True)

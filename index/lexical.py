@@ -350,6 +350,19 @@ class BM25Store:
             self._refresh()
             return self._postings.passages
 
+    def passages_of(self, document_ids: Iterable[str]) -> list[dict[str, Any]] | None:
+        """The metadata of every passage of these documents, in the order they were added; None when one
+        of them has no passage here."""
+        with self._lock:
+            self._refresh()
+            found: list[dict[str, Any]] = []
+            for document_id in dict.fromkeys(document_ids):
+                span = self._postings.documents.get(document_id)
+                if span is None:
+                    return None
+                found += [e.metadata for e in self._entries[span.rows.start:span.rows.stop] if e is not None]
+            return found
+
     def search(self, tokens: list[str], k: int, accept: Callable[[dict[str, Any]], bool] | None = None,
                accept_document: Callable[[dict[str, Any]], bool] | None = None) -> list[tuple[LexicalEntry, float]]:
         """Top `k` entries by BM25 score among those whose metadata `accept` allows (score > 0 only).

@@ -36,6 +36,7 @@ from index.embeddings import describe, get_embeddings
 from index.entries import DocumentEntries, passage_entries
 from index.lexical import BM25Store, tokenize_query
 from index.metadata import META_KEYS, SECTION_SEP, as_list, chroma_where, metadata_matches, strip_scope
+from index.nearest import few_enough, nearest_among
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +265,11 @@ class PassageIndex:
         where = chroma_where(filters)
         try:
             question = strip_scope(query, *self._scope(filters))
+            few = self._few_passages(filters)
+            if few is not None:  # a question about a few documents: their passages ranked here, same answer
+                ranked = nearest_among(self._chroma._collection, self.embeddings.embed_query(question), few, depth)
+                if ranked is not None:
+                    return ranked
             found = self._chroma._collection.query(query_embeddings=[self.embeddings.embed_query(question)],
                                                    n_results=depth, where=where, include=["metadatas"])
         except Exception as exc:  # Chroma raises when the filter matches nothing in some versions
@@ -275,13 +281,29 @@ class PassageIndex:
             raise
         return [md for md in found["metadatas"][0] if md]
 
+    def _few_passages(self, filters: dict[str, Any] | None) -> list[str] | None:
+        """Ids of the passages `filters` allow when the filter names their documents and they are few
+        enough to rank exactly outside the vector index (`index.nearest.few_enough`); else None."""
+        named = list(dict.fromkeys(d for d in as_list((filters or {}).get("document_id")) if d))
+        collection = self._chroma._collection
+        if not named or few_enough(collection, named) is None:  # more documents than that: Chroma searches, as before
+            return None
+        passages = self._lexical.passages_of(named)
+        if passages is None:
+            return None
+        return few_enough(collection, [md["passage_id"] for md in passages if metadata_matches(md, filters)])
+
     def _bm25(self, query: str, depth: int, filters: dict[str, Any] | None) -> list[dict[str, Any]]:
         chroma_where(filters)  # validates the filter keys the same way for both retrievers
         accept = (lambda md: metadata_matches(md, filters)) if filters else None
         per_document = {key: value for key, value in (filters or {}).items() if key in DOCUMENT_KEYS}
-        accept_document = (lambda md: metadata_matches(md, per_document)) if per_document else None
+        named = {d for d in as_list(per_document.get("document_id")) if d}
+
+        def accept_document(md: dict[str, Any]) -> bool:  # asked of every indexed document: the cheap test first
+            return (not named or md.get("document_id") in named) and metadata_matches(md, per_document)
+
         tokens = tokenize_query(strip_scope(query, *self._scope(filters)))
-        found = self._lexical.search(tokens, depth, accept, accept_document)
+        found = self._lexical.search(tokens, depth, accept, accept_document if per_document else None)
         return [entry.metadata for entry, _score in found]
 
     def _fuse(self, dense: list[dict[str, Any]], lexical: list[dict[str, Any]], mode: Mode) -> list[SearchHit]:

@@ -16,137 +16,31 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import (JSON, ForeignKey, Integer, String, Text, create_engine, delete, event, func, insert, select,
-                        update)
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import Engine, Row, make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Session, sessionmaker
 
 from budgetqa.models import Finding, IngestedDocument, Passage, Section, StoredDocument, TableFact
 from index.migrations import StoreOpenError, migrate
+from index.schema import (
+    DocumentRow,
+    FactRow,
+    FindingRow,
+    PassageRow,
+    PrintedPageRow,
+    RevisionRow,
+    SectionRow,
+    TableRow,
+)
 
 __all__ = ["Store", "StoreOpenError"]
 
 
-class PrintedText(TypeDecorator):
-    """Text read from a document, any length. NUL characters are dropped: PostgreSQL refuses them in text,
-    they never mean anything in a disclosure, and dropping them on every backend keeps the data alike."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
-        return value.replace("\x00", "") if isinstance(value, str) else value
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class DocumentRow(Base):
-    __tablename__ = "documents"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    file_name: Mapped[str] = mapped_column(PrintedText, index=True)
-    path: Mapped[str] = mapped_column(PrintedText)
-    file_format: Mapped[str] = mapped_column(String(8))
-    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    page_count: Mapped[int] = mapped_column(Integer)
-    department: Mapped[str | None] = mapped_column(PrintedText, index=True)
-    region: Mapped[str | None] = mapped_column(PrintedText)
-    fiscal_year: Mapped[int | None] = mapped_column(Integer, index=True)
-    kind: Mapped[str | None] = mapped_column(String(20))
-    title: Mapped[str | None] = mapped_column(PrintedText)
-    aliases: Mapped[list] = mapped_column(JSON, default=list)
-    unit: Mapped[str | None] = mapped_column(PrintedText, nullable=True)
-    level: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    contents: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    # how far ingestion got: "stored" (relational rows committed) -> "indexed" (passages in every index)
-    stage: Mapped[str | None] = mapped_column(String(10), nullable=True)
-
-
-class TableRow(Base):
-    __tablename__ = "doc_tables"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
-    table_index: Mapped[int] = mapped_column(Integer)
-    table_kind: Mapped[str] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(PrintedText)
-    unit: Mapped[str | None] = mapped_column(PrintedText)
-    pages: Mapped[list] = mapped_column(JSON)
-    columns: Mapped[list] = mapped_column(JSON)
-    note: Mapped[str | None] = mapped_column(PrintedText)
-
-
-class FactRow(Base):
-    __tablename__ = "facts"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
-    table_index: Mapped[int] = mapped_column(Integer)
-    table_kind: Mapped[str] = mapped_column(String(40), index=True)
-    table_title: Mapped[str] = mapped_column(PrintedText)
-    page: Mapped[int] = mapped_column(Integer)
-    row_index: Mapped[int] = mapped_column(Integer)
-    row_code: Mapped[str | None] = mapped_column(PrintedText, index=True)
-    row_label: Mapped[str] = mapped_column(PrintedText)
-    row_path: Mapped[list] = mapped_column(JSON)
-    column_path: Mapped[list] = mapped_column(JSON)
-    column_leaf: Mapped[str] = mapped_column(PrintedText)
-    value: Mapped[str | None] = mapped_column(String(40))  # exact decimal text
-    text_value: Mapped[str | None] = mapped_column(PrintedText)
-    unit: Mapped[str | None] = mapped_column(PrintedText)
-    bbox: Mapped[list | None] = mapped_column(JSON)
-    line_no: Mapped[int | None] = mapped_column(Integer)
-    sentence: Mapped[str | None] = mapped_column(PrintedText)
-    dimensions: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-
-
-class PassageRow(Base):
-    __tablename__ = "passages"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
-    section_path: Mapped[list] = mapped_column(JSON)
-    text: Mapped[str] = mapped_column(PrintedText)
-    page_start: Mapped[int] = mapped_column(Integer)
-    page_end: Mapped[int] = mapped_column(Integer)
-    char_start: Mapped[int] = mapped_column(Integer)
-    char_end: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))
-    line_boxes: Mapped[list | None] = mapped_column(JSON, nullable=True)  # [[offset, page, [x0, top, x1, bottom]], …]
-
-
-class PrintedPageRow(Base):  # the number a PDF page prints, when it prints one (physical page 10 prints "8")
-    __tablename__ = "printed_pages"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
-    page: Mapped[int] = mapped_column(Integer)
-    printed: Mapped[str] = mapped_column(PrintedText)
-
-
-class SectionRow(Base):
-    __tablename__ = "sections"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
-    path: Mapped[list] = mapped_column(JSON)
-    page_start: Mapped[int] = mapped_column(Integer)
-    page_end: Mapped[int] = mapped_column(Integer)
-
-
-class FindingRow(Base):
-    __tablename__ = "findings"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
-    check: Mapped[str] = mapped_column(String(40))
-    where: Mapped[str] = mapped_column(PrintedText)
-    expected: Mapped[str] = mapped_column(PrintedText)
-    found: Mapped[str] = mapped_column(PrintedText)
-    page: Mapped[int | None] = mapped_column(Integer)
-    message: Mapped[str] = mapped_column(PrintedText)
-    severity: Mapped[str | None] = mapped_column(String(10), nullable=True)
-
-
 _CHILD_ROWS = (FactRow, PassageRow, SectionRow, FindingRow, TableRow, PrintedPageRow)
+_TRIGGERED = ("sqlite", "postgresql")  # the backends migration 0004 gives revision triggers
 
 
 def _make_engine(url: str) -> Engine:
@@ -186,6 +80,7 @@ class Store:
             raise StoreOpenError(f"cannot open the store {where}: {reason} — is the database server running and "
                                  "the URL right (--database-url / BUDGETQA_DATABASE_URL)?") from error
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._listed: tuple[int, list[StoredDocument]] | None = None  # (revision, every document then)
 
     # ---- writing -------------------------------------------------------------------------
     def save(self, doc: IngestedDocument, replaces: Iterable[str] = ()) -> None:
@@ -239,7 +134,29 @@ class Store:
                 return doc
         return None
 
+    def revision(self) -> int | None:
+        """A number that changes whenever a document is added, replaced, removed or changed, by any process
+        (database triggers keep it); None on a backend without them (nothing may then be cached)."""
+        if self.engine.dialect.name not in _TRIGGERED:
+            return None
+        with self.engine.connect() as connection:
+            return connection.execute(select(RevisionRow.revision).where(RevisionRow.id == 1)).scalar_one()
+
     def documents(self, where=None) -> list[StoredDocument]:  # type: ignore[no-untyped-def]
+        """Every document, or those `where` selects, in (department, year, file name) order. The whole list
+        is read again only when the store's revision has changed since it was last read."""
+        if where is not None:
+            return self._read_documents(where)
+        revision = self.revision()
+        listed = self._listed
+        if revision is not None and listed is not None and listed[0] == revision:
+            return list(listed[1])
+        documents = self._read_documents(None)
+        if revision is not None:
+            self._listed = (revision, documents)  # read after the revision: at worst newer than it, never older
+        return list(documents)
+
+    def _read_documents(self, where) -> list[StoredDocument]:  # type: ignore[no-untyped-def]
         with self._session() as session:
             query = select(DocumentRow)
             if where is not None:
@@ -253,7 +170,7 @@ class Store:
     def facts(self, document_ids: Sequence[str] | None = None, table_kind: str | None = None,
               row_code: str | None = None, table_index: int | None = None) -> list[TableFact]:
         with self._session() as session:
-            query = select(FactRow)
+            query = select(FactRow.__table__)  # plain rows: no ORM object is made for each fact
             if document_ids is not None:
                 query = query.where(FactRow.document_id.in_(list(document_ids)))
             if table_kind is not None:
@@ -262,14 +179,14 @@ class Store:
                 query = query.where(FactRow.row_code == row_code)
             if table_index is not None:
                 query = query.where(FactRow.table_index == table_index)
-            return [_fact(row) for row in session.scalars(query.order_by(FactRow.id))]
+            return [_fact(row) for row in session.execute(query.order_by(FactRow.id))]
 
     def passages(self, document_ids: Sequence[str] | None = None) -> list[Passage]:
         with self._session() as session:
-            query = select(PassageRow)
+            query = select(PassageRow.__table__)
             if document_ids is not None:
                 query = query.where(PassageRow.document_id.in_(list(document_ids)))
-            return [_passage(row) for row in session.scalars(query.order_by(PassageRow.document_id,
+            return [_passage(row) for row in session.execute(query.order_by(PassageRow.document_id,
                                                                              PassageRow.char_start))]
 
     def read_before_pages(self, doc: StoredDocument) -> bool:
@@ -343,12 +260,14 @@ def _document_order(row: DocumentRow) -> tuple:  # type: ignore[type-arg]
             row.file_name)
 
 
-def _counts(session: Session, model, ids: list[str] | None = None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _counts(session: Session, model, ids: list[str] | None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Rows of `model` per document: of the documents `ids` (all when None)."""
+    if ids is not None and not ids:
+        return {}
     query = select(model.document_id, func.count()).group_by(model.document_id)
     if ids is not None:
         query = query.where(model.document_id.in_(ids))
-    rows = session.execute(query)
-    return {doc_id: count for doc_id, count in rows}
+    return {doc_id: count for doc_id, count in session.execute(query)}
 
 
 def _document_row(doc: IngestedDocument) -> DocumentRow:
@@ -377,7 +296,7 @@ def _fact_values(document_id: str, f: TableFact) -> dict:  # type: ignore[type-a
                 dimensions=dict(f.dimensions) or None)
 
 
-def _fact(r: FactRow) -> TableFact:
+def _fact(r: Row[Any]) -> TableFact:
     return TableFact(document_id=r.document_id, table_index=r.table_index, table_kind=r.table_kind,
                      table_title=r.table_title, page=r.page, row_index=r.row_index, row_code=r.row_code,
                      row_label=r.row_label, row_path=tuple(r.row_path), column_path=tuple(r.column_path),
@@ -393,7 +312,7 @@ def _passage_row(p: Passage) -> PassageRow:
                       line_boxes=[[offset, page, list(box)] for offset, page, box in p.line_boxes] or None)
 
 
-def _passage(r: PassageRow) -> Passage:
+def _passage(r: Row[Any]) -> Passage:
     return Passage(passage_id=r.id, document_id=r.document_id, section_path=tuple(r.section_path), text=r.text,
                    page_start=r.page_start, page_end=r.page_end, char_start=r.char_start, char_end=r.char_end,
                    kind=r.kind, line_boxes=tuple((o, page, tuple(box)) for o, page, box in r.line_boxes or ()))

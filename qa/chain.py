@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import Counter
 from dataclasses import replace
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
-from budgetqa.models import Answer, Finding, TableFact
+from budgetqa.models import Answer, Finding, StoredDocument, TableFact
 from budgetqa.settings import Settings
 from index.store import Store
 from qa.answer import Evidence, Place, cite, convert, fmt, refuse, round2
@@ -25,9 +24,7 @@ from qa.concepts import quoted_names
 from qa.cues import asked_item
 from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer
 from qa.lookup import ItemResolver
-from qa.matching import names_unit
 from qa.understand import Catalog, Query, parse_question
-from qa.understand import canonical_department as canonical
 
 if TYPE_CHECKING:  # langchain_core.runnables takes ~1 s to import: only as_runnable loads it
     from langchain_core.runnables import Runnable
@@ -75,6 +72,7 @@ class Answerer(Computations):
         self._places: dict[str, Place] = {}
         self._lock = threading.Lock()
         self._generation: frozenset[str] | None = None  # the document ids seen at the last question
+        self._library: tuple[int | None, list[StoredDocument], Catalog] | None = None  # (store revision, …)
 
     @cached_property
     def passage_index(self):  # type: ignore[no-untyped-def]
@@ -108,7 +106,7 @@ class Answerer(Computations):
         if previous:
             from qa.understand import with_context
 
-            completed = with_context(question, previous, Catalog(self.store.documents()))
+            completed = with_context(question, previous, self._documents()[1])
             answer = self._answer(completed, department, year, kind)
             answer.question = question
             if completed != question:
@@ -130,11 +128,9 @@ class Answerer(Computations):
         unusable = unusable_question(question)
         if unusable:
             return Answer(question[:MAX_QUESTION_CHARS], unusable, False, "none")
-        documents = self.store.documents()
-        self._notice_other_writers(documents)
+        documents, catalog = self._documents()
         if not documents:
             return refuse(question, "还没有加载任何文档。请先导入预算公开文件（budgetqa ingest …）。")
-        catalog = Catalog(documents)
         query = parse_question(question, catalog, department=department, year=year, kind=kind)
         if query.unknown_department and not query.departments and query.route == "passage":
             # a unit inside a department (徐州铁路运输法院): its name must appear in the quoted passage
@@ -204,19 +200,32 @@ class Answerer(Computations):
         printed name; None when none or several do."""
         if len(re.sub(r"\s", "", name)) < 5:
             return None
-        printed = Counter((canonical(doc.department), f.row_label.replace(" ", "")) for doc in catalog.documents
-                          if doc.department for f in self.facts([doc]) if f.table_index >= 0 and names_unit(name, f.row_label))
+        printed = self.rows_naming(name, catalog)
         if len({holder for holder, _ in printed}) != 1:
             return None
         return printed.most_common(1)[0][0]  # the name its tables print most
 
+    def _documents(self) -> tuple[list[StoredDocument], Catalog]:
+        """The stored documents and the catalog of their names, made again only when the store's revision
+        says the library changed (in this process or another) since the last question."""
+        revision = self.store.revision()
+        held = self._library
+        if revision is None or held is None or held[0] != revision:
+            documents = self.store.documents()
+            held = (revision, documents, Catalog(documents))
+            self._notice_other_writers(documents)
+            self._library = held
+        return held[1], held[2]
+
     def _notice_other_writers(self, documents: list) -> None:  # type: ignore[type-arg]
         """Another process (or the app's own ingest) changed the library: reopen the passage index so
-        that no stale id is queried."""
+        that no stale id is queried, and forget the facts of documents no longer there."""
         generation = frozenset(d.document_id for d in documents)
         with self._lock:
             changed = self._generation is not None and generation != self._generation
             self._generation = generation
+            for gone in [d for d in self._facts if d not in generation]:
+                del self._facts[gone]
         if changed and "passage_index" in self.__dict__:
             self.passage_index.refresh()
 

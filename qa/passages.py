@@ -45,9 +45,7 @@ STOP_TOKENS = {"部门", "单位", "预算", "部门预算", "预算单位", "�
 
 def content_terms(query: Query, catalog: Catalog) -> list[str]:
     """Words of the question that must appear in an answering passage (names and years removed)."""
-    text = query.text
-    for name in sorted(catalog.names, key=len, reverse=True):
-        text = text.replace(name, " ")
+    text = catalog.without_names(query.text, " ")
     text = re.sub(r"20\d{2}", " ", text)
     text = _QUESTION_WORDS.sub(" ", text)
     from index.lexical import tokenize

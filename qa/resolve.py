@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from decimal import Decimal
 
 from budgetqa.models import Citation, Finding, StoredDocument, TableFact
@@ -16,7 +17,8 @@ from index.store import Store
 from qa.answer import Evidence, Place, convert, corroborating, fmt, locate
 from qa.gate import asked_stage, column_year, eligible, fits_codes, named_codes, other_side
 from qa.lookup import ItemResolver, Match
-from qa.understand import Catalog, Query
+from qa.matching import names_unit
+from qa.understand import Catalog, Query, canonical_department
 
 
 class FactLookup:
@@ -27,18 +29,48 @@ class FactLookup:
     _findings: dict[str, list[Finding]]
     _places: dict[str, Place]
     _lock: threading.Lock
+    _labels: tuple[Catalog, dict[str, dict[str, list[int]]]] | None = None  # rows_naming's index, per catalog
 
     def facts(self, docs: list[StoredDocument], query: Query | None = None) -> list[TableFact]:
         """The facts of these documents; with a query, only those the trust gate lets answer it."""
+        with self._lock:
+            missing = list(dict.fromkeys(d.document_id for d in docs if d.document_id not in self._facts))
+            if missing:  # read in one query (warm_up and questions naming no department read them all)
+                loaded: dict[str, list[TableFact]] = {document_id: [] for document_id in missing}
+                for fact in self.store.facts(document_ids=missing):
+                    loaded[fact.document_id].append(fact)
+                self._facts.update(loaded)
+            held = [(doc, self._facts[doc.document_id]) for doc in docs]
         out: list[TableFact] = []
-        for doc in docs:
-            with self._lock:
-                if doc.document_id not in self._facts:
-                    self._facts[doc.document_id] = self.store.facts(document_ids=[doc.document_id])
-                facts = self._facts[doc.document_id]
+        for doc, facts in held:
             out += eligible(facts, doc.fiscal_year, doc.kind, _one_stage(query.text) or query.kind) \
                 if query is not None else facts
         return out
+
+    def rows_naming(self, unit: str, catalog: Catalog) -> Counter[tuple[str, str]]:
+        """How many table rows of each loaded department print a label naming `unit` (qa.matching.names_unit),
+        by (department, label without spaces), counted in the order they are first printed. Each distinct
+        label is tested once, not every fact of every document (`_printed_labels`)."""
+        found: dict[tuple[str, str], list[int]] = {}  # -> [first printed at, rows]
+        for label, printers in self._printed_labels(catalog).items():
+            if names_unit(unit, label):
+                for department, (first, rows) in printers.items():
+                    seen = found.setdefault((department, label.replace(" ", "")), [first, 0])
+                    seen[0], seen[1] = min(seen[0], first), seen[1] + rows
+        return Counter({key: rows for key, (_, rows) in sorted(found.items(), key=lambda item: item[1][0])})
+
+    def _printed_labels(self, catalog: Catalog) -> dict[str, dict[str, list[int]]]:
+        """Every table row label of the catalog's documents -> department -> [first printed at, rows],
+        made once per catalog (a catalog is made again when the library changes)."""
+        held = self._labels
+        if held is None or held[0] is not catalog:
+            labels: dict[str, dict[str, list[int]]] = {}
+            facts = ((canonical_department(doc.department), f) for doc in catalog.documents if doc.department
+                     for f in self.facts([doc]) if f.table_index >= 0)
+            for position, (department, fact) in enumerate(facts):
+                labels.setdefault(fact.row_label, {}).setdefault(department, [position, 0])[1] += 1
+            held = self._labels = (catalog, labels)
+        return held[1]
 
     def place(self, citations: list[Citation]) -> None:
         """Give the citations their document's department, year and kind and their page's printed number,

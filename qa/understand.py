@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from budgetqa.models import StoredDocument
@@ -39,7 +39,9 @@ class Catalog:
     names: dict[str, set[str]] = field(default_factory=dict)  # alias -> departments
 
     def __post_init__(self) -> None:
+        self._of_department: dict[str, list[StoredDocument]] = {}  # canonical name -> its documents, in order
         for doc in self.documents:
+            self._of_department.setdefault(canonical_department(doc.department or ""), []).append(doc)
             if not doc.department:
                 continue
             canonical = canonical_department(doc.department)
@@ -48,18 +50,21 @@ class Catalog:
                     self.names.setdefault(name, set()).add(canonical)
 
     def departments(self) -> list[str]:
-        return sorted({canonical_department(d.department) for d in self.documents if d.department})
+        return list(self._departments)
+
+    @cached_property
+    def _departments(self) -> tuple[str, ...]:
+        return tuple(sorted(dep for dep, docs in self._of_department.items() if any(d.department for d in docs)))
 
     def years(self, department: str | None = None) -> list[int]:
-        return sorted({d.fiscal_year for d in self.documents if d.fiscal_year and
-                       (department is None or canonical_department(d.department or "") == department)})
+        docs = self.documents if department is None else self._of_department.get(department, [])
+        return sorted({d.fiscal_year for d in docs if d.fiscal_year})
 
     def docs_for(self, department: str | None, year: int | None, kind: str | None = None) -> list[StoredDocument]:
         """The documents of a department-year of the kind asked; a 预算 question about a year published
         only as 决算 reads the 决算 (it prints the 年初预算 beside the 决算数, and the gate picks it)."""
-        docs = [d for d in self.documents
-                if (department is None or canonical_department(d.department or "") == department)
-                and (year is None or d.fiscal_year == year)]
+        of_department = self.documents if department is None else self._of_department.get(department, [])
+        docs = [d for d in of_department if year is None or d.fiscal_year == year]
         if kind in ("单位预算", "单位决算"):  # asked for the unit's own disclosure
             return [d for d in docs if d.kind == kind]
         kinds = [d for d in docs if kind is None or (d.kind or "").endswith(kind[-2:])]
@@ -69,6 +74,36 @@ class Catalog:
         if not kinds and kind == "预算" and department is not None and year is not None:
             return docs
         return kinds
+
+    def names_in(self, text: str) -> list[str]:
+        """The loaded names that occur in `text`, in catalog order. Each stretch of the text as long as some
+        name is looked up, instead of searching the text for every name: a library holds thousands."""
+        order, lengths = self._name_order
+        found = {text[i:i + n] for n in lengths for i in range(len(text) - n + 1)} & order.keys()
+        return sorted(found, key=order.__getitem__)
+
+    def inside_a_name(self, text: str) -> bool:
+        """Whether `text` (no line break in it) is part of some loaded name."""
+        return text in self._joined_names
+
+    def without_names(self, text: str, mark: str) -> str:
+        """`text` with every loaded name in it replaced by `mark`, the longest names first."""
+        replaced = self.names_in(text) + [n for n in self._names_holding(mark) if n not in text]
+        for name in sorted(replaced, key=lambda n: (-len(n), self._name_order[0][n])):
+            text = text.replace(name, mark)
+        return text
+
+    @cached_property
+    def _name_order(self) -> tuple[dict[str, int], tuple[int, ...]]:
+        return {name: i for i, name in enumerate(self.names)}, tuple(sorted({len(n) for n in self.names}))
+
+    @cached_property
+    def _joined_names(self) -> str:
+        return "\n".join(self.names)
+
+    def _names_holding(self, mark: str) -> list[str]:
+        """Names with `mark` in them: replacing another name by `mark` can make them appear."""
+        return [n for n in self.names if mark in n] if mark in self._joined_names else []
 
 
 def canonical_department(name: str) -> str:
@@ -212,8 +247,7 @@ def item_text(text: str, catalog: Catalog) -> str:
     quoted += re.findall(_PROJECT_PERIOD, text)  # … and a project's period keeps its years
     for index, part in enumerate(quoted):
         text = text.replace(part, f"\0{index}\0", 1)
-    for name in sorted(catalog.names, key=len, reverse=True):
-        text = text.replace(name, "＃")
+    text = catalog.without_names(text, "＃")
     text = re.sub(r"\d{4}年(?:年)?[底末]的?(?=结转|结余)", "＃年末", text)  # "2024年底的结转和结余": 年末结转和结余
     text = re.sub(r"截至?\d{4}年(\d{1,2}月)?(\d{1,2}日)?|\d{4}年\d{1,2}月(\d{1,2}日)?|(到|截至|截止)?\d{4}年(年)?[底末](?!结转|结余|余额)",
                   "＃", text)
@@ -232,9 +266,9 @@ def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None, li
     """Departments named in the text (longest names win), an unloaded one if named instead, and the
     names that fit several loaded departments ("司法局" with two 司法局 loaded) with their candidates."""
     hits: list[tuple[int, int, set[str]]] = []
-    for name, departments in catalog.names.items():
+    for name in catalog.names_in(text):
         for match in re.finditer(re.escape(name), text):
-            hits.append((match.start(), match.end(), departments))
+            hits.append((match.start(), match.end(), catalog.names[name]))
     chosen: list[str] = []
     spans: list[tuple[int, int]] = []
     shared: list[tuple[str, set[str]]] = []
@@ -249,15 +283,17 @@ def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None, li
     if not chosen:
         for match in _ORG.finditer(text):
             org = re.sub(r"^(?:\d{4}年度?|年度?|请问|我想知道|查询|查一下)", "", match.group(1))
-            if not _NOT_ORG.match(org) and not any(org in name or name in org for name in catalog.names):
+            if not _NOT_ORG.match(org) and not (catalog.inside_a_name(org) or catalog.names_in(org)):
                 unknown = org
                 break
     return _mention_order(text, chosen, catalog), unknown, shared
 
 
 def _mention_order(text: str, departments: list[str], catalog: Catalog) -> list[str]:
+    named = catalog.names_in(text)
+
     def first_mention(dep: str) -> int:
-        positions = [text.find(name) for name, deps in catalog.names.items() if dep in deps and name in text]
+        positions = [text.find(name) for name in named if dep in catalog.names[name]]
         return min(positions) if positions else len(text)
 
     return sorted(departments, key=first_mention)
@@ -364,7 +400,7 @@ def with_context(question: str, previous: str | None, catalog: Catalog) -> str:
     now, before = parse_question(question, catalog), parse_question(previous, catalog)
     if now.departments or now.unknown_department or not before.departments:
         return question
-    names = [name for name, deps in catalog.names.items() if before.departments[0] in deps and name in before.text]
+    names = [name for name in catalog.names_in(before.text) if before.departments[0] in catalog.names[name]]
     prefix = max(names, key=len) if names else before.departments[0]
     explicit_years = re.findall(r"20\d{2}年", normalize(question))
     if not explicit_years and before.years:

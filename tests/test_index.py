@@ -22,7 +22,7 @@ from budgetqa.models import Passage, TableFact
 from budgetqa.settings import Settings
 from index.embeddings import USE_MULTILINGUAL, get_embeddings
 from index.lexical import expand_query, normalize, tokenize, tokenize_query
-from index.metadata import chroma_where
+from index.metadata import chroma_where, strip_scope
 from index.passages import ModelMismatchError, PassageIndex
 from index.rows import format_code, table_row_passages
 
@@ -215,6 +215,47 @@ def test_replacement_and_removal_drop_stale_passages(tmp_path: Path, backend, em
     index.remove_document("zfb")
     assert index.count() == 0 and index.document_ids() == []
     assert index.search("公务用车购置及运行费", k=5, mode="bm25") == []
+
+
+def test_a_few_documents_passages_are_ranked_as_chroma_ranks_them(tmp_path: Path, backend, embeddings,  # type: ignore[no-untyped-def]
+                                                                    corpus_passages) -> None:
+    """A question about one or two documents: their passages, read by id and ranked outside the vector index
+    (index.nearest), come in exactly the order of Chroma's own filtered search; a text printed twice (two
+    vectors a rounding error apart) is left to Chroma's search, and so is a filter naming no document or
+    leaving more passages than Chroma's search visits whole (ef_search). Search answers as Chroma does."""
+    from dataclasses import replace
+
+    from index.nearest import few_enough, nearest_among
+
+    index = PassageIndex(backend(tmp_path), embeddings=embeddings)
+    jrb, dsj = corpus_passages["jrb2018"][:40], corpus_passages["dsj2020"][:30]
+    twins = [replace(p, passage_id=f"jrb2018:twin{n}") for n, p in enumerate(jrb[::8])]
+    index.add_document("jrb2018", jrb + twins, JRB)
+    index.add_document("dsj2020", dsj, DSJ)
+    collection = index._chroma._collection
+    questions = ("金融办的主要职能有哪些？", "三公经费为什么减少", "本部门预算单位包括哪些", "大数据中心的项目做什么")
+    for filters in ({"document_id": "dsj2020"}, {"document_id": ["dsj2020", "jrb2018"], "fiscal_year": 2020}):
+        few = index._few_passages(filters)
+        assert few is not None and sorted(few) == sorted(p.passage_id for p in dsj)
+        for question in questions:
+            vector = embeddings.embed_query(question)
+            ours = nearest_among(collection, vector, few, 40)
+            theirs = collection.query(query_embeddings=[vector], n_results=40, where=chroma_where(filters), include=[])
+            assert ours is not None and [md["passage_id"] for md in ours] == theirs["ids"][0]
+    both = {"document_id": ["jrb2018", "dsj2020"], "passage_kind": "narrative"}
+    few = index._few_passages(both)
+    assert few is not None and len(few) == len(jrb) + len(twins) + len(dsj)
+    assert nearest_among(collection, embeddings.embed_query(twins[1].text), few, 40) is None
+    for filters in ({"document_id": "dsj2020"}, both):
+        for question in questions:
+            asked = strip_scope(question, *index._scope(filters))  # what search embeds
+            theirs = collection.query(query_embeddings=[embeddings.embed_query(asked)], n_results=40,
+                                      where=chroma_where(filters), include=[])
+            hits = index.search(question, k=5, filters=filters, mode="dense")
+            assert [h.passage_id for h in hits] == theirs["ids"][0][:5]
+    assert index._few_passages({"fiscal_year": 2018}) is None  # no document named
+    assert index._few_passages({"document_id": ["jrb2018", "not-indexed"]}) is None
+    assert few_enough(collection, ["x"] * 100) is not None and few_enough(collection, ["x"] * 101) is None
 
 
 def _moved(passage: Passage, document_id: str) -> Passage:

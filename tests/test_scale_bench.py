@@ -24,12 +24,18 @@ def test_generated_disclosures_differ_and_are_deterministic() -> None:
 
 
 def test_scale_benchmark_prints_its_figures(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "scale.py"), "--sizes", "3"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300, check=True)
-    out = done.stdout
+    """A first run builds the store in --store-dir and prints every figure; a second run on the same
+    folder finds it complete, skips generation and ingest, and asks the questions again under cProfile."""
+    scale = [sys.executable, str(REPO / "benchmarks" / "scale.py"), "--sizes", "3", "--store-dir", "stores"]
+    out = subprocess.run(scale, capture_output=True, text=True, cwd=tmp_path, timeout=300, check=True).stdout
     for expected in ("== N = 3", "generate:", "bare pdfplumber (text + tables, 1 process):", "ingest, 1 worker:",
                      "3/3 stored", "identity read as generated (department, year): 3/3", "store on disk: SQLite",
                      "of which Chroma probe (dense_consistent", "questions: 9 (9 answered)", "peak RSS:"):
         assert expected in out, out
     for route in ("table", "compute", "passage", "all"):
         assert any(line.split()[:1] == [route] for line in out.splitlines()), out
+    again = subprocess.run([*scale, "--profile", "q"], capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                           check=True).stdout
+    assert "generation and ingest skipped" in again and "ingest, 1 worker:" not in again, again
+    assert "identity read as generated (department, year): 3/3" in again and "questions: 9 (9 answered)" in again
+    assert (tmp_path / "q-N3.prof").stat().st_size > 0

@@ -107,6 +107,39 @@ def test_documents_come_back_in_one_order(store_url: str, sfj: IngestedDocument)
     assert [d.file_name for d in store.documents()] == ["a.pdf", "c.pdf", SFJ, "b.pdf"]
 
 
+def test_every_change_of_the_library_changes_its_revision(store_url: str, sfj: IngestedDocument) -> None:
+    """A store keeps its list of documents until its revision changes; the database's triggers raise it
+    for every writer: another Store (another engine, as another process has), another process, a plain
+    UPDATE. A save that fails changes nothing, so the revision stays."""
+    import subprocess
+    import sys
+
+    from sqlalchemy import text
+
+    reader, writer = Store(store_url), Store(store_url)
+    assert reader.documents() == [] and reader.revision() is not None
+    seen = {reader.revision()}
+    writer.save(sfj)
+    assert [d.document_id for d in reader.documents()] == [sfj.document_id]
+    seen.add(reader.revision())
+    writer.mark_indexed(sfj.document_id)
+    seen.add(reader.revision())
+    with writer.engine.begin() as connection:
+        connection.execute(text("UPDATE documents SET department = '上海市普陀区审计局'"))
+    assert reader.documents()[0].department == "上海市普陀区审计局"
+    seen.add(reader.revision())
+    broken = new_version(sfj)
+    broken.passages.append(broken.passages[0])
+    with pytest.raises(IntegrityError):
+        writer.save(broken, replaces=[sfj.document_id])
+    assert reader.revision() in seen and [d.document_id for d in reader.documents()] == [sfj.document_id]
+    remove = f"from index.store import Store; assert Store({store_url!r}).delete_document({sfj.document_id!r})"
+    subprocess.run([sys.executable, "-c", remove], check=True, cwd=Path(__file__).resolve().parents[1])
+    assert reader.documents() == []
+    seen.add(reader.revision())
+    assert len(seen) == 5
+
+
 def test_findings_round_trip(store_url: str, sfj: IngestedDocument) -> None:
     findings = [
         Finding("column_sum", "表3 p.8 “合计”列", "96,282,213.44", "96,282,213.45", 8, "合计 ≠ 基本 + 项目", "rounding"),
@@ -119,6 +152,8 @@ def test_findings_round_trip(store_url: str, sfj: IngestedDocument) -> None:
     assert store.findings(sfj.document_id) == [(sfj.document_id, f) for f in findings]
     assert [f.check for _, f in store.findings()] == ["column_sum", "table_vs_narrative", "code_sum"]
     assert store.document(sfj.document_id).finding_count == 2  # type: ignore[union-attr]
+    chosen = store.document_by_hash(other.content_hash)  # counted over the documents selected only
+    assert chosen is not None and (chosen.finding_count, chosen.fact_count) == (1, len(other.facts))
 
 
 def test_printed_text_has_no_length_limit_and_no_nul(store_url: str, sfj: IngestedDocument) -> None:

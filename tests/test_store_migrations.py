@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from index.migrations import BASELINE, HEAD, StoreOpenError, StoreVersionError, baseline, current_revision
-from index.store import Base, Store
+from index.schema import Base
+from index.store import Store
 from tests.pg import _free_port
 
 BEFORE_ALEMBIC = Path(__file__).parent / "data" / "store-before-alembic.db"
@@ -155,3 +156,28 @@ def test_an_unreachable_server_is_one_line_to_act_on() -> None:
     message = str(raised.value)
     assert message.startswith("cannot open the store postgresql+psycopg://budgetqa:***@127.0.0.1:")
     assert "secret" not in message and "is the database server running" in message and "\n" not in message
+
+
+def test_the_revision_goes_down_to_0003_and_up_again(store_url: str) -> None:
+    """Migration 0004 (the library's revision and its triggers) undone and done again: after the downgrade
+    no table or trigger of it is left to break a write; after the upgrade every write raises it again."""
+    from alembic import command
+
+    from index.migrations import config
+
+    store = Store(store_url)
+    with store.engine.begin() as connection:
+        command.downgrade(config(connection), "0003")
+    store.engine.dispose()
+    insert = ("INSERT INTO documents (id, file_name, path, file_format, content_hash, page_count, aliases) "
+              "VALUES (:id, 'a.pdf', '/x/a.pdf', 'pdf', :id, 1, '[]')")
+    engine = create_engine(store_url)
+    assert "store_revision" not in inspect(engine).get_table_names()
+    with engine.begin() as connection:  # no trigger left that would need the table
+        connection.execute(text(insert), {"id": "d1"})
+    engine.dispose()
+    again = Store(store_url)
+    assert _versions(store_url) == [HEAD] and again.revision() == 0
+    with again.engine.begin() as connection:
+        connection.execute(text(insert), {"id": "d2"})
+    assert again.revision() == 1 and [d.document_id for d in again.documents()] == ["d1", "d2"]

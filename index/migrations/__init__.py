@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-HEAD = "0003"  # the newest revision: a store already there opens without loading Alembic
+HEAD = "0004"  # the newest revision: a store already there opens without loading Alembic
 BASELINE = "0001"  # the schema of the stores written before migrations
 _PG_LOCK_KEY = 0x62716D67  # "bqmg": one migrating process per PostgreSQL database at a time
 

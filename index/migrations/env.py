@@ -11,7 +11,7 @@ def _run() -> None:
     if connection is None:
         raise RuntimeError("the store's migrations run through index.migrations.migrate(engine) "
                            "(Store does it on open); there is no alembic.ini")
-    from index.store import Base  # for `alembic revision --autogenerate` through index.migrations.config()
+    from index.schema import Base  # for `alembic revision --autogenerate` through index.migrations.config()
 
     context.configure(connection=connection, target_metadata=Base.metadata,
                       render_as_batch=connection.dialect.name == "sqlite")  # SQLite alters by copying tables
