@@ -104,7 +104,7 @@ class Answerer(Computations):
         department, year and item that a follow-up such as "比去年少了多少？" leaves out."""
         start = time.perf_counter()
         if previous:
-            from qa.understand import with_context
+            from qa.followup import with_context
 
             completed = with_context(question, previous, self._documents()[1])
             answer = self._answer(completed, department, year, kind)
