@@ -39,6 +39,9 @@ def remainder(answerer, query: Query, catalog: Catalog, departments: list[str]) 
     whole = answerer.evidence(query, catalog, dep, year, ItemResolver(whole_text))
     if whole is None or whole.value is None:
         return refuse(query.question, f"没有找到“{whole_text}”。")
+    if re.search(r"总计|合计", whole.facts[0].row_label):
+        # a table's grand total counts differently in each table (上年结转 in one, not the other): no subtraction
+        return refuse(query.question, f"“{whole.item}”在各表中的口径不同，文档没有直接给出{part_name}以外的部分。")
     part = _part_row(answerer.facts([whole.doc], query), whole.facts[0], part_name)
     if part is None:
         return refuse(query.question, f"没有找到{part_name}口径的“{whole.item}”，无法扣除。")

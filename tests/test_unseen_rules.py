@@ -313,3 +313,8 @@ def test_the_departments_own_level(answerer) -> None:  # type: ignore[no-untyped
     own = answerer.ask("杭州市气象局本级2026年三公经费是多少？")
     assert own.found and own.value == Decimal("13.13")  # its own row, not the 合计 24.02 with its 服务中心
     assert answerer.ask("杭州市气象局本级三公经费多少，不算气象服务中心").value == Decimal("13.13")
+
+
+def test_no_remainder_of_a_grand_total(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("上海市金融服务办公室2018年支出总计中，财政拨款以外的部分是多少？")
+    assert answer.value is None  # each table's 总计 counts 上年结转 differently: 58,488元 would be no answer
