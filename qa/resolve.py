@@ -186,12 +186,16 @@ def _own_level(fact: TableFact, facts: list[TableFact], department: str) -> Tabl
     """The department's own row (本级) beside a total that includes its units: the row of the same table
     and column printing the department's name (or …本级); None when the table has no such row."""
     name = re.sub(r"[\s（）()]", "", department)
-    for other in facts:
-        if other.table_index == fact.table_index and other.column_path == fact.column_path and other.value is not None:
-            label = re.sub(r"[\s（）()]", "", other.row_label)
-            if label.endswith("本级") or (name and label == name):
-                return other
-    return None
+    column = [f for f in facts if f.table_index == fact.table_index and f.column_path == fact.column_path
+              and f.value is not None]
+    labels = {id(f): re.sub(r"[\s（）()]", "", f.row_label) for f in column}
+    own = [f for f in column if labels[id(f)].endswith("本级")]
+    if own:
+        return own[0]
+    # the row printing the department's name is its own level only beside a 合计 row that totals the units
+    named = [f for f in column if name and labels[id(f)] == name]
+    has_total = any(re.fullmatch(r"(合计|总计)", labels[id(f)]) for f in column)
+    return named[0] if named and has_total and named[0].value != fact.value else None
 
 
 def _one_stage(text: str) -> str | None:
