@@ -8,7 +8,7 @@ departments; sums (qa/sums.py) and shares (qa/shares.py) are mixed in.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from budgetqa.models import Answer, TableFact
@@ -159,13 +159,13 @@ class Computations(Sums, Shares):
         delta = va - vb
         shown = abs(delta) if unit == "元" or a.unit == b.unit == unit else round2(abs(delta))  # as printed
         more = "多" if delta > 0 else "少" if delta < 0 else "持平"
-        name_a, name_b = a.item, b.item
-        if name_a == name_b and a.facts[0].table_index == b.facts[0].table_index:  # two columns of one row
-            name_a, name_b = f"{a.item}（{a.facts[0].column}）", f"{b.item}（{b.facts[0].column}）"
-        elif name_a == name_b:  # one item read in two tables: say which
-            name_a, name_b = f"{a.facts[0].table_title}的{a.item}", f"{b.facts[0].table_title}的{b.item}"
-        text = f"{dep}{year}年{name_a}{fmt(va, unit)}，{name_b}{fmt(vb, unit)}，前者比后者{more}{fmt(shown, unit)}。" \
-            if a.item == b.item else f"{dep}{year}年{a.item}{fmt(va, unit)}，{b.item}{fmt(vb, unit)}，{a.item}比{b.item}{more}{fmt(shown, unit)}。"
+        if a.item != b.item:
+            text = f"{dep}{year}年{a.item}{fmt(va, unit)}，{b.item}{fmt(vb, unit)}，{a.item}比{b.item}{more}{fmt(shown, unit)}。"
+        else:  # one item read twice: say where, two columns of one row or one row of two tables
+            fa, fb = a.facts[0], b.facts[0]
+            name_a, name_b = (f"{a.item}（{fa.column}）", f"{b.item}（{fb.column}）") if fa.table_index == fb.table_index \
+                else (f"{fa.table_title}的{a.item}", f"{fb.table_title}的{b.item}")
+            text = f"{dep}{year}年{name_a}{fmt(va, unit)}，{name_b}{fmt(vb, unit)}，前者比后者{more}{fmt(shown, unit)}。"
         return Answer(query.question, text, True, "compute", shown, unit,
                       [cite(f, a.doc) for f in a.facts] + [cite(f, b.doc) for f in b.facts],
                       computation=f"{fmt(va)} − {fmt(vb)} = {fmt(delta)}{unit}")
@@ -270,16 +270,11 @@ class Computations(Sums, Shares):
     def _rank_years(self, query: Query, catalog: Catalog, dep: str) -> Answer:
         item = re.sub(r"[这那]?[两二三四五六七八九十\d]+(个)?年(度)?(中|里|之中|当中|间)?|哪一?年的?|的?那一年", "", query.item_text)
         resolver = ItemResolver(item)
-        found = [(year, self.evidence(query, catalog, dep, year, resolver)) for year in query.years]
-        missing = [str(y) for y, e in found if e is None or e.value is None]
+        found = [((dep, year), self.evidence(query, catalog, dep, year, resolver)) for year in query.years]
+        missing = [str(y) for (_, y), e in found if e is None or e.value is None]
         if missing:
             return refuse(query.question, f"没有找到{dep}{'、'.join(missing)}年的该项数据，无法比较。")
-        ranked = sorted(found, key=lambda x: convert(x[1].value, x[1].unit, "元"), reverse=query.rank_desc)  # type: ignore[union-attr,arg-type]
-        year, top = ranked[0]
-        lines = [f"{y}年：{fmt(e.value, e.unit)}" for y, e in ranked]  # type: ignore[union-attr,arg-type]
-        return Answer(query.question, f"{dep}{top.item}{year}年最" + ("多" if query.rank_desc else "少")  # type: ignore[union-attr]
-                      + f"，为{fmt(top.value, top.unit)}。\n" + "\n".join(lines), True, "compute", top.value, top.unit,  # type: ignore[union-attr,arg-type]
-                      [cite(f, e.doc) for _, e in ranked for f in e.facts[:1]])  # type: ignore[union-attr]
+        return _ranked_sides(query, found)  # type: ignore[arg-type]
 
     def _rank_departments(self, query: Query, catalog: Catalog) -> Answer:
         # "这三个普陀区部门中": the scope of the ranking, not an item
@@ -296,17 +291,19 @@ class Computations(Sums, Shares):
                     found.append(((dep, year), ev))
         if not found:
             return refuse(query.question, "没有找到可以比较的数值。")
-        found.sort(key=lambda x: convert(x[1].value, x[1].unit, "元"), reverse=query.rank_desc)
-        (dep, year), top = found[0]
-        lines = [f"{d}{y}年：{fmt(e.value, e.unit)}" for (d, y), e in found]
-        return Answer(query.question, f"{dep}{year}年{top.item}最" + ("多" if query.rank_desc else "少")
-                      + f"，为{fmt(top.value, top.unit)}。\n" + "\n".join(lines), True, "compute", top.value, top.unit,
-                      [cite(f, e.doc) for _, e in found for f in e.facts],
-                      chart=[{"label": f"{d}{y}", "value": float(convert(e.value, e.unit, "万元")), "unit": "万元"}
-                             for (d, y), e in found])
+        return _ranked_sides(query, found)
 
 
-# how a question names the total of a side's table ("本年支出中，项目支出占比": the 支出预算总表's 合计)
+def _ranked_sides(query: Query, found: Sequence[tuple[tuple[str, int | None], Evidence]]) -> Answer:
+    """One item's values for several departments or years, most (or least) first, each cited."""
+    found = sorted(found, key=lambda x: convert(x[1].value, x[1].unit, "元"), reverse=query.rank_desc)  # type: ignore[arg-type]
+    (dep, year), top = found[0]
+    lines = [f"{d}{y}年：{fmt(e.value, e.unit)}" for (d, y), e in found]  # type: ignore[arg-type]
+    return Answer(query.question, f"{dep}{year}年{top.item}最" + ("多" if query.rank_desc else "少")
+                  + f"，为{fmt(top.value, top.unit)}。\n" + "\n".join(lines), True, "compute", top.value, top.unit,  # type: ignore[arg-type]
+                  [cite(f, e.doc) for _, e in found for f in e.facts],
+                  chart=[{"label": f"{d}{y}", "value": float(convert(e.value, e.unit, "万元")), "unit": "万元"}  # type: ignore[arg-type]
+                         for (d, y), e in found])
 
 
 def _ranked_names(item_text: str) -> list[str]:
@@ -329,7 +326,7 @@ def _item_pairs(item_text: str) -> list[tuple[str, str]]:
     if not by and gap:
         body = gap.group(1)
         pairs += [(body[:m.start()], body[m.end():]) for m in re.finditer(r"和|与|跟|同", body)]
-    pairs = [tuple(complete_parts(list(pair))) for pair in pairs]  # "X的项目支出比基本支出": X's 基本支出
+    pairs = [(parts[0], parts[1]) for parts in (complete_parts(list(pair)) for pair in pairs)]  # "X的项目支出比基本支出": X's 基本支出
     cleaned = [tuple(re.sub(r"[＃的之间]", "", side) for side in pair) for pair in pairs]
     return [(a, b) for a, b in cleaned if len(a) >= 2 and len(b) >= 2
             and not re.search(r"去年|上年|上一年|前年|预算$", b)]

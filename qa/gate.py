@@ -49,16 +49,28 @@ def fits_year(fact: TableFact, fiscal_year: int | None) -> bool:
     return year is None or (fiscal_year is not None and year == fiscal_year)
 
 
+_ACTUAL_STAGE = re.compile(r"决算数|执行数|实际支出|支出决算")
+
+
 def asked_stage(text: str) -> str | None:
     """The column stage a question names: 年初预算, 全年预算 (调整预算), 预算 (预算数) or 决算 (决算数,
     执行数); None when it names none."""
-    if re.search(r"决算数|执行数|实际支出|支出决算", text) and not re.search(r"年初预算|全年预算|预算数", text):
+    if _ACTUAL_STAGE.search(text) and not re.search(r"年初预算|全年预算|预算数", text):
         return "决算"
     if "年初预算" in text:
         return "年初预算"
     if re.search(r"全年预算|调整预算|调整后预算", text):
         return "全年预算"
     return "预算" if "预算数" in text else None
+
+
+def one_stage(text: str) -> str | None:
+    """The one stage a question reads its figures at (asked_stage); None when it sets two against each
+    other ("全年执行数占全年预算数的百分之多少": each side is read at its own stage by the operation)."""
+    named = re.sub(r"(支出)?决算(总)?表", "", text)  # "“三公”经费支出决算表" names a table, not a stage
+    if _ACTUAL_STAGE.search(named) and re.search(r"(年初|全年|调整)预算|预算数", named):
+        return None
+    return asked_stage(text)
 
 
 def fits_stage(fact: TableFact, document_kind: str | None, asked_kind: str | None) -> bool:

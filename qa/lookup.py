@@ -19,6 +19,7 @@ from qa.cues import (
     ASKS_AMOUNT,
     COLUMN_CUES,
     COUNT_UNITS,
+    EXCLUDED,
     GENERIC_WORDS,
     INCLUDED,
     ROW_SYNONYMS,
@@ -35,12 +36,8 @@ from qa.matching import Match, longest_common, names_unit, overlap, uncovered
 from qa.scores import RowScores, label_score, rival
 from qa.stated import StatedFigures
 
-
 # a project printed with its owner's name first ("广州市信访局2026-2027年信息化运维项目")
 _ORG_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\d\u4e00-\u9fa5]{4,})")
-
-
-_EXCLUDED = re.compile(r"(不含|不包括|不算|除去|扣除)[^，,。？?）)]{0,14}")  # what a figure leaves out
 
 
 def _of_table(fact: TableFact, cue: str) -> bool:
@@ -77,7 +74,7 @@ class ItemResolver(StatedFigures, RowScores):
         # prepared once, compared with every row: spaced codes joined ("201 08 04"), brackets and quotes
         # dropped ("维修（护）费" asked, 维修（护）费 printed: compared as 维修护费)
         # what a figure leaves out names no row of it: "三公经费（不含会议费、培训费）"
-        expanded = _EXCLUDED.sub("", expanded)
+        expanded = EXCLUDED.sub("", expanded)
         self.digits = re.sub(r"(?<=\d)\s+(?=\d)", "", expanded)
         self.plain = re.sub(r"[\s“”\"'（）()「」『』]", "", expanded)
         self.table_cue = next((kind for pattern, kind in TABLE_CUES if re.search(pattern, text)), table_hint)

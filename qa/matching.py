@@ -24,22 +24,23 @@ class Match:
 def uncovered(a: str, b: str, min_length: int = 2) -> str:
     """What is left of `b` once every common substring of 2+ characters with `a` is removed
     ('收入预算' vs '其他收入预算是多少' -> '其他是多少')."""
-    while True:
-        length, start_a, start_b = longest_common(a, b)
-        if length < min_length:
-            return b.replace("\1", "")
-        a = a[:start_a] + "\0" + a[start_a + length:]
-        b = b[:start_b] + "\1" + b[start_b + length:]
+    return _take_common(a, b, min_length)[1]
 
 
 def overlap(a: str, b: str, min_length: int = 2) -> int:
     """How much of `a` the text `b` repeats: the summed lengths of common substrings of 2+ characters
     ('编报绩效目标的项目' vs '有项目编报了绩效目标' -> 8)."""
+    return _take_common(a, b, min_length)[0]
+
+
+def _take_common(a: str, b: str, min_length: int) -> tuple[int, str]:
+    """Takes the longest common substring out of both texts until none of `min_length` is left: the
+    summed length taken, and what is left of `b`."""
     total = 0
     while True:
         length, start_a, start_b = longest_common(a, b)
         if length < min_length:
-            return total
+            return total, b.replace("\1", "")
         total += length
         a = a[:start_a] + "\0" + a[start_a + length:]
         b = b[:start_b] + "\1" + b[start_b + length:]

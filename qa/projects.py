@@ -14,7 +14,7 @@ import re
 
 from budgetqa.models import Answer, StoredDocument, TableFact
 from qa.answer import cite
-from qa.concepts import quoted_names
+from qa.concepts import column_leaf, quoted_names
 from qa.understand import Query
 
 # questions about what a project is for (not why its budget changed, not how much it costs)
@@ -109,8 +109,7 @@ def project_totals(facts: list[TableFact], department: str) -> list[TableFact]:
         if _TOTAL_LABEL.match(label) or label in _plain(department) or (
                 _UNIT_ROW.search(label) and not _PROJECT_WORDS.search(label)):
             continue
-        leaf = re.sub(r"\s", "", fact.column_path[-1])
-        if leaf not in ("总计", "合计") or any(re.search(r"财政|拨款|资金|收入|结转", p) for p in fact.column_path[:-1]):
+        if column_leaf(fact) not in ("总计", "合计") or any(re.search(r"财政|拨款|资金|收入|结转", p) for p in fact.column_path[:-1]):
             continue  # the row's whole amount, not a fund source's part
         row = tables.setdefault(fact.table_index, {})
         if fact.row_index not in row or len(fact.column_path) < len(row[fact.row_index].column_path):

@@ -14,7 +14,7 @@ import re
 
 from budgetqa.models import Answer, TableFact
 from qa.answer import cite, convert, fmt, refuse
-from qa.concepts import clean_label
+from qa.concepts import clean_label, column_leaf
 from qa.lookup import ItemResolver
 from qa.understand import Catalog, Query
 
@@ -67,5 +67,5 @@ def _part_row(facts: list[TableFact], whole: TableFact, part_name: str) -> Table
     if not rows:
         return None
     totals = [f for f in rows if f.column_path == whole.column_path] or \
-        [f for f in rows if re.sub(r"\s", "", f.column_path[-1] if f.column_path else "") in ("合计", "小计", "金额", "总计")]
+        [f for f in rows if column_leaf(f) in ("合计", "小计", "金额", "总计")]
     return min(totals or rows, key=lambda f: (len(f.column_path), f.table_index))

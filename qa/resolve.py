@@ -15,7 +15,7 @@ from decimal import Decimal
 from budgetqa.models import Citation, Finding, StoredDocument, TableFact
 from index.store import Store
 from qa.answer import Evidence, Place, convert, corroborating, fmt, locate
-from qa.gate import asked_stage, column_year, eligible, fits_codes, named_codes, other_side
+from qa.gate import column_year, eligible, fits_codes, named_codes, one_stage, other_side
 from qa.lookup import ItemResolver, Match
 from qa.matching import names_unit
 from qa.understand import Catalog, Query, canonical_department
@@ -43,7 +43,7 @@ class FactLookup:
             held = [(doc, self._facts[doc.document_id]) for doc in docs]
         out: list[TableFact] = []
         for doc, facts in held:
-            out += eligible(facts, doc.fiscal_year, doc.kind, _one_stage(query.text) or query.kind) \
+            out += eligible(facts, doc.fiscal_year, doc.kind, one_stage(query.text) or query.kind) \
                 if query is not None else facts
         return out
 
@@ -196,15 +196,6 @@ def _own_level(fact: TableFact, facts: list[TableFact], department: str) -> Tabl
     named = [f for f in column if name and labels[id(f)] == name]
     has_total = any(re.fullmatch(r"(合计|总计)", labels[id(f)]) for f in column)
     return named[0] if named and has_total and named[0].value != fact.value else None
-
-
-def _one_stage(text: str) -> str | None:
-    """The one stage a question reads its figures at; None when it sets two against each other
-    ("全年执行数占全年预算数的百分之多少": each side is read at its own stage by the operation)."""
-    named = re.sub(r"(支出)?决算(总)?表", "", text)  # "“三公”经费支出决算表" names a table, not a stage
-    if re.search(r"决算数|执行数|实际支出|支出决算", named) and re.search(r"(年初|全年|调整)预算|预算数", named):
-        return None
-    return asked_stage(text)
 
 
 def split_rows(fact: TableFact, facts: list[TableFact], asked: str) -> list[TableFact]:

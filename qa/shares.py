@@ -39,8 +39,8 @@ class Shares(FactLookup):
             whole_text, part_text = inside.group(1), inside.group(1) + inside.group(2)  # "政府采购里工程占多少"
         elif inside and whole_named and whole_text.strip("的＃") in inside.group(1):
             whole_text, whole_named = inside.group(1), False  # "一般公共预算基本支出里，人员经费占基本支出"
-        whole_text = re.sub(r"^[＃的\s]*(?:(?:今年|明年|这一年)的?)?", "", whole_text)
-        whole_text = re.sub(r"^(全部|所有|部门)?(支出|收入)$", r"\2总计", whole_text)  # "今年的支出里": 支出总计  # "2026年的本年支出中": 本年支出
+        whole_text = re.sub(r"^[＃的\s]*(?:(?:今年|明年|这一年)的?)?", "", whole_text)  # "2026年的本年支出中": 本年支出
+        whole_text = re.sub(r"^(全部|所有|部门)?(支出|收入)$", r"\2总计", whole_text)  # "今年的支出里": 支出总计
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
             return refuse(query.question, "请指明一个部门和年度。")

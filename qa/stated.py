@@ -31,7 +31,7 @@ class StatedFigures:
     def _narrative_by_subject(self, facts: list[TableFact], counts: bool) -> list[Match]:
         """Figures stated in sentences whose subject (and section) the question names."""
         scored = []
-        counted = [n for n in (_counted_noun(self.text), *counted_words(self.text)) if n] if counts else []
+        counted = self._counted_nouns() if counts else []
         if counts and self.count_unit == "辆":
             counted.append("车")  # 辆 counts vehicles: "的车比…多几辆"
         for fact in facts:
@@ -71,6 +71,10 @@ class StatedFigures:
         scored.sort(key=lambda m: -m.score)
         return scored
 
+    def _counted_nouns(self) -> list[str]:
+        """What a count question counts, in its own words and the documents' (车 and 车辆)."""
+        return [n for n in (_counted_noun(self.text), *counted_words(self.text)) if n]
+
     def _names_own_item(self, item: str) -> bool:
         """Whether a figure read for a concept's question is stated about an item of its own, longer than
         the concept's words ("2026年本单位委托业务费财政拨款预算" for "…预算是多少"): its changes are its own."""
@@ -80,7 +84,7 @@ class StatedFigures:
     def counts_in_texts(self, facts: list[TableFact]) -> list[Match]:
         """Counts written inside a table's text cell ("站点维护数量162个" in a project's 绩效目标), each read as
         a figure stated about its clause's subject, when the question names that subject."""
-        counted = [n for n in (_counted_noun(self.text), *counted_words(self.text)) if n]
+        counted = self._counted_nouns()
         found = []
         for fact in facts:
             if fact.table_kind == "narrative" or fact.value is not None or len(fact.text_value or "") < 12:
