@@ -122,7 +122,7 @@ def form_facts(document_id: str, table_index: int, table: ExtractedTable) -> lis
                     continue  # "0.0%" printed beside 751.32 of 1,357.67: no rate of this line
                 add(cell, project, (), (key, stage), value,
                     "%" if stage == "执行率" else None if stage in ("分值", "得分") else unit)
-        elif texts and not words["money_keys"].match(key):
+        elif not words["money_keys"].match(key):
             stage_cols = {}
         if indicators:
             indicator_cols = {i: t for (i, _), t in zip(cells, texts, strict=True)
@@ -141,14 +141,13 @@ def form_facts(document_id: str, table_index: int, table: ExtractedTable) -> lis
                             del levels[deeper]
             cols = sorted(c for c in indicator_cols if c in levels)
             if value_col in by_col and cols and cols[-1] in by_col:
-                cell = by_col[value_col]
-                value, fact_unit = target_value(cell.text)
-                add(cell, levels[cols[-1]], (project, *(levels[c] for c in cols[:-1])), "指标值", value, fact_unit)
+                indicator, path = levels[cols[-1]], (project, *(levels[c] for c in cols[:-1]))
+                value, fact_unit = target_value(by_col[value_col].text)
+                add(by_col[value_col], indicator, path, "指标值", value, fact_unit)
                 for col, name in result_cols.items():  # 实际完成值 366人, 分值 6, 得分 6
                     if col in by_col:
                         value, fact_unit = target_value(by_col[col].text)
-                        add(by_col[col], levels[cols[-1]], (project, *(levels[c] for c in cols[:-1])), name, value,
-                            None if name in ("分值", "得分") else fact_unit)
+                        add(by_col[col], indicator, path, name, value, None if name in ("分值", "得分") else fact_unit)
             continue
         if not project:
             continue

@@ -186,12 +186,11 @@ class ItemResolver(StatedFigures, RowScores):
                 return specific
             if stated and stated[0].score >= 10 and self.concept.name in ("收入总计", "支出总计"):
                 return stated
-        if self.concept is not None and self.concept.weak and unexplained(self.text, self.concept.trigger):
-            # "江苏法院云平台租赁费政府采购预算": a named item not found is not the department total; a figure
-            # stated about that item is ("固定资产值多少钱": 本部门固定资产金额2,995.16万元)
-            rest = asked_item(re.sub(self.concept.trigger, "", self.text))
-            return [m for m in self._narrative_by_subject(facts, counts=False)
-                    if longest_common(m.item, rest)[0] >= max(3, int(0.6 * len(rest)))][:1]
+            if unexplained(self.text, self.concept.trigger):
+                # "江苏法院云平台租赁费政府采购预算": a named item not found is not the department total; a figure
+                # stated about that item is ("固定资产值多少钱": 本部门固定资产金额2,995.16万元)
+                rest = asked_item(re.sub(self.concept.trigger, "", self.text))
+                return [m for m in stated if longest_common(m.item, rest)[0] >= max(3, int(0.6 * len(rest)))][:1]
         if self.concept is not None:
             picked = self._named_rows(self.concept.pick(table_facts), table_facts)
             picked = [f for f in picked if f.value is not None] or picked
