@@ -76,13 +76,15 @@ def corroborating(fact: TableFact, facts: list[TableFact], limit: int = 3) -> li
         return []
     wan = round2(convert(fact.value, fact.unit, "万元")) if fact.unit in UNIT_YUAN else None
     label = clean_label(fact.row_label)
+    side = _side(f"{fact.row_label}{''.join(fact.column_path)}")
     out: list[TableFact] = []
     pages = {fact.page}
     for other in facts:
         if other.page in pages or other.document_id != fact.document_id or other.value is None:
             continue
         if other.table_kind == "narrative":
-            same = wan is not None and other.unit == "万元" and other.value == wan and len(str(wan).replace(".", "")) >= 4
+            same = wan is not None and other.unit == "万元" and other.value == wan and len(str(wan).replace(".", "")) >= 4 \
+                and (side is None or _side(other.row_label) in (None, side))
         else:
             same_row = (fact.row_code and other.row_code == fact.row_code) or (
                 not fact.row_code and clean_label(other.row_label) == label and len(label) >= 2)
@@ -94,6 +96,12 @@ def corroborating(fact: TableFact, facts: list[TableFact], limit: int = 3) -> li
         if len(out) >= limit:
             break
     return out
+
+
+def _side(text: str) -> str | None:
+    """收入 or 支出 when a label speaks of one side only (收入总计 and 支出总计 often print one amount)."""
+    income, spending = "收入" in text, "支出" in text
+    return None if income == spending else "收入" if income else "支出"
 
 
 def cite(fact: TableFact, doc: StoredDocument) -> Citation:

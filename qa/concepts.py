@@ -118,10 +118,15 @@ def _column_anywhere(word: str, kinds: tuple[str, ...]) -> Callable[[list[TableF
 
 
 def _total_row(*labels: str, kinds: tuple[str, ...] = ("收支预算总表",)) -> Callable[[list[TableFact]], list[TableFact]]:
+    side = labels[0][:2]  # 收入 / 支出: a 决算 总表 prints 收入 and 支出 side by side, each ending in a plain 总计
+
     def pick(facts: list[TableFact]) -> list[TableFact]:
         rows = [f for f in facts if f.table_kind in kinds and f.value is not None
                 and clean_label(f.row_label) in labels]
-        return sorted(rows, key=lambda f: labels.index(clean_label(f.row_label)))
+        if not rows:
+            rows = [f for f in facts if f.table_kind in kinds and f.value is not None
+                    and clean_label(f.row_label) == "总计" and f.column_path[:1] == (side,)]
+        return sorted(rows, key=lambda f: labels.index(clean_label(f.row_label)) if f.row_label in labels else 0)
     return pick
 
 
@@ -167,12 +172,14 @@ CONCEPTS: list[Concept] = [
             r"政府采购(预算|项目|支出)?(总额|总计|合计|共有|共计|安排)?(为|是)?$", weak=True),
     Concept("财政拨款收入", r"财政拨款收入|财政拨款(?!支出|基本|项目)",
             _total_row("财政拨款收入", "财政拨款"), r"财政拨款收入|财政拨款"),
-    Concept("支出总计", r"支出总(计|额)|总支出|全部支出|支出合计|支出预算(总额|是多少|多少|$)",
-            _total_row("支出总计", "支出合计", "当年支出小计"), r"支出(预算)?总额|支出预算", weak=True),
+    # "（部门预算）支出是多少": the department's spending named by the side alone is its total
+    Concept("支出总计", r"支出总(计|额)|总支出|全部支出|支出合计|支出预算(总额|是多少|多少|$)|"
+            r"(^|＃)(年初)?支出(是|有|为|共|一共|总共)?(多少|几)",
+            _total_row("支出总计", "支出合计", "当年支出小计"), r"支出(预算)?总额|支出预算|(部门|单位)预算支出$", weak=True),
     Concept("收入总计", r"收入总(计|额)|总收入|收入合计|收入预算(总额|是多少|多少)|(部门)?预算收入(总额|合计)?(是|为|有)?多少|"
             r"总预算|预算总额|一共多少钱|"
             r"总共多少钱|多少钱|预算规模|盘子|预算总计|部门预算(是|有)?多少|收支(预算)?总计|预算(是|有)多少|"
-            r"(^|＃|的)(部门)?预算(?=比|多|最|和|与|增|减|相比|总|$|？)",
+            r"(^|＃|的)(部门)?预算(?=比|多|最|和|与|增|减|相比|总|$|？)|(^|＃)(年初)?收入(是|有|为|共|一共|总共)?(多少|几)",
             _total_row("收入总计", "收入合计", "当年收入小计", "支出总计"), r"收入预算|预算收入|预算总额|支出(预算)?总额|预算总计|总预算",
             weak=True),
 ]

@@ -58,6 +58,7 @@ class _Explained:
     def __init__(self, dep: str, year: int | None, doc, item: str, sentence: str,  # type: ignore[no-untyped-def]
                  stated: list[TableFact], asked: str = "") -> None:
         self.dep, self.year, self.doc, self.item, self.sentence = dep, year, doc, item, sentence
+        self.parts: list[_Explained] = []  # items asked together: each one's own explanation
         money = [f for f in stated if f.unit in ("元", "万元")]
         stage = re.search(r"年初|全年|调整", asked)  # 年初预算 asked: a 全年预算 figure is another figure
 
@@ -95,16 +96,58 @@ def _explained(answerer, query: Query, catalog: Catalog, departments: list[str])
                    for text, item in item_of.items()}
         named = sorted((name for name in set(item_of.values()) if len(name) >= 2 and name in asked_text), key=len,
                        reverse=True)
+    joined = _joined_items(named, asked_text, by_sentence, item_of)
+    if joined:
+        return _combined(dep, year, docs[0], joined, by_sentence, item_of, query.text)
     item = named[0] if named else _asked_item(query, [f for f in facts if f.table_index >= 0])
     if not item:
         return "没有找到所问的科目或项目。"
+    found = _explanation(dep, year, docs[0], item, by_sentence, item_of, query.text)
+    return found or _printed_side_by_side(query, dep, year, docs[0], facts) or f"文档中没有“{item}”的预算数和决算数的说明。"
+
+
+def _explanation(dep: str, year: int | None, doc, item: str, by_sentence: dict[str, list[TableFact]],  # type: ignore[no-untyped-def]
+                 item_of: dict[str, str], asked: str) -> _Explained | None:
+    """The first sentence explaining `item` with a rate or both stage figures."""
     for sentence, stated in by_sentence.items():
         if item_of[sentence] != item:
             continue
-        found = _Explained(dep, year, docs[0], item, sentence, stated, query.text)
+        found = _Explained(dep, year, doc, item, sentence, stated, asked)
         if found.rate is not None or (found.budget is not None and found.actual is not None):
             return found
-    return _printed_side_by_side(query, dep, year, docs[0], facts) or f"文档中没有“{item}”的预算数和决算数的说明。"
+    return None
+
+
+def _joined_items(named: list[str], asked_text: str, by_sentence: dict[str, list[TableFact]],
+                  item_of: dict[str, str]) -> list[str]:
+    """Two or more explained items the question joins ("信访业务和其他信访事务支出"), none inside another's
+    name or another's classification path (…信访事务（款）信访业务（项） names one item, not two)."""
+    distinct = [n for n in named if not any(n != other and n in other for other in named)]
+    if len(distinct) < 2:
+        return []
+    first = sorted(distinct, key=asked_text.find)
+    between = [asked_text[asked_text.find(a) + len(a):asked_text.find(b)] for a, b in zip(first, first[1:])]
+    if not all(_JOINS.fullmatch(gap) for gap in between):
+        return []
+    paths = {item_of[s]: s for s in by_sentence}
+    nested = any(a != b and a in paths.get(b, "") for a in distinct for b in distinct)
+    return [] if nested else first
+
+
+_JOINS = re.compile(r"\s*(和|与|及|以及|、|加上?|跟)\s*")
+
+
+def _combined(dep: str, year: int | None, doc, items: list[str], by_sentence: dict[str, list[TableFact]],  # type: ignore[no-untyped-def]
+              item_of: dict[str, str], asked: str) -> _Explained | str:
+    """The joined items as one: their 预算 and 决算 figures, each from its own sentence, summed when the
+    answer is computed."""
+    parts = [_explanation(dep, year, doc, item, by_sentence, item_of, asked) for item in items]
+    missing = [item for item, part in zip(items, parts) if part is None or part.budget is None or part.actual is None]
+    if missing:
+        return f"文档中没有“{'”“'.join(missing)}”的预算数和决算数的说明，无法合并计算。"
+    found = _Explained(dep, year, doc, "”与“".join(items), "", [])
+    found.parts = parts  # type: ignore[assignment]
+    return found
 
 
 def _printed_side_by_side(query: Query, dep: str, year: int | None, doc,  # type: ignore[no-untyped-def]
@@ -135,6 +178,8 @@ def execution_rate(answerer, query: Query, catalog: Catalog, departments: list[s
     found = _explained(answerer, query, catalog, departments)
     if isinstance(found, str):
         return refuse(query.question, found, final=found.startswith("没有加载"))
+    if found.parts:
+        return _combined_rate(query, found)
     if found.rate is not None and found.rate.value is not None:
         rate = found.rate
         return Answer(query.question, f"{found.dep}{found.year}年“{found.item}”{rate.row_label.rstrip('的')}"
@@ -189,3 +234,15 @@ def _computed(query: Query, dep: str, year: int | None, item: str, actual: Table
     computation = f"{fmt(a)} ÷ {fmt(b)} × 100 = {rate}%"
     return Answer(query.question, f"{dep}{year}年“{item}”决算{fmt(a, '万元')}，预算{fmt(b, '万元')}，执行率{rate}%。",
                   True, "compute", rate, "%", [cite(actual, doc), cite(budget, doc)], computation=computation)
+
+
+def _combined_rate(query: Query, found: _Explained) -> Answer:
+    """Σ决算 ÷ Σ预算 × 100 of items asked together, every figure cited."""
+    actual = [convert(p.actual.value, p.actual.unit, "万元") for p in found.parts]  # type: ignore[union-attr,arg-type]
+    budget = [convert(p.budget.value, p.budget.unit, "万元") for p in found.parts]  # type: ignore[union-attr,arg-type]
+    rate = round2(sum(actual) / sum(budget) * Decimal(100))
+    computation = (f"({' + '.join(map(fmt, actual))}) ÷ ({' + '.join(map(fmt, budget))}) × 100 = {rate}%")
+    citations = [cite(f, found.doc) for p in found.parts for f in (p.actual, p.budget)]  # type: ignore[arg-type]
+    return Answer(query.question, f"{found.dep}{found.year}年“{found.item}”合计决算{fmt(sum(actual), '万元')}，"
+                                  f"预算{fmt(sum(budget), '万元')}，执行率{rate}%。", True, "compute", rate, "%",
+                  citations, computation=computation)

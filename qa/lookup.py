@@ -184,8 +184,9 @@ class ItemResolver(StatedFigures, RowScores):
                 return whole[:1]  # (the row names the fund source; the sentence the item the question names)
             if specific and specific[0].score >= 30:
                 return specific
-            if stated and stated[0].score >= 10 and self.concept.name in ("收入总计", "支出总计"):
-                return stated
+            totals = [m for m in stated if not self.narrower_subject(m.fact.row_label)]
+            if totals and totals[0].score >= 10 and self.concept.name in ("收入总计", "支出总计"):
+                return totals  # ("“三公”经费财政拨款支出预算为76.43万元" states no department total)
             if unexplained(self.text, self.concept.trigger):
                 # "江苏法院云平台租赁费政府采购预算": a named item not found is not the department total; a figure
                 # stated about that item is ("固定资产值多少钱": 本部门固定资产金额2,995.16万元)

@@ -71,6 +71,11 @@ class StatedFigures:
         scored.sort(key=lambda m: -m.score)
         return scored
 
+    def narrower_subject(self, label: str) -> bool:
+        """A stated figure's subject names more than the question and more than a department's whole
+        income or spending ("“三公”经费财政拨款支出预算" read for "支出是多少")."""
+        return not names_only_a_total(label) and len(asked_item(uncovered(self.text, _subject_core(label)))) >= 4
+
     def _counted_nouns(self) -> list[str]:
         """What a count question counts, in its own words and the documents' (车 and 车辆)."""
         return [n for n in (_counted_noun(self.text), *counted_words(self.text)) if n]
@@ -112,6 +117,8 @@ class StatedFigures:
                  and f.unit in ("元", "万元", "亿元")  # "2 个事业单位不在机关运行经费统计范围" is no amount
                  and (re.search(pattern, re.sub(r"(共计|合计|总计|共|为|是|达|约)+$", "", f.row_label))
                       or _under_heading(f, pattern))]
+        if self.concept.name in ("收入总计", "支出总计"):  # the whole side, never a part's total
+            found = [f for f in found if not self.narrower_subject(f.row_label)]
         return [Match(f, self.concept.name, 50) for f in found[:1]]
 
     def changes(self, facts: list[TableFact], item: str) -> list[TableFact]:
@@ -142,6 +149,15 @@ def _subject_core(label: str) -> str:
     """A stated figure's subject without year, 本部门 and the department's own name."""
     subject = re.sub(r"^(\d{4}年度?|截至.*?日|本部门|本单位|其中|部门|下属)+", "", clean_label(label))
     return re.sub(r"^.{2,20}?(办公室|办公厅|办事处|法院|局|中心)(?=.{2,})", "", subject)
+
+
+_TOTAL_SUBJECT = re.compile(r"(本年|当年|全年)?(部门|单位)?(综合)?(预算|决算)?总?(收入|支出|收支)(预算|决算)?(总额|总计|合计|总量|规模)?")
+
+
+def names_only_a_total(label: str) -> bool:
+    """A stated figure's subject is the department's whole income or spending ("2026年深圳市信访局部门预算
+    支出", "本部门收入预算总额"), nothing narrower ("“三公”经费财政拨款支出预算", "政府采购支出总额")."""
+    return bool(_TOTAL_SUBJECT.fullmatch(_subject_core(label)))
 
 
 def _under_heading(fact: TableFact, pattern: str) -> bool:

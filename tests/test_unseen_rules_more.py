@@ -1,0 +1,33 @@
+"""More rules of the domain, found with question batches X and Y (written from the PDFs by readers who saw
+no code), each checked on the real corpus with the whole corpus loaded, in our own wording."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+def test_the_execution_rate_of_two_items_together_is_their_sums_rate(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年信访业务与其他信访事务支出加在一起的执行率是多少？")
+    # (2,066.84 + 1,788.46) ÷ (2,325.72 + 2,457.85); never one item's stated 72.77% or 88.87%
+    assert answer.found and answer.value == Decimal("80.59")
+    assert len(answer.citations) == 4
+
+
+def test_spending_named_by_its_side_alone_is_the_total(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("深圳市信访局2026年部门预算支出是多少？")
+    assert answer.found and answer.value == Decimal("4684.30")
+    # 收入总计 prints the same amount: the sentence cited beside the row is the one about 支出
+    assert all("收入" not in (c.snippet or "") for c in answer.citations if not c.table)
+
+
+def test_last_years_total_from_the_stated_change_of_the_total(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("按照2026年部门预算说明，深圳市信访局2025年部门预算支出有多少？")
+    assert answer.found and answer.value == Decimal("4932.00")  # 4,684.30 + 247.70 (较2025年年初预算减少)
+
+
+def test_a_final_accounts_total_is_never_a_parts_stated_total(answerer) -> None:  # type: ignore[no-untyped-def]
+    # the 决算 总表 prints 收入 and 支出 side by side, each ending in a plain 总计; the sentence
+    # "“三公”经费财政拨款支出预算为76.43万元" states no department total
+    answer = answerer.ask("国家信访局2024年支出总计是多少？")
+    assert answer.found and answer.value == Decimal("22066.59")
+    assert answerer.ask("国家信访局2024年支出是多少？").value != Decimal("76.43")
