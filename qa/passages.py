@@ -10,6 +10,7 @@ import re
 
 from budgetqa.models import Answer
 from qa.answer import refuse
+from qa.concepts import quoted_names
 from qa.quotes import blocks_of, focused, quote_citations, quote_text
 from qa.understand import Catalog, Query
 
@@ -77,6 +78,12 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
         hits += [_as_hit(p) for p in answerer.store.passages([d.document_id for d in docs])
                  if p.kind == "narrative" and p.passage_id not in seen
                  and any(re.search(w, "".join(p.section_path)) for w in wanted)]
+    quoted = _quoted_cores(query.question)
+    if quoted:  # a quoted name is asked whole: the passages printing it compete, and only they
+        seen = {h.passage_id for h in hits}
+        hits += [_as_hit(p) for p in answerer.store.passages([d.document_id for d in docs])
+                 if p.kind == "narrative" and p.passage_id not in seen and _prints_all(quoted, p.text, p.section_path)]
+        hits = [h for h in hits if _prints_all(quoted, h.text, h.section_path)]
     variants = _variants(terms)
     cues = [answer for asked, answer in ANSWER_CUES if re.search(asked, query.text)]
     sections = [word for word in SECTION_CUES if word in query.text]
@@ -101,6 +108,9 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
     whole_list = not [t for t in terms if t not in generic] or bool(re.search(r"第[一1]|首要|首先", query.text))
     names = {d.document_id: d.file_name for d in docs}
     specific = [t for t in terms if t not in generic and not any(t in w for w in SECTION_CUES)]
+    if quoted:  # a quoted name is one word, not the pieces the tokenizer cut it into
+        specific = quoted
+        variants.update({name: [name] for name in quoted})
     stored = {p.passage_id: p for p in answerer.store.passages([best.document_id])}
     chosen = [stored.get(p.passage_id, p) for p in _with_neighbours(answerer, best, whole_list=whole_list)]
     blocks = blocks_of(chosen)
@@ -113,6 +123,18 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
     lead = [(stored.get(p.passage_id, p), piece) for p, piece in lead]
     return Answer(question=query.question, answer=quote_text(lead, blocks), found=True, route="passage",
                   citations=quote_citations(lead + blocks, stored.get(best.passage_id, best.passage), names))
+
+
+def _quoted_cores(question: str) -> list[str]:
+    """Names the question quotes ("“资产运行维护”项目"), without spaces and a trailing 项目/经费/资金."""
+    return [core for name in quoted_names(question, shortest=3)
+            for core in [re.sub(r"(项目|经费|资金)$", "", re.sub(r"\s", "", name))] if len(core) >= 3]
+
+
+def _prints_all(names: list[str], text: str, section_path) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a passage (with its section path) prints every quoted name whole."""
+    plain = re.sub(r"\s", "", text + "".join(section_path))
+    return all(name in plain for name in names)
 
 
 def _variants(terms: list[str]) -> dict[str, list[str]]:

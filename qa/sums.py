@@ -32,11 +32,12 @@ class Sums(FactLookup):
             body = f"{spread.group(1)}{spread.group(2)}和{spread.group(1)}{spread.group(3)}"
         quoted = quoted_names(body)
         # quoted names are the parts ("“气象设施维护及科普”和“专业系统维护及科普”"), whatever words they hold
-        parts = quoted if len(quoted) >= 2 else complete_parts([p for p in re.split(r"和|与|及|加上|、|加", body) if p])
+        targets = self._targets(query, catalog, departments)
+        # (and so are the names the documents print with 和/与/及 inside: "社会保障和就业支出和卫生健康支出")
+        parts = quoted if len(quoted) >= 2 else complete_parts(_split_parts(body, self._joined_labels(catalog, targets)))
         quarters = re.search(r"(全年)?(四个|各个?|每个?|所有)季度的?(.{2,12})$", body)
         if quarters and len(parts) < 2:  # "四个季度用款计划合计": 第一季度…第四季度 of that plan, each printed once
             parts = [f"第{n}季度{quarters.group(3)}" for n in "一二三四"]
-        targets = self._targets(query, catalog, departments)
         several = re.search(r"几个|各个?|所有|全部|多个|这些", body)
         called = re.search(r"(?:叫做?|名为|名称为|名叫)(.{2,20}?)的(?:几个|各个|所有|多个)", body)
         if len(targets) == 1 and (len(quoted) == 1 or called and not quoted) and several:
@@ -78,6 +79,14 @@ class Sums(FactLookup):
             text += f"（约{fmt(wan)}万元）"
         return Answer(query.question, text + "。", True, "compute", total, unit, citations, computation=computation)
 
+    def _joined_labels(self, catalog: Catalog, targets: list[tuple[str, int | None]]) -> set[str]:
+        """Row labels of the asked documents that hold 和, 与 or 及 (商品和服务支出, 社会保障和就业支出)."""
+        if len(targets) != 1:
+            return set()
+        docs = catalog.docs_for(targets[0][0], targets[0][1], None)
+        return {label for f in self.facts(docs) if f.table_index >= 0
+                for label in [clean_label(f.row_label)] if len(label) >= 5 and _JOIN.search(label[1:-1])}
+
     def _amount(self, query: Query, catalog: Catalog, dep: str, year: int | None,
                 resolver: ItemResolver) -> Evidence | None:
         """The item's amount: a project's row may also print sentences (绩效目标), never an addend."""
@@ -113,3 +122,17 @@ class Sums(FactLookup):
                 f"（{fact.column}）：{computation}。")
         return Answer(query.question, text, True, "compute", total, unit, [cite(f, first.doc) for f in rows],
                       computation=computation)
+
+
+_JOIN = re.compile(r"和|与|及|加上|、|加")
+
+
+def _split_parts(body: str, printed: set[str]) -> list[str]:
+    """The addends a question lists, split at 和/与/及/、 except inside a name the documents print whole."""
+    kept: list[str] = []
+    for name in sorted(printed, key=len, reverse=True):
+        if name in body:
+            body = body.replace(name, f"\0{len(kept)}\0")
+            kept.append(name)
+    parts = [p for p in _JOIN.split(body) if p]
+    return [re.sub(r"\0(\d+)\0", lambda m: kept[int(m.group(1))], p) for p in parts]

@@ -31,3 +31,19 @@ def test_a_final_accounts_total_is_never_a_parts_stated_total(answerer) -> None:
     answer = answerer.ask("国家信访局2024年支出总计是多少？")
     assert answer.found and answer.value == Decimal("22066.59")
     assert answerer.ask("国家信访局2024年支出是多少？").value != Decimal("76.43")
+
+
+def test_a_sum_keeps_a_printed_name_that_holds_和_whole(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("北京市司法局2026年社会保障和就业支出与卫生健康支出合计是多少？")
+    assert answer.found and answer.value == Decimal("3567.054872")  # 2,218.235324 + 1,348.819548
+
+
+def test_a_difference_between_two_departments_totals_of_收支(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("烟台市审计局和苏州市审计局2026年收支预算总额的差额是多少？")
+    assert answer.found and answer.value == Decimal("1093.32")  # 4,651.67 − 3,558.35
+
+
+def test_a_quoted_project_is_described_by_passages_printing_its_whole_name(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年“资产运行维护”是干什么用的？")
+    assert answer.found and "办公业务楼" in answer.answer  # never 信息化运行维护's sentences
+    assert "公用经费 2266.65" not in answer.answer  # nor a list that only holds 运行维护费
