@@ -170,8 +170,9 @@ def reword(text: str) -> str:
 def parse_question(question: str, catalog: Catalog, department: str | None = None,
                    year: int | None = None, kind: str | None = None) -> Query:
     # "（由2019年公开推算）" names the source document, not a year asked about
-    text = re.sub(r"[（(]?(?:由|按|根据|从|照)\d{4}年度?(?:的)?(?:公开|文档|说明|数据)?(?:推算|计算)[）)]?", "推算",
-                  reword(normalize(question)))
+    # ("（根据2026年预算和增减额推算）": how to derive the figure, not what is asked)
+    text = re.sub(r"[（(]?(?:由|按|根据|从|照)\d{4}年度?(?:的)?(?:公开|文档|说明|数据)?(?:推算|计算)[）)]?|"
+                  r"[（(](?:由|按|根据|从|照)[^（）()，,。？?]{0,20}?推算[）)]", "推算", reword(normalize(question)))
     # "（2026年的说明里有同比变化）": a hint where the figure can be derived from, not a change asked for
     text = re.sub(r"（[^（）]{0,30}?(?:说明|文档|公开|报表)[^（）]{0,12}?(?:里|中)有?[^（）]{0,12}?）", "推算", text)
     departments, unknown, shared = _departments(_distribute_regions(text), catalog)

@@ -47,3 +47,8 @@ def test_a_quoted_project_is_described_by_passages_printing_its_whole_name(answe
     answer = answerer.ask("国家信访局2024年“资产运行维护”是干什么用的？")
     assert answer.found and "办公业务楼" in answer.answer  # never 信息化运行维护's sentences
     assert "公用经费 2266.65" not in answer.answer  # nor a list that only holds 运行维护费
+
+
+def test_a_bracketed_how_to_derive_names_no_year_and_no_operation(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("苏州市审计局2025年提租补贴是多少？（按2026年预算和增减变化推算）")
+    assert answer.found and answer.value == Decimal("289.04")
