@@ -261,6 +261,8 @@ class Computations(Sums, Shares):
         if len({(ev.facts[0].table_index, ev.facts[0].row_index) for ev in evs}) < len(evs):  # type: ignore[union-attr]
             return refuse(query.question, "问题所列的几项没有各自的金额，无法比较。")
         evs.sort(key=lambda e: convert(e.value, e.unit, "元"), reverse=query.rank_desc)  # type: ignore[arg-type,union-attr]
+        if SPREAD.search(query.text):
+            return _spread(query, [(e.item, e) for e in evs], f"{dep}{year or ''}年所列{len(evs)}项中")  # type: ignore[misc]
         top = evs[0]
         lines = [f"{i + 1}. {e.item}：{fmt(e.value, e.unit)}" for i, e in enumerate(evs)]  # type: ignore[arg-type,union-attr]
         return Answer(query.question, f"{dep}{year or ''}年所列{len(evs)}项中" + ("最多" if query.rank_desc else "最少")
@@ -294,8 +296,30 @@ class Computations(Sums, Shares):
         return _ranked_sides(query, found)
 
 
+# "最多的比最少的多多少": the spread between the two ends of a ranking, not either end
+SPREAD = re.compile(r"最(多|高|大)的?(比|和|与|跟)最(少|低|小)的?.{0,4}(多|高|大|相差|差)|"
+                    r"最(少|低|小)的?(比|和|与|跟)最(多|高|大)的?.{0,4}(少|低|小|相差|差)")
+
+
+def _spread(query: Query, items: Sequence[tuple[str, Evidence]], scope: str) -> Answer:
+    """Highest minus lowest of the ranked items, both cited, the arithmetic shown."""
+    ordered = sorted(items, key=lambda x: convert(x[1].value, x[1].unit, "元"))  # type: ignore[arg-type]
+    (low_name, low), (high_name, high) = ordered[0], ordered[-1]
+    unit = "元" if low.unit == high.unit == "元" else "万元"
+    a, b = convert(high.value, high.unit, unit), convert(low.value, low.unit, unit)  # type: ignore[arg-type]
+    delta = a - b
+    lines = [f"{i + 1}. {name}：{fmt(e.value, e.unit)}" for i, (name, e) in enumerate(reversed(ordered))]  # type: ignore[arg-type]
+    text = (f"{scope}最多的是{high_name}（{fmt(a, unit)}），最少的是{low_name}（{fmt(b, unit)}），"
+            f"相差{fmt(delta, unit)}。\n" + "\n".join(lines))
+    return Answer(query.question, text, True, "compute", delta, unit,
+                  [cite(f, e.doc) for _, e in reversed(ordered) for f in e.facts[:1]],
+                  computation=f"{fmt(a)} − {fmt(b)} = {fmt(delta)}{unit}")
+
+
 def _ranked_sides(query: Query, found: Sequence[tuple[tuple[str, int | None], Evidence]]) -> Answer:
     """One item's values for several departments or years, most (or least) first, each cited."""
+    if SPREAD.search(query.text):
+        return _spread(query, [(f"{d}{y}年", e) for (d, y), e in found], "")
     found = sorted(found, key=lambda x: convert(x[1].value, x[1].unit, "元"), reverse=query.rank_desc)  # type: ignore[arg-type]
     (dep, year), top = found[0]
     lines = [f"{d}{y}年：{fmt(e.value, e.unit)}" for (d, y), e in found]  # type: ignore[arg-type]

@@ -50,6 +50,10 @@ def _of_table(fact: TableFact, cue: str) -> bool:
 
 
 # Which table answers a plain row question first (function classification before economic).
+# a bracketed character a classification name may be read without: 维修（护）费, 因公出国（境）费
+_OPTIONAL = re.compile(r"[（(][\u4e00-\u9fa5][）)]")
+
+
 class ItemResolver(StatedFigures, RowScores):
     """Finds, in a document's facts, the cell a question names.
 
@@ -232,7 +236,8 @@ class ItemResolver(StatedFigures, RowScores):
             return []  # anything else named (金融支出, 人员经费, 服务) is a row or column, not the total
         totals = [f for f in facts if f.table_kind == self.table_cue and f.value is not None
                   and clean_label(f.row_label) in ("合计", "总计", "支出合计", "本年支出合计", "收入合计", "本年收入合计")]
-        scored = sorted(totals, key=lambda f: (len(f.column_path), -self._column_score(f), f.row_index))
+        scored = sorted(totals, key=lambda f: (not self.spells_group(f), len(f.column_path), -self._column_score(f),
+                                               f.row_index))
         return [Match(f, f"{self.table_cue}合计", 40 + self._column_score(f)) for f in scored]
 
     def _spelled_column(self, facts: list[TableFact]) -> list[Match]:
@@ -315,6 +320,9 @@ class ItemResolver(StatedFigures, RowScores):
             bare = _ORG_PREFIX.sub("", label)
             if score <= 0 and len(bare) >= 6 and bare != label:  # "广州市信访局2026-2027年信息化运维项目"
                 label, score = bare, label_score(bare, None, self.digits, self.plain)  # named without its owner
+            if score <= 0 and _OPTIONAL.search(fact.row_label):  # "维修（护）费" is asked as 维修费 or 维护费
+                short = label_core(clean_label(_OPTIONAL.sub("", fact.row_label)))
+                label, score = (short, label_score(short, None, self.digits, self.plain)) if len(short) >= 3 else (label, 0)
             if score <= 0 and self.units:
                 named = next((u for u in self.units if names_unit(u, fact.row_label)), None)
                 score = 20 + 2 * len(named) if named else 0

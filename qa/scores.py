@@ -33,7 +33,13 @@ class RowScores:
 
     def _column_score(self, fact: TableFact) -> float:
         fund = 8 if self.fund_cue and fact.dimensions.get("fund") == self.fund_cue else 0
-        return self._header_score(fact) + fund
+        return self._header_score(fact) + fund + (12 if self.spells_group(fact) else 0)
+
+    def spells_group(self, fact: TableFact) -> bool:
+        """Whether the question spells the column group a cell stands under ("本年支出" over 小计 | 基本支出 |
+        项目支出): that group's columns come first."""
+        group = re.sub(r"\s", "", fact.column_path[0]) if len(fact.column_path) >= 2 else ""
+        return len(group) >= 4 and group in self.text
 
     def _header_score(self, fact: TableFact) -> float:
         leaf = re.sub(r"^(指标目标值|目标值|年度指标值)$", "指标值", column_leaf(fact))  # one column, three spellings
