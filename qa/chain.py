@@ -254,6 +254,9 @@ class Answerer(Computations):
             if stated is not None:
                 return stated
         resolver = ItemResolver(query.item_text, counting=query.counting)
+        if query.operation == "ratio":
+            return self._item_difference(query, catalog, departments) or refuse(
+                query.question, "倍数需要同一部门、同一年度的两个项目，问题里没有找到这样的两项。")
         if query.operation in ("difference", "growth", "compare"):
             return self._difference(query, catalog, departments, resolver)
         targets = self._targets(query, catalog, departments)

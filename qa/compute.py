@@ -156,6 +156,8 @@ class Computations(Sums, Shares):
         if "万元" in query.text:
             unit = "万元"
         va, vb = convert(a.value, a.unit, unit), convert(b.value, b.unit, unit)
+        if query.operation == "ratio":
+            return _ratio(query, dep, year, a, b, va, vb)
         delta = va - vb
         shown = abs(delta) if unit == "元" or a.unit == b.unit == unit else round2(abs(delta))  # as printed
         more = "多" if delta > 0 else "少" if delta < 0 else "持平"
@@ -339,12 +341,31 @@ def _ranked_names(item_text: str) -> list[str]:
     return parts if len(parts) >= 2 and all(len(p) >= 2 for p in parts) else []
 
 
+def _ratio(query: Query, dep: str, year: int | None, a: Evidence, b: Evidence, va: Decimal, vb: Decimal) -> Answer:
+    """"A是B的几倍": A ÷ B, both cited."""
+    if not vb:
+        return refuse(query.question, f"{b.item}为0，无法计算倍数。")
+    times = round2(va / vb)
+    return Answer(query.question, f"{dep}{year}年{a.item}{fmt(a.value, a.unit)}，{b.item}{fmt(b.value, b.unit)}，"  # type: ignore[arg-type]
+                                  f"前者是后者的{times}倍。", True, "compute", times, "倍",
+                  [cite(f, a.doc) for f in a.facts] + [cite(f, b.doc) for f in b.facts],
+                  computation=f"{fmt(va)} ÷ {fmt(vb)} = {times}")
+
+
 def _item_pairs(item_text: str) -> list[tuple[str, str]]:
     """The two items a difference names: "A比B多多少", or "A和B差几个" split at each 和/与/跟 in turn
     ("商品和服务支出与工资福利支出相差多少": the split whose two sides are both printed is the one read)."""
     pairs = []
+    # "差旅费预算中，专项业务经费安排的部分比公用经费安排的部分多多少": one item, read under two parents
+    parts = re.match(r"^[＃的\s]*(.{2,16}?)(?:预算|支出)?(?:中|里)[，,]?(.{2,14}?)(?:安排|列支)?的部分比(.{2,14}?)(?:安排|列支)?的部分"
+                     r"(多|少|高|低|差)", item_text)
+    if parts:
+        return [(f"{parts.group(2)}{parts.group(1)}", f"{parts.group(3)}{parts.group(1)}")]
+    times = re.match(r"^(.*?)(?:是|为|相当于)(.*?)的?(?:几|多少)倍", item_text)
+    if times:
+        pairs.append((times.group(1), times.group(2)))
     by = re.match(r"^(.*?)比(.*?)(多|少|高|低|增加|减少|差)", item_text)
-    if by:
+    if by and not times:
         pairs.append((by.group(1), by.group(2)))
     gap = re.match(r"^(.*?)(?:相差|差)", item_text)
     if not by and gap:

@@ -354,6 +354,8 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
         return "rank", n, desc
     if ASKS_EXECUTION.search(text):
         return "execution", 1, True
+    if re.search(r"(几|多少)倍", text):  # "人员经费是公用经费的几倍"
+        return "ratio", 1, True
     if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|(增长|下降|降低|减少|增加)(了)?(百分之|多少百分比|几个百分点)|变化率|增减率|"
                  r"(增长|增加|下降|降低|减少|变化)了?多少[（(]([%％]|百分比|百分之几)[）)]|(增长|增加|下降|降低|减少|变动|变化)的?幅度",
                  text):

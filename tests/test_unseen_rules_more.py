@@ -52,3 +52,41 @@ def test_a_quoted_project_is_described_by_passages_printing_its_whole_name(answe
 def test_a_bracketed_how_to_derive_names_no_year_and_no_operation(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("苏州市审计局2025年提租补贴是多少？（按2026年预算和增减变化推算）")
     assert answer.found and answer.value == Decimal("289.04")
+
+
+def test_the_spread_of_a_ranking_is_highest_minus_lowest(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("深圳市信访局2026年信访专项、社工服务项目、信访大厅运行这三个项目里，最多的和最少的相差多少？")
+    assert answer.found and answer.value == Decimal("117.45")  # 603.84 − 486.39, never one end (486.39)
+
+
+def test_the_size_of_a_fall_is_a_rate(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("苏州市审计局2026年的培训费比上年下降的幅度有多大？")
+    assert answer.found and answer.unit == "%" and answer.value == Decimal("33.57")  # 21.73 ÷ (43 + 21.73)
+    growth = answerer.ask("西安市委宣传部2021年行政运行比2020年增长了多少（百分比）？")
+    assert growth.found and growth.unit == "%" and growth.value == Decimal("16.84")  # never a share
+
+
+def test_a_named_rows_personnel_and_public_columns(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("重庆市人民政府办公厅2026年行政运行这一项的人员经费比公用经费多多少？")
+    assert answer.found and answer.value == Decimal("2743.23")  # 4,542.97 − 1,799.74 of that row, not the totals
+
+
+def test_a_ratio_of_two_items(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("深圳市信访局2026年人员经费相当于公用经费的几倍？")
+    assert answer.found and answer.unit == "倍" and answer.value == Decimal("6.78")  # 2,422.61 ÷ 357.43
+
+
+def test_one_item_under_two_parents(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("西安市审计局2026年差旅费中，专项业务经费列支的部分比公用经费列支的部分多多少？")
+    assert answer.found and answer.value == Decimal("2100000.00")  # 2,450,000 − 350,000 元, not 差旅费 − 公用经费
+
+
+def test_an_optional_character_and_a_spelled_column_group(answerer) -> None:  # type: ignore[no-untyped-def]
+    assert answerer.ask("上海市审计局2026年单位预算的维修费是多少？").value == Decimal("3202300")  # 维修（护）费
+    answer = answerer.ask("佛山市轨道交通局2019年政府性基金预算财政拨款本年支出决算是多少？")
+    assert answer.found and "本年支出" in " ".join(c.column or "" for c in answer.citations)
+
+
+def test_what_a_scope_is_not_limited_to_names_no_item(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年年末结转和结余（不只是财政拨款，全部资金）是多少？")
+    assert answer.found and answer.value == Decimal("7494.06")
