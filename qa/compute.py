@@ -361,14 +361,19 @@ def _item_pairs(item_text: str) -> list[tuple[str, str]]:
                      r"(多|少|高|低|差)", item_text)
     if parts:
         return [(f"{parts.group(2)}{parts.group(1)}", f"{parts.group(3)}{parts.group(1)}")]
+    which = re.match(r"^(?:.{0,16}?(?:里|中)[，,])?(.*?)(?:哪个|哪项|哪一项)更?(?:多|少|高|低|大|小)", item_text)
+    if which:  # "A和B哪个多" ("A和B，收入预算哪个多": what both are measured by follows them)
+        body, _, measure = which.group(1).partition("，")
+        measure = re.sub(r"预算数?$", "", measure)  # (预算 ending the second side would read as 比…预算)
+        pairs += [(body[:m.start()] + measure, body[m.end():] + measure) for m in re.finditer(r"和|与|跟", body)]
     times = re.match(r"^(.*?)(?:是|为|相当于)(.*?)的?(?:几|多少)倍", item_text)
     if times:
         pairs.append((times.group(1), times.group(2)))
     by = re.match(r"^(.*?)比(.*?)(多|少|高|低|增加|减少|差)", item_text)
-    if by and not times:
+    if by and not times and not which:
         pairs.append((by.group(1), by.group(2)))
     gap = re.match(r"^(.*?)(?:相差|差)", item_text)
-    if not by and gap:
+    if not by and not which and gap:
         body = gap.group(1)
         pairs += [(body[:m.start()], body[m.end():]) for m in re.finditer(r"和|与|跟|同", body)]
     pairs = [(parts[0], parts[1]) for parts in (complete_parts(list(pair)) for pair in pairs)]  # "X的项目支出比基本支出": X's 基本支出

@@ -30,6 +30,11 @@ class Sums(FactLookup):
         spread = re.match(r"^(.*?)在(.{2,12}?)(?:和|与|及)(.{2,12}?)(?:中|里|两项中|两部分中)?$", body)
         if spread:  # "物业管理费（30209）在基本支出和项目支出中合计": one item read in two places
             body = f"{spread.group(1)}{spread.group(2)}和{spread.group(1)}{spread.group(3)}"
+        # "基本支出决算里，物业管理费、电费和水费": the scope before the list is every addend's
+        scoped = re.match(r"^[＃的\s]*(.{2,16}?)(?:里|中)[，,](.+)$", body)
+        if scoped and re.search(r"[和与及、]", scoped.group(2)) and not re.search(r"[和与及、]", scoped.group(1)):
+            body = scoped.group(2)
+            hint = hint or ItemResolver(scoped.group(1)).table_cue  # (a table it names is where every addend is read)
         quoted = quoted_names(body)
         # quoted names are the parts ("“气象设施维护及科普”和“专业系统维护及科普”"), whatever words they hold
         targets = self._targets(query, catalog, departments)
@@ -50,8 +55,8 @@ class Sums(FactLookup):
         if len(targets) != 1 or len(parts) < 2:
             return refuse(query.question, "请指明一个部门、一个年度和要相加的项目。")
         dep, year = targets[0]
-        items = [self._amount(query, catalog, dep, year, ItemResolver(f"“{p}”" if len(quoted) >= 2 else p, table_hint=hint))
-                 for p in parts]
+        items = [self._amount(query, catalog, dep, year, ItemResolver(
+            f"“{p}”" if len(quoted) >= 2 else p, table_hint=hint)) for p in parts]
         if any(e is None for e in items) or len({(e.facts[0].table_index, e.facts[0].row_index, e.facts[0].row_label, e.facts[0].column_path)
                                                  for e in items}) < len(items):  # type: ignore[union-attr]
             return refuse(query.question, "没有找到每个要相加的项目。")

@@ -365,8 +365,9 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
     if re.search(r"哪个.{0,8}(多|高|大|少|低)|谁.{0,4}(多|高|大|少)|更(多|高|大|少|低)|对比|比较", text):
         if len(departments) > 1 or len(years) > 1:
             return "compare", 1, True
-    if re.search(r"比.{0,30}?(多|少|增加|减少|增长|下降|高|低|差)|相差|差额|差多少|差几|差了|变化了?多少|增减", text):
-        return "difference", 1, True
+    if re.search(r"比.{0,30}?(多|少|增加|减少|增长|下降|高|低|差)|相差|差额|差多少|差几|差了|变化了?多少|增减|"
+                 r"(和|与|跟).{2,30}?(哪个|哪项|哪一项)更?(多|少|高|低|大|小)", text):
+        return "difference", 1, True  # (two items of one department-year: "A和B哪个多")
     if re.search(r"(和|与|及|加上|加).{1,20}(一共|合计|总共|加起来|加在一起|之和|共计|总和)|"
                  r"(几个|各个?|所有|全部(?!资金|收入|支出|口径)|多个|这些|[两三四五六七八九十\d]+个)[^，,。？]{0,24}"
                  r"(一共|合计|总共|加起来|加在一起|之和|共计|总和)", text) \

@@ -90,3 +90,15 @@ def test_an_optional_character_and_a_spelled_column_group(answerer) -> None:  # 
 def test_what_a_scope_is_not_limited_to_names_no_item(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("国家信访局2024年年末结转和结余（不只是财政拨款，全部资金）是多少？")
     assert answer.found and answer.value == Decimal("7494.06")
+
+
+def test_which_of_two_items_is_larger_and_by_how_much(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("北京市司法局2026年因公出国（境）费和公务用车购置及运行维护费哪个多，差多少？")
+    assert answer.found and answer.value == Decimal("2.822723")  # 51.059723 − 48.237000
+    units = answerer.ask("福州市医疗保障局的医疗保障数据技术中心与医疗保障服务行为监测中心，2026年收入预算哪个更多？")
+    assert units.found and units.value == Decimal("1096.40")  # 2,040.60 − 944.20
+
+
+def test_a_scope_before_a_list_of_addends(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年基本支出决算中，电费、水费和物业管理费合计多少？")
+    assert answer.found and answer.value == Decimal("683.44")  # 205.05 + 38.95 + 439.44
