@@ -89,19 +89,19 @@ def unit_mentions(text: str) -> list[str]:
 
 
 # the column words one row is read in ("委托业务费基本支出和项目支出": one row, two columns)
-_COLUMN_WORDS = r"基本支出|项目支出|人员经费|公用经费|一般公共预算|政府性基金|财政拨款|上年结转|其他收入|事业收入"
+COLUMN_WORDS = r"基本支出|项目支出|人员经费|公用经费|一般公共预算|政府性基金|财政拨款|上年结转|其他收入|事业收入"
 
 
 def complete_parts(parts: list[str]) -> list[str]:
     """Parts of a sum or difference that name only a column take the item of the first part:
     ["30227委托业务费基本支出", "项目支出"] -> [..., "30227委托业务费项目支出"]."""
     first = parts[0] if parts else ""
-    named = re.search(rf"({_COLUMN_WORDS})(?!.*({_COLUMN_WORDS}))", first)
+    named = re.search(rf"({COLUMN_WORDS})(?!.*({COLUMN_WORDS}))", first)
     if not named:
         return parts
     out = [first]
     for part in parts[1:]:
         bare = re.sub(r"[＃的，,、\s]|(加起来|一共|合计|总共|多少|万元|元|钱|是|有|呢|吗|？|\?)+$", "", part)
-        column = re.fullmatch(rf"({_COLUMN_WORDS})(部分|预算)?", bare)
+        column = re.fullmatch(rf"({COLUMN_WORDS})(部分|预算)?", bare)
         out.append(first[:named.start()] + column.group(1) + first[named.end():] if column else part)
     return out

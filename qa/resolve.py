@@ -116,6 +116,11 @@ class FactLookup:
                 twins = split_rows(match.fact, doc_facts, resolver.plain)
                 if twins:
                     return summed(match, doc, twins)
+                repeated = repeated_rows(match.fact, doc_facts)
+                if repeated is None:
+                    return None  # the row printed again in the same place, and the table's sums do not tell why
+                if repeated:
+                    return summed(match, doc, repeated, "行分列之和")
                 if resolver.rivals and not several:
                     return None  # 租赁费 under two procurement items, the question naming neither: not a guess
                 if "本级" in resolver.plain and not re.search(r"本级", match.fact.row_label):
@@ -213,11 +218,33 @@ def split_rows(fact: TableFact, facts: list[TableFact], asked: str) -> list[Tabl
     return twins
 
 
-def summed(match: Match, doc: StoredDocument, twins: list[TableFact]) -> Evidence:
+def repeated_rows(fact: TableFact, facts: list[TableFact]) -> list[TableFact] | None:
+    """The other rows of one table printing the same coded item in the same column under the same parent:
+    a row split by a classification the table prints beside it (烟台: 30101 基本工资 once under 501 机关工资
+    福利支出 and again under 505 对事业单位经常性补助) or by budget unit. Their sum is the item's figure when
+    the table's top-level rows add up to its 合计 (every row counted once); None when they do not (a
+    total section beside its parts would be counted twice); [] when the row is printed once."""
+    if fact.table_index < 0 or not fact.row_code or fact.value is None:
+        return []
+    column = [f for f in facts if f.table_index == fact.table_index and f.column_path == fact.column_path
+              and f.value is not None and f.unit == fact.unit]
+    twins = [f for f in column if f.row_code == fact.row_code and f.row_label == fact.row_label
+             and f.row_path == fact.row_path and f.row_index != fact.row_index]
+    if not twins:
+        return []
+    total = next((f for f in column if re.fullmatch(r"(合计|总计)", re.sub(r"\s", "", f.row_label))), None)
+    top = [f for f in column if f.row_code and not f.row_path]
+    if total is None or not top or abs(sum((f.value for f in top), Decimal(0)) - total.value) \
+            > Decimal("0.01") * len(top):  # type: ignore[operator,misc]  # (each row rounded to the cent)
+        return None
+    return twins
+
+
+def summed(match: Match, doc: StoredDocument, twins: list[TableFact], how: str = "个上级科目下分列之和") -> Evidence:
     rows = [match.fact, *twins]
     total = sum((f.value for f in rows), Decimal(0))  # type: ignore[misc]
     note = " + ".join(fmt(f.value) for f in rows) + f" = {fmt(total)}{match.fact.unit or ''}"  # type: ignore[arg-type]
-    return Evidence(total, match.fact.unit, f"{match.item}（{len(rows)}个上级科目下分列之和）", rows, doc,
+    return Evidence(total, match.fact.unit, f"{match.item}（{len(rows)}{how}）", rows, doc,
                     note=note, score=match.score)
 
 

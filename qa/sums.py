@@ -13,7 +13,7 @@ from decimal import Decimal
 from budgetqa.models import Answer
 from qa.answer import Evidence, cite, convert, described, fmt, refuse, round2
 from qa.concepts import clean_label, quoted_names
-from qa.cues import complete_parts
+from qa.cues import COLUMN_WORDS, complete_parts
 from qa.gate import fits_codes, item_absent, named_codes
 from qa.lookup import ItemResolver
 from qa.resolve import FactLookup
@@ -27,6 +27,9 @@ class Sums(FactLookup):
         body = re.split(r"一共|合计|总共|加起来|加在一起|之和|共计|总和", query.item_text)[0]
         scope = " ".join(re.findall(r"[（(][^）)]*表[^）)]*[）)]", query.item_text))  # "（部门收入预算总表口径）"
         hint = ItemResolver(scope).table_cue if scope else None
+        bracket = re.search(rf"[（(]((?:{COLUMN_WORDS})(?:(?:加上?|和|与|\+)(?:{COLUMN_WORDS}))+)[）)]", query.item_text)
+        if bracket:  # "物业管理费一共多少（基本支出加项目支出）": the item in each column the brackets list
+            body = "和".join(body + column for column in re.split(r"加上?|和|与|\+", bracket.group(1)))
         spread = re.match(r"^(.*?)在(.{2,12}?)(?:和|与|及)(.{2,12}?)(?:中|里|两项中|两部分中)?$", body)
         if spread:  # "物业管理费（30209）在基本支出和项目支出中合计": one item read in two places
             body = f"{spread.group(1)}{spread.group(2)}和{spread.group(1)}{spread.group(3)}"

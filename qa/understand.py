@@ -371,8 +371,9 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
     if re.search(r"(和|与|及|加上|加).{1,20}(一共|合计|总共|加起来|加在一起|之和|共计|总和)|"
                  r"(几个|各个?|所有|全部(?!资金|收入|支出|口径)|多个|这些|[两三四五六七八九十\d]+个)[^，,。？]{0,24}"
                  r"(一共|合计|总共|加起来|加在一起|之和|共计|总和)", text) \
-            and not re.search(r"(一共|合计|总共|共)有?(多少|几)(辆|个|人|名|家|项|台|套)", text):
-        return "sum", 1, True
+            and not re.search(r"(一共|合计|总共|共)有?(多少|几)(辆|个|人|名|家|项|台|套)", text) \
+            or re.search(r"(一共|合计|总共|加起来).{0,12}[（(][^（）()]{2,16}?(加上?|和|与|\+)[^（）()]{2,16}?[）)]", text):
+        return "sum", 1, True  # ("物业管理费一共多少（基本支出加项目支出）": the parts in brackets)
     if re.search(r"几个|几项|几家|多少个|多少项|多少家|数量", text) and not re.search(r"多少(万)?元|金额", text):
         return "count", 1, True
     if len(departments) > 1 or len(years) > 1:

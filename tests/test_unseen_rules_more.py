@@ -102,3 +102,15 @@ def test_which_of_two_items_is_larger_and_by_how_much(answerer) -> None:  # type
 def test_a_scope_before_a_list_of_addends(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("国家信访局2024年基本支出决算中，电费、水费和物业管理费合计多少？")
     assert answer.found and answer.value == Decimal("683.44")  # 205.05 + 38.95 + 439.44
+
+
+def test_a_coded_row_printed_twice_under_one_parent_is_summed_when_the_table_adds_up(answerer) -> None:  # type: ignore[no-untyped-def]
+    # 烟台 prints 30101 基本工资 under 501 机关工资福利支出 (442.38) and 505 对事业单位经常性补助 (128.46);
+    # the top-level rows add up to the 合计, so the department's 基本工资 is both, never the first alone
+    answer = answerer.ask("烟台市审计局2026年一般公共预算基本支出中基本工资有多少？")
+    assert answer.found and answer.value == Decimal("570.84")
+
+
+def test_the_columns_a_sum_lists_in_brackets(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("广州市信访局2026年物业管理费合计多少（基本支出和项目支出）？")
+    assert answer.found and answer.value == Decimal("131.10")  # 32.10 + 99.00
