@@ -162,8 +162,14 @@ class Answerer(Computations):
         if query.route == "passage":
             return self._passage_answer(query, catalog, departments)
         if re.search(r"以外|之外|除去|除了|扣除|其余|剩余|剩下", query.item_text) and query.operation == "value":
+            from qa.execution import stage_difference
             from qa.remainder import remainder
 
+            if re.search(r"预算", query.item_text) and re.search(r"执行数|决算|实际", query.item_text):
+                # "全年预算扣除实际执行数后还剩多少": what was not spent, 预算 − 执行 of the item
+                unspent = stage_difference(self, query, catalog, departments)
+                if unspent is not None:
+                    return unspent
             return remainder(self, query, catalog, departments) or refuse(
                 question, "问题要的是扣除一部分之后的余数；文档没有直接给出这个数。")
         if PER_PERSON.search(query.text):

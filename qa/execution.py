@@ -22,7 +22,7 @@ from qa.understand import ASKS_EXECUTION, Catalog, Query
 _STATED_RATE = re.compile(r"完成(年初|全年|调整)?预算|执行率|完成率")
 _BUDGET_LABEL = re.compile(r"(年初|全年|调整)?预算(数)?$")
 _ACTUAL_LABEL = re.compile(r"(支出)?决算(数)?$|执行数$")
-_STAGE_HEADER = re.compile(r"^(年初|全年|调整)?预算数?$|^(支出)?决算数?$|^执行数$")
+_STAGE_HEADER = re.compile(r"^(年初|全年|调整)?预算数?$|^(支出)?决算数?$|^(全年)?执行数$")
 _LEVEL = re.compile(r"([^（）()。，、\s]+?)[（(](?:类|款|项)[）)]")
 
 
@@ -155,23 +155,23 @@ def _printed_side_by_side(query: Query, dep: str, year: int | None, doc,  # type
     """The item's 预算数 and 决算数 printed in one table row under two stage headers (the 三公 table of a
     决算: 预算数 | 决算数 over the same columns), when no sentence explains it."""
     text = re.sub(r"(年初|全年|调整)?预算数?|决算数?|执行数|执行率|完成率", "", query.item_text)
-    match = ItemResolver(text).best([f for f in facts if f.table_index >= 0])
-    if match is None or match.score < 30:
-        return None
-    asked = match.fact
+    wanted = [s for s in ("年初预算", "全年预算") if s in query.text] + ["预算数", "年初预算", "全年预算"]
 
     def place(f: TableFact) -> tuple:  # type: ignore[type-arg]
-        return (f.table_index, f.row_index, f.row_label, tuple(c for c in f.column_path if not _STAGE_HEADER.search(c)))
+        # (a self-evaluation form numbers each of its cells as a row of its own: the row is its label and path)
+        return (f.table_index, f.row_label, f.row_path, tuple(c for c in f.column_path if not _STAGE_HEADER.search(c)))
 
-    row = [f for f in facts if place(f) == place(asked) and f.value is not None]
-    stages = {f.dimensions.get("stage"): f for f in row}
-    wanted = [s for s in ("年初预算", "全年预算") if s in query.text] + ["预算数", "年初预算", "全年预算"]
-    budget = next((stages[s] for s in wanted if s in stages), None)
-    if budget is None or "决算数" not in stages:
-        return None
-    found = _Explained(dep, year, doc, clean_label(match.item or asked.row_label), "", [])
-    found.budget, found.actual = budget, stages["决算数"]
-    return found
+    matches = ItemResolver(text).candidates([f for f in facts if f.table_index >= 0])
+    best = max((m.score for m in matches), default=0)
+    for match in [m for m in matches if m.score == best and best >= 30]:  # the best rows: the one printing both stages
+        row = [f for f in facts if place(f) == place(match.fact) and f.value is not None]
+        stages = {f.dimensions.get("stage"): f for f in row}
+        budget = next((stages[s] for s in wanted if s in stages), None)
+        if budget is not None and "决算数" in stages:
+            found = _Explained(dep, year, doc, clean_label(match.item or match.fact.row_label), "", [])
+            found.budget, found.actual = budget, stages["决算数"]
+            return found
+    return None
 
 
 def execution_rate(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer:  # type: ignore[no-untyped-def]

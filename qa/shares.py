@@ -51,6 +51,10 @@ class Shares(FactLookup):
             return self._share_of_two(query, catalog, dep, year, halves.group(1), halves.group(2),
                                       text[: halves.start()], text[halves.end():])
         part = self.evidence(query, catalog, dep, year, ItemResolver(part_text))
+        if part is None and re.search(r"[，,]", part_text.strip("，, ")):
+            # "一般公共预算按经济分类，委托业务费占…": a clause before the part says how it is classified
+            part_text = re.split(r"[，,]", part_text.strip("，, "))[-1]
+            part = self.evidence(query, catalog, dep, year, ItemResolver(part_text))
         whole = self.evidence(query, catalog, dep, year, ItemResolver(whole_text)) if whole_text.strip("的") else None
         if part is not None and whole_text.strip("＃"):
             # "人员经费占基本支出合计": the part's own table total is the named whole (same table, same 口径);

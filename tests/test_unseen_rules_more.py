@@ -114,3 +114,13 @@ def test_a_coded_row_printed_twice_under_one_parent_is_summed_when_the_table_add
 def test_the_columns_a_sum_lists_in_brackets(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("广州市信访局2026年物业管理费合计多少（基本支出和项目支出）？")
     assert answer.found and answer.value == Decimal("131.10")  # 32.10 + 99.00
+
+
+def test_a_clause_before_a_share_says_how_the_part_is_classified(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("深圳市信访局2026年按经济分类看，委托业务费占商品和服务支出的百分之几？")
+    assert answer.found and answer.value == Decimal("58.07")  # 1,143.78 ÷ 1,969.72
+
+
+def test_what_a_project_left_unspent_is_its_budget_minus_its_execution(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年“信息化运行维护”全年预算扣除全年执行数，剩下多少？")
+    assert answer.found and answer.value == Decimal("606.35")  # 1,639.34 − 1,032.99 of its 自评表
