@@ -361,10 +361,10 @@ def _item_pairs(item_text: str) -> list[tuple[str, str]]:
                      r"(多|少|高|低|差)", item_text)
     if parts:
         return [(f"{parts.group(2)}{parts.group(1)}", f"{parts.group(3)}{parts.group(1)}")]
-    which = re.match(r"^(?:.{0,16}?(?:里|中)[，,])?(.*?)(?:哪个|哪项|哪一项)更?(?:多|少|高|低|大|小)", item_text)
-    if which:  # "A和B哪个多" ("A和B，收入预算哪个多": what both are measured by follows them)
-        body, _, measure = which.group(1).partition("，")
-        measure = re.sub(r"预算数?$", "", measure)  # (预算 ending the second side would read as 比…预算)
+    which = re.match(r"^(?:(.{0,16}?)(?:里|中)[，,])?(.*?)(?:哪个|哪项|哪一项)更?(?:多|少|高|低|大|小)", item_text)
+    if which:  # "A和B哪个多" ("A和B，收入预算哪个多", "三公经费中，A和B哪个多": what both are measured by)
+        body, _, measure = which.group(2).partition("，")
+        measure = re.sub(r"预算数?$", "", measure or which.group(1) or "")  # (预算 ending a side reads as 比…预算)
         pairs += [(body[:m.start()] + measure, body[m.end():] + measure) for m in re.finditer(r"和|与|跟", body)]
     times = re.match(r"^(.*?)(?:是|为|相当于)(.*?)的?(?:几|多少)倍", item_text)
     if times:

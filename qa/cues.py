@@ -33,7 +33,7 @@ ROW_SYNONYMS = [  # how people ask -> how the documents print it
 # "全部资金（含其他收入）", "（不算上年结转）": what a figure includes or leaves out names no column asked for
 INCLUDED = re.compile(r"(不含|不包括|不算|除去|不只是?|不仅是?|不单是?|不限于|含|包括|包含|算上|连同)[^，,。？?）)]{0,14}")
 EXCLUDED = re.compile(r"(不含|不包括|不算|除去|扣除)[^，,。？?）)]{0,14}")  # (what a figure leaves out: no row of it)
-UNIT_NAMED = re.compile(r"(?:下属的?|所属的?|^|[＃，,的]+)([\u4e00-\u9fa5]{2,14}?(?:中心|讲师团|服务站|学院|研究所|研究院|"
+UNIT_NAMED = re.compile(r"(?:下属的?|所属的?|^|[＃，,的和与及、]+)((?:(?![和与及])[\u4e00-\u9fa5]){2,14}?(?:中心|讲师团|服务站|学院|研究所|研究院|"
                          r"办事处|管理处|管理所|监测站|大队|支队|分局|分院))")  # a unit named inside a department's question
 SAME_COUNT = {"辆": ("台",), "名": ("人",)}  # vehicles are counted in 台 as often as in 辆 ("车辆37台"); 名 = 人
 SANGONG_TABLE = re.compile(r"(“?三公”?经费)?[、，,]?会议费[、，,和及]?培训费(支出)?(三项|两项|等)?(的)?(预算)?(表|合计)(口径)?")
