@@ -288,6 +288,9 @@ def other_side(item_text: str, sentences: list[str]) -> str | None:
     return other if other in joined and want not in joined and "收支" not in joined else None
 
 
+_PURPOSE = re.compile(r"(主要)?用于[^。；;]*")
+
+
 def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: dict[str, list[str]],
                 sections: Callable[[], list[str]] | None = None,
                 units: Callable[[], set[str]] | None = None, unit: str | None = None) -> Answer:
@@ -307,10 +310,14 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
     foreign = foreign_organisations(query.text, loaded_names)
     if foreign and units is not None:  # budget units the cited documents print are no foreign organisations
         foreign = foreign_organisations(query.text, loaded_names | units())
-    evidence = [f"{c.table or ''}{c.row or ''}{c.column or ''}{c.snippet or ''}{c.context or ''}"
+    # a stated figure is about its subject, not about what it is spent on: "信访工作经费216.40万元，主要用于
+    # 赴省进京劝返工作…" says nothing of a 劝返工作经费 of its own
+    evidence = [f"{c.table or ''}{c.row or ''}{c.column or ''}"
+                f"{(c.snippet or '') if c.table else _PURPOSE.sub('', c.snippet or '')}{c.context or ''}"
                 for c in answer.citations]
+    said = _PURPOSE.sub("", answer.answer)  # (the answer quotes the sentence)
     asked = INCLUDED.sub("", query.item_text)  # "收入总计（含财政拨款上年结转）": what it includes is no item
-    missing = unmatched_item_words(asked, evidence + [answer.answer], synonyms)
+    missing = unmatched_item_words(asked, evidence + [said], synonyms)
     table_cells = any(c.table for c in answer.citations)
     if answer.route == "table" and ((missing and table_cells) or
                                     (not table_cells and item_absent(query.item_text, evidence, synonyms))):
@@ -321,9 +328,9 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
     if unquoted:  # a sentence about something else (the department's total for 「住房公积金」)
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但没有提到“{'、'.join(unquoted)}”。",
                       final=True)
-    untouched = untouched_phrases(asked, evidence + [answer.answer], synonyms)
+    untouched = untouched_phrases(asked, evidence + [said], synonyms)
     if untouched and sections is not None:
-        untouched = untouched_phrases(asked, evidence + [answer.answer] + sections(), synonyms)
+        untouched = untouched_phrases(asked, evidence + [said] + [_PURPOSE.sub("", t) for t in sections()], synonyms)
     if untouched and answer.route in ("table", "compute"):
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有提到“{'、'.join(untouched)}”。",
                       final=True)

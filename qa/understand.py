@@ -199,7 +199,7 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
     doc_kind = kind or (unit_kind.group() if unit_kind else
                         "决算" if "决算" in kind_text else "预算" if "预算" in kind_text else None)
     operation, rank_n, rank_desc = _operation(text, years, departments)
-    counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台|批|次)|多少(个|辆|家|项|人次|人|名|层|台|套|批次|批|次)|数量|"
+    counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台|批|次|天|日)|多少(个|辆|家|项|人次|人|名|层|台|套|批次|批|次|天)|数量|"
                               r"多少(名|位)?[\u4e00-\u9fa5]{0,4}?(干部|职工|员工|人员)|"
                               r"人数|个数|次数|件数|户数",
                               text)) and not \
@@ -263,7 +263,8 @@ def item_text(text: str, catalog: Catalog) -> str:
     text = re.sub(r"(?:^|(?<=[，,。]))(?:根据|按照?|依据|从)[^，,。？?]{0,16}?(?:说明|文档|文件|资料|报告|公开表)(?:中|里|来看|看)?[，,]",
                   "", text)
     # "部门预算收入一共多少": 部门预算 names the disclosure, not a row (一、部门预算 of a 综合预算 收支总表)
-    return re.sub(r"(?<![一二三四五六七八九十、])(部门|单位)(综合)?(预算|决算)(?=收入|支出|中|里|显示|$)", "", text)
+    text = re.sub(r"(?<![一二三四五六七八九十、])((部门|单位)(综合)?|综合)(预算|决算)(?=收入|支出|中|里|显示|说|$)", "", text)
+    return re.sub(r"^([＃的\s]*)(中|里)?(说|提到|显示)的?", r"\1", text)  # "（预算）里说…": where it is said
 
 
 def _departments(text: str, catalog: Catalog) -> tuple[list[str], str | None, list[tuple[str, set[str]]]]:

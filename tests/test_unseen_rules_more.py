@@ -124,3 +124,19 @@ def test_a_clause_before_a_share_says_how_the_part_is_classified(answerer) -> No
 def test_what_a_project_left_unspent_is_its_budget_minus_its_execution(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("国家信访局2024年“信息化运行维护”全年预算扣除全年执行数，剩下多少？")
     assert answer.found and answer.value == Decimal("606.35")  # 1,639.34 − 1,032.99 of its 自评表
+
+
+def test_what_a_figure_is_spent_on_is_not_its_subject(answerer) -> None:  # type: ignore[no-untyped-def]
+    # "信访工作经费216.40万元，主要用于赴省进京劝返工作、信访案件处理等": no figure of a 劝返 budget of its own
+    answer = answerer.ask("深圳市信访局2026年信访案件处理经费是多少？")
+    assert answer.value != Decimal("216.40")
+
+
+def test_days_are_counted_never_answered_with_money(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("西安市审计局2026年“全市审计干部能力素质提升培训”一共培训多少天？")
+    assert answer.value is None  # the form gives its cost (8.70万元), not its length
+
+
+def test_the_comprehensive_budget_names_the_disclosure(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("中共西安市委宣传部2021年部门综合预算中说共有几辆车？")
+    assert answer.found and answer.value == Decimal("4")
