@@ -47,7 +47,7 @@ TITLE_NOISE = re.compile(r"[\s（）()：:、“”]|\d{4}\s*年度?|^(公开|�
 # (numbering, years, brackets and the publisher's words around a printed table title)
 COUNT_WORDS = [(r"(几|多少)[辆台](公务用?|公)?车辆?|车辆数|多少车", "车辆"), (r"(几|多少)个项目", "项目"),
                 (r"多少(名|个)?(员工|人员|工作人员)", "人员"), (r"(几|多少)(名|个)?人(?![次员])", "人数")]
-ASKS_AMOUNT = re.compile(r"多少钱|多少万|多少元|金额|(安排|花|用|拨)了?多少|经费(是|为|有)?多少|预算(是|为|有)?多少")
+ASKS_AMOUNT = re.compile(r"多少钱|多少万|多少元|金额|总额|(安排|花|用|拨)了?多少|经费(是|为|有)?多少|预算(是|为|有)?多少")
 
 
 GENERIC_WORDS = re.compile(

@@ -312,8 +312,11 @@ class ItemResolver(StatedFigures, RowScores):
         single = self._single_rows_under_quoted(facts)
         titled = self.titled(facts)
         labels: dict[int, set[str]] = {}
+        implementers: dict[int, str] = {}  # table -> the 实施单位 a project form prints
         for fact in facts:
             labels.setdefault(fact.table_index, set()).add(label_core(clean_label(fact.row_label)))
+            if fact.column_path == ("实施单位",) and fact.text_value:
+                implementers[fact.table_index] = fact.text_value
         for fact in facts:
             label = label_core(clean_label(fact.row_label))
             score = label_score(label, fact.row_code, self.digits, self.plain)
@@ -356,6 +359,9 @@ class ItemResolver(StatedFigures, RowScores):
             elif any(longest_common(clean_label(parent), self.plain)[0] >= max(4, len(label) + 2)
                      for parent in fact.row_path if parent not in self.quoted):
                 score += 10  # "云平台租赁费": the 租赁费 row under 江苏法院云平台租赁费, not under another parent
+            implementer = implementers.get(fact.table_index)
+            if self.units and implementer and any(names_unit(u, implementer) for u in self.units):
+                score += 20  # the form of the project the unit the question names carries out (实施单位)
             for path in self.quoted_paths:
                 if label == path[-1] and all(any(p in clean_label(r) for r in fact.row_path) for p in path[:-1]):
                     score += 30  # the child the quoted path names, under its parent

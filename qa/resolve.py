@@ -108,8 +108,11 @@ class FactLookup:
         docs = catalog.docs_for(dep, year, query.kind)
         if docs:
             doc_facts = self.facts(docs, query)
-            match = resolver.best(doc_facts)
-            if match is not None and not fits_codes(match.fact, named_codes(resolver.asked)):
+            codes = named_codes(resolver.asked)
+            coded = [f for f in doc_facts if fits_codes(f, codes)] if codes else []
+            # a code the question names is read in the rows that print it, where some do
+            match = resolver.best(coded if any(f.row_code in codes for f in coded) else doc_facts)
+            if match is not None and not fits_codes(match.fact, codes):
                 return None  # the question names a code this row does not carry
             if match is not None and (match.fact.value is not None or match.fact.text_value):
                 doc = next(d for d in docs if d.document_id == match.fact.document_id)

@@ -140,3 +140,14 @@ def test_days_are_counted_never_answered_with_money(answerer) -> None:  # type: 
 def test_the_comprehensive_budget_names_the_disclosure(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("中共西安市委宣传部2021年部门综合预算中说共有几辆车？")
     assert answer.found and answer.value == Decimal("4")
+
+
+def test_the_form_of_the_unit_that_carries_the_project_out(answerer) -> None:  # type: ignore[no-untyped-def]
+    # two 综合工作经费 forms: the bureau's (260.00) and the 基金中心's (实施单位, 1,160.00)
+    answer = answerer.ask("福州市医疗保障基金中心2026年“综合工作经费”的资金总额有多少？")
+    assert answer.found and answer.value == Decimal("1160.00")
+
+
+def test_a_named_code_is_read_in_the_rows_printing_it(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("深圳市信访局2026年一般公共预算基本支出里30108机关事业单位基本养老保险缴费多少？")
+    assert answer.found and answer.value == Decimal("175.00")
