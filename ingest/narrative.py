@@ -294,12 +294,13 @@ def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_ind
     changes = {m.start(3) if m.group(3) else -1: m for m in _CHANGE.finditer(sentence)}
     last_subject = last_change = ""
     previous_end = 0
+    amounts: list[tuple[int, str]] = []  # (where, subject) of each amount stated so far
     for match in _FIGURE.finditer(sentence):
         amount = Decimal(match.group(1).replace(",", ""))
         change = changes.get(match.start(1))
         if change is not None:
             column: tuple[str, ...] = (_versus(change.group(1)), change.group(2))
-            subject = last_subject
+            subject = _listed_head(sentence, match.start(), amounts) or last_subject
         else:
             subject = _subject(sentence[previous_end: match.start()]) or last_subject
             moved = re.match(r"^(.*?)各?(增加|减少|增长|下降)(了)?(.*)$", subject)
@@ -310,6 +311,7 @@ def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_ind
                 column = ("比上年", moved.group(2))
             else:
                 last_subject = subject
+                amounts.append((match.start(), subject))
                 column = ("金额",)
                 if match.group(2) not in ("万元", "亿元", "元", "%"):
                     # counts name their noun after the number too: "共6个项目实行绩效目标管理"
@@ -324,6 +326,16 @@ def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_ind
                 sentence[: change.start()]), (_versus(change.group(1)), "持平"), Decimal(0), None,
                 change.group(0), start_index + len(facts)))
     return facts
+
+
+def _listed_head(sentence: str, at: int, amounts: list[tuple[int, str]]) -> str:
+    """The whole a change after a list of its parts belongs to: "收入4,203.47万元，其中：一般公共预算拨款
+    4,005.29万元、…、其他收入100.00万元，较上年增加142.30万元" states the change of 收入, not of 其他收入
+    (the parts are listed with 、; a part with a change of its own is closed by ；)."""
+    listed = sentence.rfind("其中", 0, at)
+    if listed < 0 or "、" not in sentence[listed:at] or re.search(r"[；;]", sentence[listed:at]):
+        return ""
+    return next((subject for where, subject in reversed(amounts) if where < listed), "")
 
 
 def _versus(year_text: str) -> str:

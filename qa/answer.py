@@ -64,6 +64,18 @@ def convert(value: Decimal, unit: str | None, target: str) -> Decimal:
     return value * UNIT_YUAN[unit] / UNIT_YUAN[target]
 
 
+def common_unit(a: str | None, b: str | None) -> str | None:
+    """The unit two figures are set against each other in: their own when they share it (辆 and 台 count
+    the same vehicles), 万元 for two amounts; None when one is an amount and the other a count, or two
+    counts of different things (人 and 辆): no difference or ratio of those is a number."""
+    if a == b:
+        return a
+    if a in UNIT_YUAN and b in UNIT_YUAN:
+        return "万元"
+    same = {("辆", "台"), ("台", "辆"), ("名", "人"), ("人", "名")}
+    return a if (a, b) in same else None
+
+
 def _who(dep: str, year: int | None, with_department: bool) -> str:
     return f"{dep}{year or ''}年" if with_department else f"{year}年"
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from budgetqa.models import Answer, TableFact
-from qa.answer import Evidence, _who, cite, convert, fmt, refuse, round2
+from qa.answer import Evidence, _who, cite, common_unit, convert, fmt, refuse, round2
 from qa.concepts import clean_label
 from qa.cues import complete_parts
 from qa.lookup import ItemResolver, Match
@@ -66,7 +66,9 @@ class Computations(Sums, Shares):
             return self._change_answer(query, a, delta, fact, year_a, year_b)
         if b is None:
             return refuse(query.question, f"没有找到{dep_b}{year_b or ''}年的该项数据，无法比较。", final=True)
-        unit = a.unit if a.unit == b.unit else "万元"
+        unit = common_unit(a.unit, b.unit)
+        if unit is None:
+            return refuse(query.question, f"找到的两个数单位不同（{a.unit}、{b.unit}），不能相比。", final=True)
         va, vb = convert(a.value, a.unit, unit), convert(b.value, b.unit, unit)
         delta = va - vb
         name_a, name_b = _who(dep_a, year_a, dep_a != dep_b), _who(dep_b, year_b, dep_a != dep_b)
@@ -83,7 +85,7 @@ class Computations(Sums, Shares):
             return Answer(query.question, text, True, "compute", rate, "%", citations,
                           computation=f"({fmt(va)} − {fmt(vb)}) ÷ {fmt(vb)} × 100 = {rate}%", chart=chart)
         more = "多" if delta > 0 else "少" if delta < 0 else "持平"
-        shown = abs(delta) if unit == "元" or a.unit == b.unit == unit else round2(abs(delta))  # as printed
+        shown = abs(delta) if unit != "万元" or a.unit == b.unit == unit else round2(abs(delta))  # as printed
         text = (f"{name_a}{a.item}为{fmt(va, unit)}，{name_b}为{fmt(vb, unit)}，"
                 + (f"{name_a}比{name_b}{more}{fmt(shown, unit)}。" if delta else "两者相同。"))
         return Answer(query.question, text, True, "compute", shown, unit, citations,
@@ -152,14 +154,16 @@ class Computations(Sums, Shares):
         if found is None:
             return None
         a, b = found
-        unit = a.unit if a.unit == b.unit else "万元"
-        if "万元" in query.text:
+        unit = common_unit(a.unit, b.unit)
+        if unit is None:
+            return refuse(query.question, f"找到的两个数单位不同（{a.unit}、{b.unit}），不能相比。")
+        if "万元" in query.text and unit in ("元", "万元"):
             unit = "万元"
         va, vb = convert(a.value, a.unit, unit), convert(b.value, b.unit, unit)
         if query.operation == "ratio":
             return _ratio(query, dep, year, a, b, va, vb)
         delta = va - vb
-        shown = abs(delta) if unit == "元" or a.unit == b.unit == unit else round2(abs(delta))  # as printed
+        shown = abs(delta) if unit != "万元" or a.unit == b.unit == unit else round2(abs(delta))  # as printed
         more = "多" if delta > 0 else "少" if delta < 0 else "持平"
         if a.item != b.item:
             text = f"{dep}{year}年{a.item}{fmt(va, unit)}，{b.item}{fmt(vb, unit)}，{a.item}比{b.item}{more}{fmt(shown, unit)}。"

@@ -161,6 +161,12 @@ class FactLookup:
             return None
         delta, fact = change
         base = convert(current.fact.value, current.fact.unit, fact.unit or "万元") if fact.unit else current.fact.value
+        # the amount the change's own sentence states is at the change's precision ("收入19,577万元，比2025年
+        # 预算减少290万元" beside a table's 19,577.43): last year is read at that precision
+        stated = next((f.value for f in facts if f.table_kind == "narrative" and f.sentence == fact.sentence
+                       and f.row_label == fact.row_label and f.column_path == ("金额",) and f.unit == fact.unit
+                       and f.value is not None and abs(f.value - base) < 1), None)
+        base = stated if stated is not None else base
         value = base - delta
         if value < 0 < base:
             return None  # an amount and a change that cannot belong together: no negative budget is derived

@@ -151,3 +151,25 @@ def test_the_form_of_the_unit_that_carries_the_project_out(answerer) -> None:  #
 def test_a_named_code_is_read_in_the_rows_printing_it(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("深圳市信访局2026年一般公共预算基本支出里30108机关事业单位基本养老保险缴费多少？")
     assert answer.found and answer.value == Decimal("175.00")
+
+
+def test_both_vehicle_parts_named_are_the_whole_vehicle_item(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("北京市司法局2026年“三公”经费中公务用车（购置和运行维护）的占比是多少？")
+    assert answer.found and answer.value == Decimal("50.00")  # 51.06 ÷ 102.11, never 购置费 alone (15.10%)
+
+
+def test_last_year_is_read_at_the_precision_of_its_stated_change(answerer) -> None:  # type: ignore[no-untyped-def]
+    # "财政拨款收入19,577万元，比2025年预算减少290万元" beside the table's 19,577.43
+    answer = answerer.ask("上海市审计局2025年财政拨款收入预算有多少万元？")
+    assert answer.found and answer.value == Decimal("19867")
+
+
+def test_counts_in_辆_and_台_are_compared_as_counts(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("重庆市人民政府办公厅和北京市司法局2026年的车辆，哪个多，多几辆？")
+    assert answer.found and answer.value == Decimal("9") and answer.unit == "辆"  # 46 辆 vs 37 台
+
+
+def test_a_change_after_a_list_of_parts_is_the_wholes(corpus_documents) -> None:  # type: ignore[no-untyped-def]
+    facts = corpus_documents["西安市审计局2026年部门预算.pdf"].facts
+    changes = {f.row_label for f in facts if f.page == 10 and f.column_path == ("比上年", "增加")}
+    assert changes == {"本部门当年预算收入", "本部门当年预算支出"}  # not 其他收入 (100.00, 较上年增加142.30)
