@@ -22,8 +22,9 @@ from qa.answer import Evidence, Place, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
 from qa.concepts import quoted_names
 from qa.cues import asked_item
-from qa.gate import PER_PERSON, asked_stage, asks_count, gate_answer
+from qa.gate import PER_PERSON, asked_stage, gate_answer
 from qa.lookup import ItemResolver
+from qa.passages import passage_answer
 from qa.understand import Catalog, Query, parse_question
 
 if TYPE_CHECKING:  # langchain_core.runnables takes ~1 s to import: only as_runnable loads it
@@ -134,7 +135,7 @@ class Answerer(Computations):
         query = parse_question(question, catalog, department=department, year=year, kind=kind)
         if query.unknown_department and not query.departments and query.route == "passage":
             # a unit inside a department (徐州铁路运输法院): its name must appear in the quoted passage
-            return self._passage_answer(query, catalog, catalog.departments(), 0.6)
+            return passage_answer(self, query, catalog, catalog.departments(), 0.6)
         unit = None
         if query.unknown_department and not query.departments:
             printing = self._department_printing(query.unknown_department, catalog)
@@ -160,7 +161,7 @@ class Answerer(Computations):
                           + ("等" if len(loaded) > 12 else "") + "。请说明是哪个部门、哪一年。")
         departments = query.departments or catalog.departments()
         if query.route == "passage":
-            return self._passage_answer(query, catalog, departments)
+            return passage_answer(self, query, catalog, departments)
         if re.search(r"以外|之外|除去|除了|扣除|其余|剩余|剩下", query.item_text) and query.operation == "value":
             from qa.execution import stage_difference
             from qa.remainder import remainder
@@ -185,7 +186,7 @@ class Answerer(Computations):
             return answer
         # no table fact: a passage may still say it ("无机关运行费"), but for a numeric question only
         # when it covers every word of the question
-        passage = self._passage_answer(query, catalog, departments, 1.0 if query.route == "table" else 0.25)
+        passage = passage_answer(self, query, catalog, departments, 1.0 if query.route == "table" else 0.25)
         if passage.found and query.route == "table" and not query.counting:
             figure = re.search(r"多少|金额|数额", query.item_text) and not re.search(r"哪|什么|谁", query.item_text)
             named = quoted_names(query.question, shortest=4) or [
@@ -362,26 +363,6 @@ class Answerer(Computations):
             texts += [p.text for p in self.store.passages([document_id])
                       if p.section_path and (document_id, p.section_path[0]) in roots]
         return texts
-
-    # ---- passage route ----------------------------------------------------------------------
-    def _passage_answer(self, query: Query, catalog: Catalog, departments: list[str],
-                        min_coverage: float = 0.25) -> Answer:
-        from qa.passages import answer_from_passages
-        from qa.projects import project_answer
-
-        year = query.years[0] if query.years else None
-        project = project_answer(self, query, [d for dep in departments for d in catalog.docs_for(dep, year, None)])
-        answer = project or answer_from_passages(self, query, catalog, departments, min_coverage)
-        if not answer.found:
-            return answer
-        withheld = re.search(r"[^。；]*(?:不予公开|涉密内容|保密审查)[^。；]*", answer.answer)
-        if withheld and not re.search(r"公开|涉密|保密", query.text):
-            # the document says it withholds this: that is "the documents do not say" (unless asked why)
-            return refuse(query.question, f"文档说明此项内容不公开：“{withheld.group().strip('【】 ')}”。", final=True)
-        if asks_count(query.text) and not re.search(r"\d+\s*(?:个|人|名|辆|家|项|台|套|层|次)", answer.answer):
-            return refuse(query.question, "文档中有相关说明，但没有所问的数量。", final=True)
-        return answer
-
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from itertools import pairwise
 
 from budgetqa.models import Answer, TableFact
 from qa.answer import cite, convert, fmt, refuse, round2
@@ -126,7 +127,7 @@ def _joined_items(named: list[str], asked_text: str, by_sentence: dict[str, list
     if len(distinct) < 2:
         return []
     first = sorted(distinct, key=asked_text.find)
-    between = [asked_text[asked_text.find(a) + len(a):asked_text.find(b)] for a, b in zip(first, first[1:])]
+    between = [asked_text[asked_text.find(a) + len(a):asked_text.find(b)] for a, b in pairwise(first)]
     if not all(_JOINS.fullmatch(gap) for gap in between):
         return []
     paths = {item_of[s]: s for s in by_sentence}

@@ -224,47 +224,6 @@ class ItemResolver(StatedFigures, RowScores):
             return stated + by_label
         return by_label
 
-    def _table_total(self, facts: list[TableFact]) -> list[Match]:
-        """"一般公共预算支出是多少": a question that names a table and nothing inside it asks for the
-        table's total row, read in its default column."""
-        cue = next((pattern for pattern, kind in TABLE_CUES if kind == self.table_cue and re.search(pattern, self.text)),
-                   None)
-        if cue is None:
-            return []
-        rest = re.sub(r"决算数?|预算数?|执行数", "", GENERIC_WORDS.sub("", re.sub(cue, "", self.text)))
-        if len(rest) >= 2:
-            return []  # anything else named (金融支出, 人员经费, 服务) is a row or column, not the total
-        totals = [f for f in facts if f.table_kind == self.table_cue and f.value is not None
-                  and clean_label(f.row_label) in ("合计", "总计", "支出合计", "本年支出合计", "收入合计", "本年收入合计")]
-        scored = sorted(totals, key=lambda f: (not self.spells_group(f), len(f.column_path), -self._column_score(f),
-                                               f.row_index))
-        return [Match(f, f"{self.table_cue}合计", 40 + self._column_score(f)) for f in scored]
-
-    def _spelled_column(self, facts: list[TableFact]) -> list[Match]:
-        """"政府采购项目中，预留给中小企业的资金规模是多少": a long column header the question spells out, and
-        no row named: the column's total row (合计 / 总计, else its first row, the department's own)."""
-        spelled = []
-        for fact in facts:
-            header = re.sub(r"\s|^其中[:：]?", "", column_leaf(fact))
-            if fact.value is None:
-                continue
-            parts = [re.sub(r"\s", "", p) for p in fact.column_path]
-            if len(parts) >= 2 and fact.table_kind == self.table_cue and all(len(p) >= 4 and p in self.plain for p in parts):
-                spelled.append((sum(map(len, parts)), fact))  # "收入总表中，上年结转结余里的单位资金": its path
-                continue
-            if len(header) < 10:
-                continue
-            shared = overlap(header, self.plain, min_length=4)
-            if shared >= 8 and shared >= 0.5 * len(header):
-                spelled.append((shared, fact))
-        if not spelled:
-            return []
-        best = max(shared for shared, _ in spelled)
-        column = [f for shared, f in spelled if shared == best]
-        totals = [f for f in column if clean_label(f.row_label) in ("合计", "总计")] or \
-            [f for f in column if f.row_index == min(g.row_index for g in column) and not f.row_code]
-        return [Match(f, re.sub(r"^其中[:：]?|^\d{4}年", "", column_leaf(f)), 30 + best) for f in totals[:1]]
-
     def _labelled(self, table_facts: list[TableFact], facts: list[TableFact]) -> list[Match]:
         """Rows named by label or code. An economic item of a 基本支出 table is only its basic part, so the
         text's statement of the whole comes first when it differs ("一般公共预算安排委托业务费478.2万元" =

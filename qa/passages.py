@@ -11,6 +11,8 @@ import re
 from budgetqa.models import Answer
 from qa.answer import refuse
 from qa.concepts import quoted_names
+from qa.gate import asks_count
+from qa.projects import project_answer
 from qa.quotes import blocks_of, focused, quote_citations, quote_text
 from qa.understand import Catalog, Query
 
@@ -53,6 +55,24 @@ def content_terms(query: Query, catalog: Catalog) -> list[str]:
 
     terms = [t for t in tokenize(text) if len(t) >= 2 and t not in STOP_TOKENS]
     return list(dict.fromkeys(terms))
+
+
+def passage_answer(answerer, query: Query, catalog: Catalog, departments: list[str],  # type: ignore[no-untyped-def]
+                   min_coverage: float = 0.25) -> Answer:
+    """The passage route: a named project's printed description, else the passages that speak of the
+    question; a passage saying the matter is withheld, or without the count asked, is no answer."""
+    year = query.years[0] if query.years else None
+    project = project_answer(answerer, query, [d for dep in departments for d in catalog.docs_for(dep, year, None)])
+    answer = project or answer_from_passages(answerer, query, catalog, departments, min_coverage)
+    if not answer.found:
+        return answer
+    withheld = re.search(r"[^。；]*(?:不予公开|涉密内容|保密审查)[^。；]*", answer.answer)
+    if withheld and not re.search(r"公开|涉密|保密", query.text):
+        # the document says it withholds this: that is "the documents do not say" (unless asked why)
+        return refuse(query.question, f"文档说明此项内容不公开：“{withheld.group().strip('【】 ')}”。", final=True)
+    if asks_count(query.text) and not re.search(r"\d+\s*(?:个|人|名|辆|家|项|台|套|层|次)", answer.answer):
+        return refuse(query.question, "文档中有相关说明，但没有所问的数量。", final=True)
+    return answer
 
 
 def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: list[str],  # type: ignore[no-untyped-def]
