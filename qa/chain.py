@@ -162,11 +162,12 @@ class Answerer(Computations):
         departments = query.departments or catalog.departments()
         if query.route == "passage":
             return passage_answer(self, query, catalog, departments)
-        if re.search(r"以外|之外|除去|除了|扣除|其余|剩余|剩下", query.item_text) and query.operation == "value":
+        if re.search(r"以外|之外|除去|除了|扣除|其余|剩余|剩下|(没有?|未)(执行|花|用|支出)", query.item_text) \
+                and query.operation == "value":
             from qa.execution import stage_difference
             from qa.remainder import remainder
 
-            if re.search(r"预算", query.item_text) and re.search(r"执行数|决算|实际", query.item_text):
+            if re.search(r"预算", query.item_text) and re.search(r"执行|决算|实际", query.item_text):
                 # "全年预算扣除实际执行数后还剩多少": what was not spent, 预算 − 执行 of the item
                 unspent = stage_difference(self, query, catalog, departments)
                 if unspent is not None:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from budgetqa.models import Answer, TableFact
 from qa.answer import Evidence, _who, cite, common_unit, convert, fmt, refuse, round2
 from qa.concepts import clean_label
-from qa.cues import complete_parts
+from qa.cues import COLUMN_WORDS, complete_parts
 from qa.lookup import ItemResolver, Match
 from qa.projects import project_totals
 from qa.resolve import latest_year
@@ -375,6 +375,11 @@ def _item_pairs(item_text: str) -> list[tuple[str, str]]:
         pairs.append((times.group(1), times.group(2)))
     by = re.match(r"^(.*?)比(.*?)(多|少|高|低|增加|减少|差)", item_text)
     if by and not times and not which:
+        scope = re.match(r"^(.*?)(?:里|中)[，,](.+)$", by.group(1))
+        if scope and not re.fullmatch(rf"[＃的\s]*({COLUMN_WORDS})(部分|预算)?", by.group(2)):
+            # "政府采购预算里，货物比服务多多少": both sides are read in that scope (a column word is
+            # completed from the first side instead: "…维修费的项目支出比基本支出")
+            pairs.append((scope.group(1) + scope.group(2), scope.group(1) + by.group(2)))
         pairs.append((by.group(1), by.group(2)))
     gap = re.match(r"^(.*?)(?:相差|差)", item_text)
     if not by and not which and gap:

@@ -11,6 +11,7 @@ item's 预算 and 决算 figures, both cited, never from figures of two differen
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from itertools import pairwise
 
@@ -151,12 +152,12 @@ def _combined(dep: str, year: int | None, doc, items: list[str], by_sentence: di
     return found
 
 
-def _printed_side_by_side(query: Query, dep: str, year: int | None, doc,  # type: ignore[no-untyped-def]
-                          facts: list[TableFact]) -> _Explained | None:
-    """The item's 预算数 and 决算数 printed in one table row under two stage headers (the 三公 table of a
-    决算: 预算数 | 决算数 over the same columns), when no sentence explains it."""
-    text = re.sub(r"(年初|全年|调整)?预算数?|决算数?|执行数|执行率|完成率", "", query.item_text)
-    wanted = [s for s in ("年初预算", "全年预算") if s in query.text] + ["预算数", "年初预算", "全年预算"]
+def _row_stages(query: Query, facts: list[TableFact], needed: Callable[[dict], bool]) -> tuple[str, dict] | None:  # type: ignore[type-arg]
+    """The asked item's row printing its figures under stage headers (年初预算数 | 全年预算数 | 全年执行数 of
+    a 自评表, 预算数 | 决算数 of a 决算's 三公 table): its name and {stage: fact}, the first of the best rows
+    whose stages satisfy `needed`."""
+    text = re.sub(r"(年初|全年|调整)?预算数?|决算数?|执行[数率]|完成率|(没有?|未)?执行|实际", "", query.item_text)
+    text = re.sub(r"([”」』])(中|里)", r"\1", text)  # ("“信息化运行维护”全年预算中": the item, not a container)
 
     def place(f: TableFact) -> tuple:  # type: ignore[type-arg]
         # (a self-evaluation form numbers each of its cells as a row of its own: the row is its label and path)
@@ -164,15 +165,46 @@ def _printed_side_by_side(query: Query, dep: str, year: int | None, doc,  # type
 
     matches = ItemResolver(text).candidates([f for f in facts if f.table_index >= 0])
     best = max((m.score for m in matches), default=0)
-    for match in [m for m in matches if m.score == best and best >= 30]:  # the best rows: the one printing both stages
-        row = [f for f in facts if place(f) == place(match.fact) and f.value is not None]
-        stages = {f.dimensions.get("stage"): f for f in row}
-        budget = next((stages[s] for s in wanted if s in stages), None)
-        if budget is not None and "决算数" in stages:
-            found = _Explained(dep, year, doc, clean_label(match.item or match.fact.row_label), "", [])
-            found.budget, found.actual = budget, stages["决算数"]
-            return found
+    for match in [m for m in matches if m.score == best and best >= 30]:
+        stages = {f.dimensions.get("stage"): f for f in facts if place(f) == place(match.fact) and f.value is not None}
+        if needed(stages):
+            return clean_label(match.item or match.fact.row_label), stages
     return None
+
+
+def _printed_side_by_side(query: Query, dep: str, year: int | None, doc,  # type: ignore[no-untyped-def]
+                          facts: list[TableFact]) -> _Explained | None:
+    """The item's 预算数 and 决算数 printed in one table row under two stage headers, when no sentence
+    explains it."""
+    wanted = [s for s in ("年初预算", "全年预算") if s in query.text] + ["预算数", "年初预算", "全年预算"]
+    row = _row_stages(query, facts, lambda stages: "决算数" in stages and any(s in stages for s in wanted))
+    if row is None:
+        return None
+    found = _Explained(dep, year, doc, row[0], "", [])
+    found.budget, found.actual = next(row[1][s] for s in wanted if s in row[1]), row[1]["决算数"]
+    return found
+
+
+def _budget_revision(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:  # type: ignore[no-untyped-def]
+    """"全年预算数比年初预算数调增了多少": 全年预算 − 年初预算 of the item's row, both cited."""
+    targets = answerer._targets(query, catalog, departments)
+    if len(targets) != 1:
+        return None
+    dep, year = targets[0]
+    docs = catalog.docs_for(dep, year, None)
+    row = _row_stages(query, answerer.facts(docs), lambda stages: {"年初预算", "全年预算"} <= set(stages))
+    if row is None:
+        return None
+    name, stages = row
+    later, first = stages["全年预算"], stages["年初预算"]
+    a = convert(later.value, later.unit, "万元")  # type: ignore[arg-type]
+    b = convert(first.value, first.unit, "万元")  # type: ignore[arg-type]
+    delta = a - b
+    doc = next(d for d in docs if d.document_id == later.document_id)
+    more = "调增" if delta > 0 else "调减" if delta < 0 else "未调整"
+    return Answer(query.question, f"{dep}{year}年“{name}”年初预算{fmt(b, '万元')}，全年预算{fmt(a, '万元')}，"
+                                  f"{more}{fmt(abs(delta), '万元')}。", True, "compute", abs(delta), "万元",
+                  [cite(later, doc), cite(first, doc)], computation=f"{fmt(a)} − {fmt(b)} = {fmt(delta)}万元")
 
 
 def execution_rate(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer:  # type: ignore[no-untyped-def]
@@ -192,7 +224,10 @@ def execution_rate(answerer, query: Query, catalog: Catalog, departments: list[s
 
 
 def stage_difference(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:  # type: ignore[no-untyped-def]
-    """"决算比年初预算少了多少": 决算 − 预算 of the item, from its explanation sentence."""
+    """"决算比年初预算少了多少": 决算 − 预算 of the item, from its explanation sentence; "全年预算比年初预算
+    调增了多少": the two budget stages of the item's row."""
+    if len(set(re.findall(r"年初预算|全年预算|调整预算", query.text))) >= 2 and not re.search(r"决算|执行|实际", query.text):
+        return _budget_revision(answerer, query, catalog, departments)
     found = _explained(answerer, query, catalog, departments)
     if isinstance(found, str) or found.budget is None or found.actual is None:
         return None

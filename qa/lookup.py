@@ -160,8 +160,8 @@ class ItemResolver(StatedFigures, RowScores):
     def candidates(self, facts: list[TableFact]) -> list[Match]:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
         if self.counting:  # a count: an indicator of a project form (聘用人员数量 ≥130人) or a stated count
-            targets = [m for m in self._by_label([f for f in table_facts if f.unit in COUNT_UNITS and (
-                not self.count_unit or self._counted_in(f.unit))]) if m.score >= 30]
+            counted = [f for f in table_facts if f.unit in COUNT_UNITS and (not self.count_unit or self._counted_in(f.unit))]
+            targets = [m for m in self._by_label(counted) if m.score >= 30] or self._project_count(counted)
             return targets + self._narrative_by_subject(facts, counts=True) + self.counts_in_texts(table_facts)
         if self.quoted and not self.counting:
             # a row printing exactly the name the question quotes answers before any concept's words around it
@@ -223,6 +223,23 @@ class ItemResolver(StatedFigures, RowScores):
         if stated and (not by_label or stated[0].score > by_label[0].score):
             return stated + by_label
         return by_label
+
+    def _project_count(self, counted: list[TableFact]) -> list[Match]:
+        """"信访干部培训专项实际培训了多少人": the one indicator of the named project counted in the unit asked
+        (培训人数 …人), its 实际完成值 when the question asks what was done, else its target."""
+        named = [f for f in counted if f.row_path and len(clean_label(f.row_path[0])) >= 4
+                 and clean_label(f.row_path[0]) in self.plain and overlap(f.row_label, self.plain) >= 2]
+        asked = self.text.replace(clean_label(named[0].row_path[0]), "") if named else ""
+
+        def spelled(label: str) -> float:  # the share of the indicator's characters the question writes
+            return sum(ch in asked for ch in label) / len(label)
+        ranked = sorted({f.row_label for f in named}, key=spelled, reverse=True)
+        if not ranked or spelled(ranked[0]) < 0.6 or (len(ranked) > 1 and spelled(ranked[1]) > spelled(ranked[0]) - 0.2):
+            return []  # no indicator, or several the question does not tell apart
+        named = [f for f in named if f.row_label == ranked[0]]
+        done = bool(re.search(r"实际|完成|已经|做了", self.text))
+        return sorted((Match(f, f.row_label, 30 + 10 * ((column_leaf(f) == "实际完成值") == done)) for f in named),
+                      key=lambda m: -m.score)
 
     def _labelled(self, table_facts: list[TableFact], facts: list[TableFact]) -> list[Match]:
         """Rows named by label or code. An economic item of a 基本支出 table is only its basic part, so the

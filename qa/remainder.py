@@ -19,8 +19,8 @@ from qa.lookup import ItemResolver
 from qa.understand import Catalog, Query
 
 # "A里，B以外的部分", "A中除B之外的", "A除去B以外还有多少"
-_REST = re.compile(r"^(?P<whole>.*?)(?:中|里|当中|之中)?[，,、\s]*除?(?:去|了|开)?(?P<part>[^，,。？?＃]{2,16}?)"
-                   r"(?:以外|之外)的?(?:部分|资金|其他|剩下|剩余)?")
+_REST = re.compile(r"^(?P<whole>.*?)(?:(?:中|里|当中|之中)?[，,、\s]*除(?:去|了|开)?|(?:中|里|当中|之中)[，,、\s]*|[，,、\s]+)"
+                   r"(?P<part>[^，,。？?＃]{2,16}?)(?:以外|之外)的?(?:部分|资金|其他|剩下|剩余)?")
 
 
 def remainder(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:  # type: ignore[no-untyped-def]
@@ -42,7 +42,8 @@ def remainder(answerer, query: Query, catalog: Catalog, departments: list[str]) 
     if re.search(r"总计|合计", whole.facts[0].row_label):
         # a table's grand total counts differently in each table (上年结转 in one, not the other): no subtraction
         return refuse(query.question, f"“{whole.item}”在各表中的口径不同，文档没有直接给出{part_name}以外的部分。")
-    part = _part_row(answerer.facts([whole.doc], query), whole.facts[0], part_name)
+    part = _part_row(answerer.facts([whole.doc], query), whole.facts[0], part_name) or \
+        _stated_part(answerer.facts([whole.doc], query), whole.facts[0], part_name)
     if part is None:
         return refuse(query.question, f"没有找到{part_name}口径的“{whole.item}”，无法扣除。")
     unit = whole.unit if whole.unit == part.unit else "万元"
@@ -69,3 +70,16 @@ def _part_row(facts: list[TableFact], whole: TableFact, part_name: str) -> Table
     totals = [f for f in rows if f.column_path == whole.column_path] or \
         [f for f in rows if column_leaf(f) in ("合计", "小计", "金额", "总计")]
     return min(totals or rows, key=lambda f: (len(f.column_path), f.table_index))
+
+
+def _stated_part(facts: list[TableFact], whole: TableFact, part_name: str) -> TableFact | None:
+    """A part the document itself lists under the whole: a row under it ("信访专项 > 信访工作经费"), or a
+    figure stated in a sentence that states the whole ("信访专项486.39万元，主要包括：信访工作经费216.40万元…")."""
+    label = clean_label(whole.row_label)
+    said = {f.sentence for f in facts if f.table_kind == "narrative" and f.sentence and f.unit == whole.unit
+            and f.value == whole.value and label in clean_label(f.row_label)}
+    parts = [f for f in facts if f.value is not None and f.unit == whole.unit and f is not whole and (
+        any(label in clean_label(p) for p in f.row_path) if f.table_index >= 0 else
+        f.sentence in said and label not in clean_label(f.row_label))]
+    match = ItemResolver(part_name).best(parts)
+    return match.fact if match is not None and clean_label(part_name) in clean_label(match.fact.row_label) else None

@@ -41,6 +41,8 @@ class Shares(FactLookup):
             whole_text, whole_named = inside.group(1), False  # "一般公共预算基本支出里，人员经费占基本支出"
         whole_text = re.sub(r"^[＃的\s]*(?:(?:今年|明年|这一年)的?)?", "", whole_text)  # "2026年的本年支出中": 本年支出
         whole_text = re.sub(r"^(全部|所有|部门)?(支出|收入)$", r"\2总计", whole_text)  # "今年的支出里": 支出总计
+        if re.fullmatch(r"整个|全部|所有|整体|总", whole_text.strip("＃")):  # "在整个部门预算里占几成": the side's total
+            whole_text = "收入总计" if "收入" in part_text else "支出总计"
         targets = self._targets(query, catalog, departments)
         if len(targets) != 1:
             return refuse(query.question, "请指明一个部门和年度。")

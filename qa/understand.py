@@ -199,6 +199,8 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
     doc_kind = kind or (unit_kind.group() if unit_kind else
                         "决算" if "决算" in kind_text else "预算" if "预算" in kind_text else None)
     operation, rank_n, rank_desc = _operation(text, years, departments)
+    if operation == "difference" and then_previous(text):
+        operation = "value"  # (last year's figure, read or derived; not the change)
     counting = bool(re.search(r"几(个|辆|家|项|人|名|层|台|批|次|天|日)|多少(个|辆|家|项|人次|人|名|层|台|套|批次|批|次|天)|数量|"
                               r"多少(名|位)?[\u4e00-\u9fa5]{0,4}?(干部|职工|员工|人员)|"
                               r"人数|个数|次数|件数|户数",
@@ -331,8 +333,9 @@ def _years(text: str, catalog: Catalog, departments: list[str], forced: int | No
         loaded = catalog.years(department)
         if len(loaded) == 1 and (department or re.search(r"今年|本年|本年度", text)):
             years = loaded
-    asks_previous_value = relative and not re.search(
+    asks_previous_value = relative and (not re.search(
         r"比|较|增|减|变化|变动|差|相比|同比|对比|多了|少了|高|低|多少了", re.sub(r"去年|上年|上一年|前一年", "", text))
+        or bool(then_previous(text)))
     if re.search(r"前年", text) and years:
         years = [years[0], years[0] - 2]
     elif asks_previous_value and len(years) == 1:
@@ -340,6 +343,14 @@ def _years(text: str, catalog: Catalog, departments: list[str], forced: int | No
     elif relative and len(years) == 1:
         years = [years[0], years[0] - 1]
     return list(dict.fromkeys(years)), relative
+
+
+def then_previous(text: str) -> re.Match[str] | None:
+    """"…比上年少了，那上一年这个科目是多少": after a change the question names without its amount, it asks
+    for last year's figure itself (a change it states with its amount is derived by the given-change rule)."""
+    if re.search(r"(增加|减少|增长|下降|多|少)了?\s*[\d,.]+\s*(万元|元|亿元|%)", text):
+        return None
+    return re.search(r"[，,](?:那么?|则|请问)?[^，,。比较]{0,6}?(?:上一年|上年|去年)[^，,。比较]{0,16}?(?:是|为|有)?多少", text)
 
 
 ASKS_EXECUTION = re.compile(r"执行率|完成率|完成了?(年初|全年|调整)?预算的?(百分之|多少|几成|比例|%)|"
@@ -358,7 +369,7 @@ def _operation(text: str, years: list[int], departments: list[str]) -> tuple[str
     if re.search(r"(几|多少)倍", text):  # "人员经费是公用经费的几倍"
         return "ratio", 1, True
     if re.search(r"增长率|增幅|降幅|增长(了)?(百分之)?多少%|(增长|下降|降低|减少|增加)(了)?(百分之|多少百分比|几个百分点)|变化率|增减率|"
-                 r"(增长|增加|下降|降低|减少|变化)了?多少[（(]([%％]|百分比|百分之几)[）)]|(增长|增加|下降|降低|减少|变动|变化)的?幅度",
+                 r"(增长|增加|下降|降低|减少|变化)了?多少[？?]?[（(]([%％]|百分比|百分之几)[）)]|(增长|增加|下降|降低|减少|变动|变化)的?幅度",
                  text):
         return "growth", 1, True
     if re.search(r"占.{0,40}?(比例|比重|多少|百分之|几成|%)|占比|比例是|百分比|(是|为).{1,40}?的百分之(几|多少)", text):

@@ -173,3 +173,34 @@ def test_a_change_after_a_list_of_parts_is_the_wholes(corpus_documents) -> None:
     facts = corpus_documents["西安市审计局2026年部门预算.pdf"].facts
     changes = {f.row_label for f in facts if f.page == 10 and f.column_path == ("比上年", "增加")}
     assert changes == {"本部门当年预算收入", "本部门当年预算支出"}  # not 其他收入 (100.00, 较上年增加142.30)
+
+
+def test_an_indicator_of_a_named_project_counted_in_the_unit_asked(answerer) -> None:  # type: ignore[no-untyped-def]
+    done = answerer.ask("国家信访局2024年信访干部培训专项一共实际培训了多少人？")
+    assert done.found and done.value == Decimal("366")  # its 实际完成值; the target is ≥300人
+
+
+def test_two_budget_stages_of_one_project(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年“信访研究宣传立法专项”全年预算数比年初预算数多了多少？")
+    assert answer.found and answer.value == Decimal("42.44")  # 536.20 − 493.76, not 决算 − 年初预算
+    unspent = answerer.ask("国家信访局2024年“信息化运行维护”全年预算中有多少没有执行？")
+    assert unspent.found and unspent.value == Decimal("606.35")  # never the 全年预算 itself
+
+
+def test_a_share_inside_a_named_whole_and_of_the_whole_budget(answerer) -> None:  # type: ignore[no-untyped-def]
+    part = answerer.ask("北京市司法局2026年公务用车购置和运行维护费里，购置费占百分之几？")
+    assert part.found and part.value == Decimal("30.20")  # 15.42 ÷ 51.06
+    whole = answerer.ask("深圳市信访局2026年项目支出占整个部门预算的比例是多少？")
+    assert whole.found and whole.value == Decimal("34.42")  # 1,612.29 ÷ 4,684.30
+
+
+def test_last_years_figure_after_a_change_named_without_its_amount(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("西安市审计局审计业务（2010804）2026年比上年减少了，那上年是多少？")
+    assert answer.found and answer.value == Decimal("817.00")  # 635.87 + 181.13, never the change itself
+
+
+def test_two_items_compared_inside_a_scope_and_a_listed_part_taken_out(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("杭州市气象局2026年政府采购预算中，货物比服务多多少？")
+    assert answer.found and answer.value == Decimal("19.00")  # 566.26 − 547.26
+    rest = answerer.ask("深圳市信访局2026年信访专项除去信访工作经费以外的部分是多少？")
+    assert rest.found and rest.value == Decimal("269.99")  # 486.39 − 216.40, both from one sentence
