@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.shared_prefix as shared_prefix
 from budgetqa.settings import Settings
+from index import shared_prefix
 from index.embeddings import process_embeddings
 from index.entries import document_entries
 from ingest.pipeline import build_document
