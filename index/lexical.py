@@ -80,8 +80,15 @@ def _load_tokenizer() -> Any:
 
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens (whole words and their dictionary sub-words), stopwords removed."""
-    tokens = _tokenizer().lcut_for_search(normalize(text))
-    return [t for t in tokens if t.strip() and _KEEP.search(t) and t not in STOPWORDS]
+    return [token for word in normalize(text).split(" ") for token in _word_tokens(word)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """One space-free word's tokens (jieba never cuts across a space), cut once per process: table rows
+    repeat their year, department, title and column labels."""
+    tokens = _tokenizer().lcut_for_search(word)
+    return tuple(t for t in tokens if t.strip() and _KEEP.search(t) and t not in STOPWORDS)
 
 
 @dataclass(frozen=True)

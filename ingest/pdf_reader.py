@@ -36,8 +36,9 @@ _PROJECT_LINE = re.compile(r"项目(经费)?情况说明$|项目绩效目标表?
 # ---------------------------------------------------------------- public API
 
 
-def read_pdf(path: Path) -> ParsedDocument:
-    """Read a budget PDF into lines and aligned tables; raises ReadError when it cannot be read.
+def read_pdf(path: Path, max_pages: int | None = None) -> ParsedDocument:
+    """Read a budget PDF into lines and aligned tables; raises ReadError when it cannot be read, or when it
+    has more than `max_pages` pages (counted from the page tree before any page is parsed).
 
         doc = read_pdf(Path("省法院2017年度部门预算公开.pdf"))
     """
@@ -45,6 +46,9 @@ def read_pdf(path: Path) -> ParsedDocument:
     _check_file(path)
     try:
         with pdfplumber.open(path) as pdf:
+            if max_pages is not None and len(pdf.pages) > max_pages:  # a 3,000-page file is refused at once
+                raise ReadError(path, f"{len(pdf.pages)} pages, over the {max_pages}-page limit",
+                                "split the file, or raise BUDGETQA_MAX_PAGES")
             pages = [_read_page(page, number) for number, page in enumerate(pdf.pages, start=1)]
     except (PdfminerException, MalformedPDFException, PDFSyntaxError, PSException, PDFEncryptionError,
             PDFPasswordIncorrect, ValueError, KeyError, TypeError, AttributeError) as error:
@@ -55,16 +59,6 @@ def read_pdf(path: Path) -> ParsedDocument:
         raise ReadError(path, "the PDF has no text layer (scanned images only)",
                         "run OCR on it (e.g. ocrmypdf) or use the publisher's text PDF")
     return _assemble(path, pages)
-
-
-def count_pages(path: Path) -> int | None:
-    """The number of pages from the PDF's page tree, without reading any page; None when the file cannot
-    be opened (read_pdf then reports why)."""
-    try:
-        with pdfplumber.open(path) as pdf:
-            return len(pdf.pages)
-    except Exception:  # noqa: BLE001 - any failure here is diagnosed by read_pdf with a clear message
-        return None
 
 
 # ---------------------------------------------------------------- file checks

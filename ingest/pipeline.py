@@ -128,13 +128,9 @@ def read_document(path: Path, settings: Settings) -> ParsedDocument:
     """Read a file with the reader for its format."""
     file_format = validate_file(path, settings)
     if file_format == "pdf":
-        from ingest.pdf_reader import count_pages, read_pdf
+        from ingest.pdf_reader import read_pdf
 
-        pages = count_pages(path)  # before parsing: a 3,000-page file is refused at once
-        if pages is not None and pages > settings.max_pages:
-            raise ReadError(path, f"{pages} pages, over the {settings.max_pages}-page limit",
-                            "split the file, or raise BUDGETQA_MAX_PAGES")
-        return read_pdf(path)
+        return read_pdf(path, settings.max_pages)
     from ingest.text_reader import read_text
 
     return read_text(path)

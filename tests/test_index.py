@@ -127,6 +127,17 @@ def test_normalize_and_dictionary_words() -> None:
     assert "的" not in tokenize("部门的主要职能")
 
 
+def test_tokens_cut_word_by_word_are_the_whole_text_cut() -> None:
+    from index.lexical import _KEEP, STOPWORDS, _tokenizer
+
+    texts = JRB_TXT.read_text(encoding="utf-8").splitlines() + [
+        "2025年 上海市普陀区人民政府办公室 部门支出预算总表 201 03 01 行政运行 合计 12,029,501.84 元",
+        "因公出国（境）费\u3000 “三公”经费 (境) a-b 3.5% ，、 ＡＢＣ１２３　全角空格"]
+    for text in texts:
+        whole = _tokenizer().lcut_for_search(normalize(text))
+        assert tokenize(text) == [t for t in whole if t.strip() and _KEEP.search(t) and t not in STOPWORDS]
+
+
 def test_synonyms_expand_questions() -> None:
     assert "公务用车购置及运行费" in expand_query("公车花了多少")
     assert "金融服务办公室" in tokenize_query("金融办的主要职能有哪些？")
