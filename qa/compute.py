@@ -264,7 +264,7 @@ class Computations(Sums, Shares):
         if missing:
             return refuse(query.question, f"没有找到“{'、'.join(missing)}”的金额，无法比较。")
         evs = [ev for _, ev in found]
-        if len({(ev.facts[0].table_index, ev.facts[0].row_index) for ev in evs}) < len(evs):  # type: ignore[union-attr]
+        if len({(ev.facts[0].table_index, ev.facts[0].row_index, ev.facts[0].column_path) for ev in evs}) < len(evs):  # type: ignore[union-attr]
             return refuse(query.question, "问题所列的几项没有各自的金额，无法比较。")
         evs.sort(key=lambda e: convert(e.value, e.unit, "元"), reverse=query.rank_desc)  # type: ignore[arg-type,union-attr]
         if SPREAD.search(query.text):
@@ -338,10 +338,17 @@ def _ranked_sides(query: Query, found: Sequence[tuple[tuple[str, int | None], Ev
 
 def _ranked_names(item_text: str) -> list[str]:
     """The items a ranking question lists before its scope ("A、B、C三个项目里最多的" -> [A, B, C])."""
-    scope = re.search(r"^[＃的，,\s]*(.+?)(?:这)?[两二三四五六七八九十\d]*(?:个|项)(?:项目|科目|经费|支出)?(?:里|中|之中|当中)", item_text)
+    listed = re.search(r"[（(]([^（）()]+?、[^（）()]+)[）)](?:里|中|之中|当中)", item_text)
+    if listed:  # "几个科目（一般公共服务、社会保障和就业、卫生健康）里"
+        parts = [p.strip("＃的，, ") for p in listed.group(1).split("、")]
+        return parts if len(parts) >= 2 and all(len(p) >= 2 for p in parts) else []
+    scope = re.search(r"^[＃的，,\s]*(.+?)(?:这)?[两二三四五六七八九十\d]*(?:个|项)(?:项目|科目|经费|支出)?"
+                      r"(?:里|中|之中|当中|[，,]?(?=最|哪))", item_text)
     if not scope:
         return []
-    parts = [p.strip("＃的，, ") for p in re.split(r"[、和与及]|以及", scope.group(1))]
+    body = re.split(r"[，,]", scope.group(1))[-1]  # ("一般公共预算当年拨款中，A、B、C三项": the list after the scope)
+    # (a list written with 、 keeps the 和/及 inside its names: 公务用车购置及运行费)
+    parts = [p.strip("＃的，, ") for p in re.split(r"、|[和与及](?=[^、]*$)" if "、" in body else r"[和与及]|以及", body)]
     return parts if len(parts) >= 2 and all(len(p) >= 2 for p in parts) else []
 
 

@@ -206,7 +206,9 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
                               r"人数|个数|次数|件数|户数",
                               text)) and not \
         re.search(r"多少(万)?元|金额|经费(是|为|有|共)?(多少|几)|预算(是|为)?多少",
-                  re.sub(r"“[^”]*”|「[^」]*」", "", text))  # (a project's 经费 named before a count is its name)
+                  re.sub(r"“[^”]*”|「[^」]*」", "", text)) and not \
+        re.search(r"几个[^，,。？?（(]{0,8}([（(][^）)]*[）)])?(中|里|当中)[^。？?]{0,12}最(多|少|高|低|大|小)", text)  # (= gate.RANKS_AMONG)
+    # (a project's 经费 named before a count is its name; "几个项目中哪个最多" ranks, it does not count)
     return Query(question=question, text=text, departments=departments, unknown_department=unknown,
                  years=years, relative_previous=relative, kind=doc_kind, operation=operation, ambiguous=ambiguous,
                  route=_route(text, operation), rank_n=rank_n, rank_desc=rank_desc,

@@ -204,3 +204,13 @@ def test_two_items_compared_inside_a_scope_and_a_listed_part_taken_out(answerer)
     assert answer.found and answer.value == Decimal("19.00")  # 566.26 − 547.26
     rest = answerer.ask("深圳市信访局2026年信访专项除去信访工作经费以外的部分是多少？")
     assert rest.found and rest.value == Decimal("269.99")  # 486.39 − 216.40, both from one sentence
+
+
+def test_rankings_over_listed_items(answerer) -> None:  # type: ignore[no-untyped-def]
+    listed = answerer.ask("上海市审计局2026年支出的几个科目（一般公共服务、社会保障和就业、卫生健康、住房保障）中哪个最多？")
+    assert listed.found and listed.value == Decimal("134339860")  # a list in brackets; 几个…中最多 counts nothing
+    columns = answerer.ask("国家信访局2024年“三公”经费决算中，因公出国（境）费、公务用车购置及运行费、公务接待费三项，"
+                           "最多的比最少的多多少？")
+    assert columns.found and columns.value == Decimal("39.71")  # three columns of one row: 40.61 − 0.90
+    scoped = answerer.ask("杭州市气象局2026年一般公共预算当年拨款中，行政运行、气象事业机构、气象服务三项，最大和最小的相差多少？")
+    assert scoped.found and scoped.value == Decimal("1966.51")  # 2,617.19 − 650.68
