@@ -329,7 +329,8 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
         missing = missing or _item_runs(query.item_text)
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有找到“{'、'.join(missing)}”。",
                       final=True)
-    unquoted = quoted_missing(query.item_text, evidence) if answer.route == "table" else []
+    # (a quoted name is the answer's own: printed by its first citation, not only by a sentence cited beside it)
+    unquoted = quoted_missing(query.item_text, evidence[:1]) if answer.route == "table" else []
     if unquoted:  # a sentence about something else (the department's total for 「住房公积金」)
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')[:80]}，但没有提到“{'、'.join(unquoted)}”。",
                       final=True)

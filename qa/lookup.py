@@ -183,7 +183,10 @@ class ItemResolver(StatedFigures, RowScores):
             stated = self._narrative_by_subject(facts, counts=False)
             # a sentence whose subject is the whole item asked ("本部门委托业务费财政拨款预算总额236.75万元"),
             # before a row that prints only part of it (财政拨款)
-            whole = [m for m in stated if len(m.item) >= 6 and not asked_item(uncovered(m.item, self.text))]
+            # (a sentence naming a classification path, "城乡社区支出（类）…（款）行政运行（项）", states the
+            # deepest level's figure, not the 类 the question names)
+            whole = [m for m in stated if len(m.item) >= 6 and not asked_item(uncovered(m.item, self.text))
+                     and not re.search(r"[（(](类|款|项)[）)]", m.fact.sentence or "")]
             if whole and specific and len(asked_item(whole[0].item.replace(clean_label(specific[0].item), ""))) >= 3:
                 return whole[:1]  # (the row names the fund source; the sentence the item the question names)
             if specific and specific[0].score >= 30:

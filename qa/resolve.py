@@ -114,6 +114,12 @@ class FactLookup:
             match = resolver.best(coded if any(f.row_code in codes for f in coded) else doc_facts)
             if match is not None and not fits_codes(match.fact, codes):
                 return None  # the question names a code this row does not carry
+            fund = asked_fund(resolver)
+            if match is not None and fund and match.fact.table_index >= 0 and not of_fund(match.fact, fund):
+                # "一般公共预算财政拨款安排的项目支出": never the all-funds figure; the fund's own, or none
+                match = resolver.best([f for f in doc_facts if f.table_index < 0 or of_fund(f, fund)])
+                if match is not None and match.fact.table_index < 0 and fund not in (match.fact.sentence or ""):
+                    match = None
             if match is not None and (match.fact.value is not None or match.fact.text_value):
                 doc = next(d for d in docs if d.document_id == match.fact.document_id)
                 twins = split_rows(match.fact, doc_facts, resolver.plain)
@@ -194,6 +200,36 @@ class FactLookup:
             sign = -1 if direction in ("减少", "下降") else 0 if direction == "持平" else 1
             return Decimal(sign) * (fact.value or Decimal(0)), fact
         return None
+
+
+_FUNDS = ("一般公共预算", "政府性基金", "国有资本经营", "财政专户")
+
+
+def asked_fund(resolver: ItemResolver) -> str | None:
+    """The fund source a question reads its figure from ("一般公共预算财政拨款安排的…", "财政拨款的…"),
+    unless it names it as the item itself ("财政拨款收入是多少")."""
+    if resolver.fund_cue:
+        return resolver.fund_cue
+    plain = resolver.plain
+    return "财政拨款" if re.search(r"财政拨款(支出|收入)?(安排|资金|口径|的|中|里)", plain) and \
+        not re.search(r"财政拨款(收入|支出|结转|结余)?(总计|合计|总额)?(是|为|有)?多少", plain) else None
+
+
+def of_fund(fact: TableFact, fund: str) -> bool:
+    """Whether a table cell is read for that fund source: its table, title, column or fund dimension says so
+    (一般公共预算 and 政府性基金 are 财政拨款)."""
+    if fund in ("财政拨款", "一般公共预算") and fact.table_kind in _APPROPRIATION_TABLES:
+        return True
+    where = (f"{fact.table_kind}{fact.table_title}{''.join(fact.column_path)}{fact.dimensions.get('fund') or ''}"
+             f"{fact.row_label}{''.join(fact.row_path)}")
+    if fund == "财政拨款":
+        return bool(re.search(r"财政拨款|一般公共预算|政府性基金|国有资本经营", where))
+    return fund in where
+
+
+# tables that only hold 一般公共预算 财政拨款 (domain.md): the 三公 and 机关运行经费 tables among them
+_APPROPRIATION_TABLES = ("一般公共预算支出", "一般公共预算基本支出", "财政拨款基本支出", "财政拨款收支预算总表", "三公经费",
+                         "机关运行经费")
 
 
 def _own_level(fact: TableFact, facts: list[TableFact], department: str) -> TableFact | None:

@@ -214,3 +214,23 @@ def test_rankings_over_listed_items(answerer) -> None:  # type: ignore[no-untype
     assert columns.found and columns.value == Decimal("39.71")  # three columns of one row: 40.61 − 0.90
     scoped = answerer.ask("杭州市气象局2026年一般公共预算当年拨款中，行政运行、气象事业机构、气象服务三项，最大和最小的相差多少？")
     assert scoped.found and scoped.value == Decimal("1966.51")  # 2,617.19 − 650.68
+
+
+def test_a_fund_named_is_never_answered_with_all_funds(answerer) -> None:  # type: ignore[no-untyped-def]
+    project = answerer.ask("重庆市人民政府办公厅2026年一般公共预算财政拨款的项目支出有多少？")
+    assert project.value != Decimal("10211.71")  # the 支出总表's all-funds 项目支出
+    final = answerer.ask("国家信访局2024年财政拨款支出里，一般公共服务支出决算数是多少？")
+    assert final.found and final.value == Decimal("9846.82")  # not 10,685.56 of all funds
+    rest = answerer.ask("西安市审计局2026年一般公共服务支出中财政拨款以外的部分是多少？")
+    assert rest.value != Decimal("0")  # the whole read in a 财政拨款 table is no whole
+
+
+def test_a_quoted_item_is_the_answers_own(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("深圳市信访局2026年信访专项中的“信访工作经费”安排了多少？")
+    assert answer.value != Decimal("486.39")  # the 信访专项 row is its container
+
+
+def test_a_class_is_not_answered_with_its_items_sentence(answerer) -> None:  # type: ignore[no-untyped-def]
+    # "城乡社区支出（类）城乡社区管理事务（款）行政运行（项）1660.32万元" states the 项
+    answer = answerer.ask("普陀区万里街道2024年城乡社区支出预算有多少？")
+    assert answer.found and answer.value == Decimal("119385303")
