@@ -293,7 +293,8 @@ def other_side(item_text: str, sentences: list[str]) -> str | None:
     return other if other in joined and want not in joined and "收支" not in joined else None
 
 
-_PURPOSE = re.compile(r"(主要)?用于[^。；;]*")
+# the uses a stated figure is spent on, when it lists several (…、…等): the figure is no single use's
+_PURPOSE = re.compile(r"(主要)?用于(?=[^。；;]*(、|等|和|及))[^。；;]*")
 
 
 def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: dict[str, list[str]],
