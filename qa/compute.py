@@ -116,6 +116,9 @@ class Computations(Sums, Shares):
                           f"原文：“{sentence}”", True, "compute", shown_rate, "%",
                           [cite(f, doc) for f in a.facts] + [cite(fact, doc)],
                           computation=f"{fmt(delta)} ÷ ({fmt(now)} − {fmt(delta)}) × 100 = {rate}%")
+        if fact.unit == "%" and not re.search(r"百分|[%％]|率|幅|几成", query.text):
+            # "比上年多了多少" asks an amount: a stated rate (增长0.8%) is no amount
+            return refuse(query.question, f"文档只说明了{a.item}的增减幅度（{fmt(fact.value)}%），没有说明变化金额。")  # type: ignore[arg-type]
         text = f"据{doc.department}{year_a}年文档说明：{sentence}（{a.item}比{year_b}年{direction}" + (
             f"{fmt(abs(delta), fact.unit)}）" if delta else "）")
         return Answer(query.question, text, True, "table", abs(delta), fact.unit or a.unit, [cite(fact, doc)])

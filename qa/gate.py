@@ -297,6 +297,11 @@ def other_side(item_text: str, sentences: list[str]) -> str | None:
 _PURPOSE = re.compile(r"(主要)?用于(?=[^。；;]*(、|等|和|及))[^。；;]*")
 
 
+def _subject_of(sentence: str) -> str:
+    """What a sentence states its first amount about: its words up to that amount."""
+    return re.split(r"[\d,.]+\s*(?:万元|亿元|元|%)", sentence, maxsplit=1)[0]
+
+
 def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: dict[str, list[str]],
                 sections: Callable[[], list[str]] | None = None,
                 units: Callable[[], set[str]] | None = None, unit: str | None = None) -> Answer:
@@ -318,9 +323,12 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
         foreign = foreign_organisations(query.text, loaded_names | units())
     # a stated figure is about its subject, not about what it is spent on: "信访工作经费216.40万元，主要用于
     # 赴省进京劝返工作…" says nothing of a 劝返工作经费 of its own
+    # (a sentence cited beside a single figure only for its amount speaks of its own subject: it names
+    # nothing the figure is about, "社工服务项目498.82万元：…纠纷调解社工23名…373.66万元" for 社工服务项目)
     evidence = [f"{c.table or ''}{c.row or ''}{c.column or ''}"
                 f"{(c.snippet or '') if c.table else _PURPOSE.sub('', c.snippet or '')}{c.context or ''}"
-                for c in answer.citations]
+                if i == 0 or answer.route != "table" or c.table else _subject_of(c.snippet or "")
+                for i, c in enumerate(answer.citations)]
     said = _PURPOSE.sub("", answer.answer)  # (the answer quotes the sentence)
     asked = INCLUDED.sub("", query.item_text)  # "收入总计（含财政拨款上年结转）": what it includes is no item
     missing = unmatched_item_words(asked, evidence + [said], synonyms)

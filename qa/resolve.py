@@ -190,8 +190,11 @@ class FactLookup:
         codes = named_codes(resolver.asked)
         if codes and any(fits_codes(f, codes) for f in changes):  # the sentence of the code asked
             changes = [f for f in changes if fits_codes(f, codes)]
-        # the change stated in the very sentence that gives the figure comes first
-        changes.sort(key=lambda f: f.sentence != current.fact.sentence if current.fact.sentence else False)
+        # the change stated in the very sentence that gives the figure comes first, in the unit asked
+        # ("多了多少": 48.92万元, not the 0.8% beside it; "增长了百分之几": the rate)
+        rate = bool(re.search(r"百分|[%％]|率|幅|几成", resolver.text))
+        changes.sort(key=lambda f: (f.sentence != current.fact.sentence if current.fact.sentence else False,
+                                    (f.unit == "%") != rate))
         for fact in changes:
             stated_year = re.match(r"比(\d{4})", fact.column_path[0])
             if stated_year and int(stated_year.group(1)) not in (year, year + 1):

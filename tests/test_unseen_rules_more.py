@@ -234,3 +234,14 @@ def test_a_class_is_not_answered_with_its_items_sentence(answerer) -> None:  # t
     # "城乡社区支出（类）城乡社区管理事务（款）行政运行（项）1660.32万元" states the 项
     answer = answerer.ask("普陀区万里街道2024年城乡社区支出预算有多少？")
     assert answer.found and answer.value == Decimal("119385303")
+
+
+def test_a_sentence_cited_beside_a_figure_names_only_its_own_subject(answerer) -> None:  # type: ignore[no-untyped-def]
+    # "社工服务项目498.82万元：采购大厅纠纷调解社工23名，支出373.66万元…": the row 社工服务项目 is no answer
+    answer = answerer.ask("深圳市信访局2026年社工服务项目中纠纷调解社工那部分支出安排了多少万元？")
+    assert answer.value != Decimal("498.82")
+
+
+def test_an_amount_asked_is_never_answered_with_a_stated_rate(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("杭州市气象局2026年的预算比上年多了多少？")
+    assert answer.unit != "%"  # the text's "增长0.8%" is no amount
