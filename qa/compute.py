@@ -194,6 +194,7 @@ class Computations(Sums, Shares):
         if year is None:
             return None
         item = re.sub(r"[\d,.]+\s*(万元|元|亿元)|＃|的", "", query.item_text[: change.start()]).strip("，, ")
+        item = re.sub(r"^(年初)?(收入|支出)(预算)?$", r"\2总计", item)  # "（部门预算）收入比…减少…": the side's total
         ev = self.evidence(query, catalog, dep, year, ItemResolver(item))
         if ev is None or ev.value is None:
             return refuse(query.question, f"没有找到{dep}{year}年的“{item}”，无法由问题给出的变化额推算。")

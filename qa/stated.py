@@ -126,7 +126,8 @@ class StatedFigures:
         if self.concept and self.concept.narrative and not self._names_own_item(item):
             pattern = self.concept.narrative  # (a named item read for a concept's question keeps its own name)
         else:  # the item closes the sentence's subject: "…气象事务行政运行" states 行政运行's change, not 气象事务's
-            pattern = re.escape(clean_label(item)) + _SUBJECT_TAIL
+            # (a table's total row is named by its table: "收入预算总表合计" is stated as 收入预算)
+            pattern = re.escape(re.sub(r"总?表合计$", "", clean_label(item))) + _SUBJECT_TAIL
         return [f for f in facts if f.table_kind == "narrative" and len(f.column_path) == 2
                 and re.search(pattern, f.row_label)]
 

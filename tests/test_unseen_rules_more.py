@@ -245,3 +245,10 @@ def test_a_sentence_cited_beside_a_figure_names_only_its_own_subject(answerer) -
 def test_an_amount_asked_is_never_answered_with_a_stated_rate(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("杭州市气象局2026年的预算比上年多了多少？")
     assert answer.unit != "%"  # the text's "增长0.8%" is no amount
+
+
+def test_a_given_change_of_a_side_and_a_tables_total_named_by_its_table(answerer) -> None:  # type: ignore[no-untyped-def]
+    given = answerer.ask("深圳市信访局2026年部门预算收入比2025年减少了247.70万元，那么2025年收入是多少？")
+    assert given.found and given.value == Decimal("4932.00")  # 4,684.30 + 247.70
+    growth = answerer.ask("福州市医疗保障局2026年收入预算比上年增长了百分之几？")
+    assert growth.found and growth.value == Decimal("55.40")  # stated of 收入预算, read for the 收入预算总表 total
