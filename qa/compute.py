@@ -8,7 +8,7 @@ departments; sums (qa/sums.py) and shares (qa/shares.py) are mixed in.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 
 from budgetqa.models import Answer, TableFact
@@ -17,6 +17,7 @@ from qa.concepts import clean_label
 from qa.cues import COLUMN_WORDS, complete_parts
 from qa.lookup import ItemResolver, Match
 from qa.projects import project_totals
+from qa.rankings import SPREAD, ranked_names, ranked_sides, spread
 from qa.resolve import latest_year
 from qa.shares import Shares
 from qa.sums import Sums
@@ -219,7 +220,7 @@ class Computations(Sums, Shares):
         if len(targets) != 1:
             return refuse(query.question, "请指明一个部门和年度。")
         dep, year = targets[0]
-        named = _ranked_names(query.item_text)
+        named = ranked_names(query.item_text)
         if named:  # "社工服务项目、信访大厅运行、信访专项三个项目里最多的": each named item read, then ranked
             return self._rank_named(query, catalog, dep, year, named)
         docs = catalog.docs_for(dep, year, query.kind)
@@ -272,7 +273,7 @@ class Computations(Sums, Shares):
             return refuse(query.question, "问题所列的几项没有各自的金额，无法比较。")
         evs.sort(key=lambda e: convert(e.value, e.unit, "元"), reverse=query.rank_desc)  # type: ignore[arg-type,union-attr]
         if SPREAD.search(query.text):
-            return _spread(query, [(e.item, e) for e in evs], f"{dep}{year or ''}年所列{len(evs)}项中")  # type: ignore[misc]
+            return spread(query, [(e.item, e) for e in evs], f"{dep}{year or ''}年所列{len(evs)}项中")  # type: ignore[misc]
         top = evs[0]
         lines = [f"{i + 1}. {e.item}：{fmt(e.value, e.unit)}" for i, e in enumerate(evs)]  # type: ignore[arg-type,union-attr]
         return Answer(query.question, f"{dep}{year or ''}年所列{len(evs)}项中" + ("最多" if query.rank_desc else "最少")
@@ -286,7 +287,7 @@ class Computations(Sums, Shares):
         missing = [str(y) for (_, y), e in found if e is None or e.value is None]
         if missing:
             return refuse(query.question, f"没有找到{dep}{'、'.join(missing)}年的该项数据，无法比较。")
-        return _ranked_sides(query, found)  # type: ignore[arg-type]
+        return ranked_sides(query, found)  # type: ignore[arg-type]
 
     def _rank_departments(self, query: Query, catalog: Catalog) -> Answer:
         # "这三个普陀区部门中": the scope of the ranking, not an item
@@ -303,57 +304,7 @@ class Computations(Sums, Shares):
                     found.append(((dep, year), ev))
         if not found:
             return refuse(query.question, "没有找到可以比较的数值。")
-        return _ranked_sides(query, found)
-
-
-# "最多的比最少的多多少": the spread between the two ends of a ranking, not either end
-SPREAD = re.compile(r"最(多|高|大)的?(比|和|与|跟)最(少|低|小)的?.{0,4}(多|高|大|相差|差)|"
-                    r"最(少|低|小)的?(比|和|与|跟)最(多|高|大)的?.{0,4}(少|低|小|相差|差)")
-
-
-def _spread(query: Query, items: Sequence[tuple[str, Evidence]], scope: str) -> Answer:
-    """Highest minus lowest of the ranked items, both cited, the arithmetic shown."""
-    ordered = sorted(items, key=lambda x: convert(x[1].value, x[1].unit, "元"))  # type: ignore[arg-type]
-    (low_name, low), (high_name, high) = ordered[0], ordered[-1]
-    unit = "元" if low.unit == high.unit == "元" else "万元"
-    a, b = convert(high.value, high.unit, unit), convert(low.value, low.unit, unit)  # type: ignore[arg-type]
-    delta = a - b
-    lines = [f"{i + 1}. {name}：{fmt(e.value, e.unit)}" for i, (name, e) in enumerate(reversed(ordered))]  # type: ignore[arg-type]
-    text = (f"{scope}最多的是{high_name}（{fmt(a, unit)}），最少的是{low_name}（{fmt(b, unit)}），"
-            f"相差{fmt(delta, unit)}。\n" + "\n".join(lines))
-    return Answer(query.question, text, True, "compute", delta, unit,
-                  [cite(f, e.doc) for _, e in reversed(ordered) for f in e.facts[:1]],
-                  computation=f"{fmt(a)} − {fmt(b)} = {fmt(delta)}{unit}")
-
-
-def _ranked_sides(query: Query, found: Sequence[tuple[tuple[str, int | None], Evidence]]) -> Answer:
-    """One item's values for several departments or years, most (or least) first, each cited."""
-    if SPREAD.search(query.text):
-        return _spread(query, [(f"{d}{y}年", e) for (d, y), e in found], "")
-    found = sorted(found, key=lambda x: convert(x[1].value, x[1].unit, "元"), reverse=query.rank_desc)  # type: ignore[arg-type]
-    (dep, year), top = found[0]
-    lines = [f"{d}{y}年：{fmt(e.value, e.unit)}" for (d, y), e in found]  # type: ignore[arg-type]
-    return Answer(query.question, f"{dep}{year}年{top.item}最" + ("多" if query.rank_desc else "少")
-                  + f"，为{fmt(top.value, top.unit)}。\n" + "\n".join(lines), True, "compute", top.value, top.unit,  # type: ignore[arg-type]
-                  [cite(f, e.doc) for _, e in found for f in e.facts],
-                  chart=[{"label": f"{d}{y}", "value": float(convert(e.value, e.unit, "万元")), "unit": "万元"}  # type: ignore[arg-type]
-                         for (d, y), e in found])
-
-
-def _ranked_names(item_text: str) -> list[str]:
-    """The items a ranking question lists before its scope ("A、B、C三个项目里最多的" -> [A, B, C])."""
-    listed = re.search(r"[（(]([^（）()]+?、[^（）()]+)[）)](?:里|中|之中|当中)", item_text)
-    if listed:  # "几个科目（一般公共服务、社会保障和就业、卫生健康）里"
-        parts = [p.strip("＃的，, ") for p in listed.group(1).split("、")]
-        return parts if len(parts) >= 2 and all(len(p) >= 2 for p in parts) else []
-    scope = re.search(r"^[＃的，,\s]*(.+?)(?:这)?[两二三四五六七八九十\d]*(?:个|项)(?:项目|科目|经费|支出)?"
-                      r"(?:里|中|之中|当中|[，,]?(?=最|哪))", item_text)
-    if not scope:
-        return []
-    body = re.split(r"[，,]", scope.group(1))[-1]  # ("一般公共预算当年拨款中，A、B、C三项": the list after the scope)
-    # (a list written with 、 keeps the 和/及 inside its names: 公务用车购置及运行费)
-    parts = [p.strip("＃的，, ") for p in re.split(r"、|[和与及](?=[^、]*$)" if "、" in body else r"[和与及]|以及", body)]
-    return parts if len(parts) >= 2 and all(len(p) >= 2 for p in parts) else []
+        return ranked_sides(query, found)
 
 
 def _ratio(query: Query, dep: str, year: int | None, a: Evidence, b: Evidence, va: Decimal, vb: Decimal) -> Answer:

@@ -19,7 +19,8 @@ from budgetqa.models import Answer, TableFact
 from qa.answer import cite, convert, fmt, refuse, round2
 from qa.concepts import clean_label, quoted_names
 from qa.lookup import ItemResolver
-from qa.understand import ASKS_EXECUTION, Catalog, Query
+from qa.operations import ASKS_EXECUTION
+from qa.understand import Catalog, Query
 
 _STATED_RATE = re.compile(r"完成(年初|全年|调整)?预算|执行率|完成率")
 _BUDGET_LABEL = re.compile(r"(年初|全年|调整)?预算(数)?$")
