@@ -105,3 +105,7 @@ def complete_parts(parts: list[str]) -> list[str]:
         column = re.fullmatch(rf"({COLUMN_WORDS})(部分|预算)?", bare)
         out.append(first[:named.start()] + column.group(1) + first[named.end():] if column else part)
     return out
+
+
+# "几个项目中哪个最多": a ranking over several items, not a count of them
+RANKS_AMONG = re.compile(r"几个[^，,。？?（(]{0,8}([（(][^）)]*[）)])?(中|里|当中)[^。？?]{0,12}最(多|少|高|低|大|小)")

@@ -17,7 +17,7 @@ from functools import lru_cache
 from budgetqa.models import Answer, TableFact
 from qa.answer import fmt, refuse
 from qa.concepts import quoted_names
-from qa.cues import INCLUDED, unit_mentions
+from qa.cues import INCLUDED, RANKS_AMONG, unit_mentions
 from qa.matching import abbreviates
 from qa.understand import Query
 
@@ -113,9 +113,6 @@ PER_PERSON = re.compile(r"人均|平均每(人|个人)|每人平均|每(名|个|
 _COUNT = re.compile(r"人数|编制数|多少.{0,6}编制|编制.{0,4}多少|数量(?!指标)|编制是多少|几(个|名|人|辆|台|套|批|次|家|项)|多少(个|名|人|辆|台|套|批|次|人次|家|项)(?!元)")
 MONEY_UNITS = ("元", "万元", "亿元")
 _ORG_TAIL = re.compile(r"[\u4e00-\u9fa5]{2,16}?(?:管理局|局|厅|委员会|委|办公室|办公厅|中心|法院|检察院|院|所|馆|站|队|讲师团|团|部|署)")
-
-
-RANKS_AMONG = re.compile(r"几个[^，,。？?（(]{0,8}([（(][^）)]*[）)])?(中|里|当中)[^。？?]{0,12}最(多|少|高|低|大|小)")
 
 
 def asks_count(text: str) -> bool:

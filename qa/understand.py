@@ -16,6 +16,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from budgetqa.models import StoredDocument
+from qa.cues import RANKS_AMONG
 from qa.operations import operation_of, route_of, then_previous
 
 _ORG = re.compile(r"([\u4e00-\u9fa5]{2,10}?(?:局|办公室|办公厅|办|厅|法院|检察院|中心|街道|委员会|政府|学校|大学|医院|"
@@ -199,7 +200,7 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
                               text)) and not \
         re.search(r"多少(万)?元|金额|经费(是|为|有|共)?(多少|几)|预算(是|为)?多少",
                   re.sub(r"“[^”]*”|「[^」]*」", "", text)) and not \
-        re.search(r"几个[^，,。？?（(]{0,8}([（(][^）)]*[）)])?(中|里|当中)[^。？?]{0,12}最(多|少|高|低|大|小)", text)  # (= gate.RANKS_AMONG)
+        RANKS_AMONG.search(text)
     # (a project's 经费 named before a count is its name; "几个项目中哪个最多" ranks, it does not count)
     return Query(question=question, text=text, departments=departments, unknown_department=unknown,
                  years=years, relative_previous=relative, kind=doc_kind, operation=operation, ambiguous=ambiguous,
