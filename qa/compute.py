@@ -337,7 +337,7 @@ def _item_pairs(item_text: str) -> list[tuple[str, str]]:
         pairs.append((times.group(1), times.group(2)))
     by = re.match(r"^(.*?)比(.*?)(多|少|高|低|增加|减少|差)", item_text)
     if by and not times and not which:
-        scope = re.match(r"^(.*?)(?:里|中)[，,](.+)$", by.group(1))
+        scope = re.match(r"^(.{2,}?)(?:里|中(?![心央间]))[，,]?(.+)$", by.group(1))
         if scope and not re.fullmatch(rf"[＃的\s]*({COLUMN_WORDS})(部分|预算)?", by.group(2)):
             # "政府采购预算里，货物比服务多多少": both sides are read in that scope (a column word is
             # completed from the first side instead: "…维修费的项目支出比基本支出")

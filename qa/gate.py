@@ -346,6 +346,10 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
     if untouched and answer.route in ("table", "compute"):
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有提到“{'、'.join(untouched)}”。",
                       final=True)
+    named_table = re.search(r"[\u4e00-\u9fa5“”]{4,24}(明细|情况)?表(?!示|明|述|彰)", query.item_text)
+    if named_table and answer.route == "table" and not any(c.table for c in answer.citations):
+        # "财政拨款政府购买服务明细表的合计金额": a figure of a named table, never a sentence about something else
+        return refuse(query.question, f"问题指明了“{named_table.group()}”，但文档中没有找到该表中的这个数。", final=True)
     sentences = [c.snippet or "" for c in answer.citations if not c.table and c.snippet]
     if sentences and query.operation != "share" and (side := other_side(query.item_text, sentences)):
         return refuse(query.question, f"文档中的说明是关于{side}的（“{sentences[0][:60]}”），不是所问的数。", final=True)

@@ -79,8 +79,10 @@ class RowScores:
             return []  # anything else named (金融支出, 人员经费, 服务) is a row or column, not the total
         totals = [f for f in facts if f.table_kind == self.table_cue and f.value is not None
                   and clean_label(f.row_label) in ("合计", "总计", "支出合计", "本年支出合计", "收入合计", "本年收入合计")]
-        scored = sorted(totals, key=lambda f: (not self.spells_group(f), len(f.column_path), -self._column_score(f),
-                                               f.row_index))
+        # ("收支总决算", "总额": the grand 总计 before a 合计 that leaves out what was carried over)
+        grand = bool(re.search(r"总", re.sub(r"总表|总体", "", self.text)))
+        scored = sorted(totals, key=lambda f: (not self.spells_group(f), grand and clean_label(f.row_label) != "总计",
+                                               len(f.column_path), -self._column_score(f), f.row_index))
         return [Match(f, f"{self.table_cue}合计", 40 + self._column_score(f)) for f in scored]
 
     def _spelled_column(self, facts: list[TableFact]) -> list[Match]:

@@ -34,10 +34,11 @@ class Sums(FactLookup):
         if spread:  # "物业管理费（30209）在基本支出和项目支出中合计": one item read in two places
             body = f"{spread.group(1)}{spread.group(2)}和{spread.group(1)}{spread.group(3)}"
         # "基本支出决算里，物业管理费、电费和水费": the scope before the list is every addend's
-        scoped = re.match(r"^[＃的\s]*(.{2,16}?)(?:里|中)[，,](.+)$", body)
-        if scoped and re.search(r"[和与及、]", scoped.group(2)) and not re.search(r"[和与及、]", scoped.group(1)):
-            body = scoped.group(2)
-            hint = hint or ItemResolver(scoped.group(1)).table_cue  # (a table it names is where every addend is read)
+        scoped = re.match(r"^[＃的\s]*(.{2,16}?)(?:里|中(?![心央间]))([，,]?)(.+)$", body)
+        if scoped and re.search(r"[和与及、]", scoped.group(3)) and not re.search(r"[和与及、]", scoped.group(1)):
+            body = scoped.group(3)
+            if scoped.group(2):  # (a table the scope names, set off by a comma, is where every addend is read)
+                hint = hint or ItemResolver(scoped.group(1)).table_cue
         quoted = quoted_names(body)
         # quoted names are the parts ("“气象设施维护及科普”和“专业系统维护及科普”"), whatever words they hold
         targets = self._targets(query, catalog, departments)

@@ -252,3 +252,17 @@ def test_a_given_change_of_a_side_and_a_tables_total_named_by_its_table(answerer
     assert given.found and given.value == Decimal("4932.00")  # 4,684.30 + 247.70
     growth = answerer.ask("福州市医疗保障局2026年收入预算比上年增长了百分之几？")
     assert growth.found and growth.value == Decimal("55.40")  # stated of 收入预算, read for the 收入预算总表 total
+
+
+def test_a_grand_total_and_a_named_table(answerer) -> None:  # type: ignore[no-untyped-def]
+    grand = answerer.ask("国家信访局2024年财政拨款收支决算总计是多少？")
+    assert grand.found and grand.value == Decimal("20727.53")  # 总计, not the 合计 beside it (13,733.80)
+    table = answerer.ask("北京市司法局2026年财政拨款政府购买服务明细表的合计是多少？")
+    assert table.value != Decimal("29569.52")  # a sentence about 财政拨款收入 is no cell of that table
+
+
+def test_a_scope_without_a_comma_before_the_items(answerer) -> None:  # type: ignore[no-untyped-def]
+    summed = answerer.ask("国家信访局2024年基本支出决算中离休费与退休费一共多少？")
+    assert summed.found and summed.value == Decimal("794.97")  # 537.43 + 257.54
+    compared = answerer.ask("杭州市气象局2026年政府采购预算中货物比服务多多少？")
+    assert compared.found and compared.value == Decimal("19.00")
