@@ -172,10 +172,10 @@ class Shares(FactLookup):
                     return Evidence(rows[0].value, rows[0].unit, label, rows, part.doc)
             return None
         side = _SIDE_TOTALS.get(fact.table_kind)
-        other = asked_item(re.sub(r"合计|总计", "", whole_text))
+        other = asked_item(re.sub(r"合计|总计|总额", "", whole_text))
         if other and other not in re.sub(r"\s", "", fact.table_kind + fact.table_title):
             return None  # "机关运行经费支出合计" is the total of another table than the part's 基本支出 table
-        if fact.table_kind.replace("一般公共预算", "") not in whole_text and "合计" not in whole_text and not (
+        if fact.table_kind.replace("一般公共预算", "") not in whole_text and not re.search(r"合计|总额|总计", whole_text) and not (
                 side and re.fullmatch(side, whole_text.strip("＃的 "))):
             return None
         nature = re.search(r"基本支出|项目支出|人员经费|公用经费", whole_text)

@@ -266,3 +266,8 @@ def test_a_scope_without_a_comma_before_the_items(answerer) -> None:  # type: ig
     assert summed.found and summed.value == Decimal("794.97")  # 537.43 + 257.54
     compared = answerer.ask("杭州市气象局2026年政府采购预算中货物比服务多多少？")
     assert compared.found and compared.value == Decimal("19.00")
+
+
+def test_a_share_of_the_total_named_as_总额(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("重庆市人民政府办公厅2026年政府采购预算中服务占总额的比例是多少？")
+    assert answer.found and answer.value == Decimal("97.58")  # 4,432.69 ÷ 4,542.69, the part's own table total
