@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from budgetqa.models import Answer, Citation, StoredDocument, TableFact
 from ingest.checks import UNIT_YUAN
 from qa.concepts import clean_label
+from qa.cues import SAME_COUNT
 from qa.lookup import Match
 
 TWO = Decimal("0.01")
@@ -72,8 +73,8 @@ def common_unit(a: str | None, b: str | None) -> str | None:
         return a
     if a in UNIT_YUAN and b in UNIT_YUAN:
         return "万元"
-    same = {("辆", "台"), ("台", "辆"), ("名", "人"), ("人", "名")}
-    return a if (a, b) in same else None
+    counted_alike = b in SAME_COUNT.get(a or "", ()) or a in SAME_COUNT.get(b or "", ())
+    return a if counted_alike else None
 
 
 def _who(dep: str, year: int | None, with_department: bool) -> str:

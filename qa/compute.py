@@ -14,7 +14,7 @@ from decimal import Decimal
 from budgetqa.models import Answer, TableFact
 from qa.answer import Evidence, _who, cite, common_unit, convert, fmt, refuse, round2
 from qa.concepts import clean_label
-from qa.cues import COLUMN_WORDS, complete_parts
+from qa.cues import ASKS_RATE, COLUMN_WORDS, complete_parts
 from qa.lookup import ItemResolver, Match
 from qa.projects import project_totals
 from qa.rankings import SPREAD, ranked_names, ranked_sides, spread
@@ -117,7 +117,7 @@ class Computations(Sums, Shares):
                           f"原文：“{sentence}”", True, "compute", shown_rate, "%",
                           [cite(f, doc) for f in a.facts] + [cite(fact, doc)],
                           computation=f"{fmt(delta)} ÷ ({fmt(now)} − {fmt(delta)}) × 100 = {rate}%")
-        if fact.unit == "%" and not re.search(r"百分|[%％]|率|幅|几成", query.text):
+        if fact.unit == "%" and not ASKS_RATE.search(query.text):
             # "比上年多了多少" asks an amount: a stated rate (增长0.8%) is no amount
             return refuse(query.question, f"文档只说明了{a.item}的增减幅度（{fmt(fact.value)}%），没有说明变化金额。")  # type: ignore[arg-type]
         text = f"据{doc.department}{year_a}年文档说明：{sentence}（{a.item}比{year_b}年{direction}" + (

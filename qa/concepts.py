@@ -123,10 +123,10 @@ def _total_row(*labels: str, kinds: tuple[str, ...] = ("收支预算总表",)) -
     def pick(facts: list[TableFact]) -> list[TableFact]:
         rows = [f for f in facts if f.table_kind in kinds and f.value is not None
                 and clean_label(f.row_label) in labels]
-        if not rows:
-            rows = [f for f in facts if f.table_kind in kinds and f.value is not None
-                    and clean_label(f.row_label) == "总计" and f.column_path[:1] == (side,)]
-        return sorted(rows, key=lambda f: labels.index(clean_label(f.row_label)) if f.row_label in labels else 0)
+        if rows:
+            return sorted(rows, key=lambda f: labels.index(clean_label(f.row_label)))
+        return [f for f in facts if f.table_kind in kinds and f.value is not None
+                and clean_label(f.row_label) == "总计" and f.column_path[:1] == (side,)]
     return pick
 
 

@@ -109,3 +109,6 @@ def complete_parts(parts: list[str]) -> list[str]:
 
 # "几个项目中哪个最多": a ranking over several items, not a count of them
 RANKS_AMONG = re.compile(r"几个[^，,。？?（(]{0,8}([（(][^）)]*[）)])?(中|里|当中)[^。？?]{0,12}最(多|少|高|低|大|小)")
+
+# a question asking a rate (增长了百分之几, 增幅, 几成), not an amount
+ASKS_RATE = re.compile(r"百分|[%％]|率|幅|几成")

@@ -16,15 +16,12 @@ from budgetqa.models import Answer, TableFact
 from qa.answer import cite, convert, fmt, refuse
 from qa.concepts import clean_label, column_leaf
 from qa.lookup import ItemResolver
-from qa.resolve import of_fund
+from qa.resolve import FUNDS, of_fund
 from qa.understand import Catalog, Query
 
 # "A里，B以外的部分", "A中除B之外的", "A除去B以外还有多少"
 _REST = re.compile(r"^(?P<whole>.*?)(?:(?:中|里|当中|之中)?[，,、\s]*除(?:去|了|开)?|(?:中|里|当中|之中)[，,、\s]*|[，,、\s]+)"
                    r"(?P<part>[^，,。？?＃]{2,16}?)(?:以外|之外)的?(?:部分|资金|其他|剩下|剩余)?")
-
-
-_FUND_PARTS = ("财政拨款", "一般公共预算", "政府性基金", "国有资本经营", "财政专户")
 
 
 def remainder(answerer, query: Query, catalog: Catalog, departments: list[str]) -> Answer | None:  # type: ignore[no-untyped-def]
@@ -43,7 +40,7 @@ def remainder(answerer, query: Query, catalog: Catalog, departments: list[str]) 
     whole = answerer.evidence(query, catalog, dep, year, ItemResolver(whole_text))
     if whole is None or whole.value is None:
         return refuse(query.question, f"没有找到“{whole_text}”。")
-    if part_name in _FUND_PARTS and of_fund(whole.facts[0], part_name):
+    if part_name in FUNDS and of_fund(whole.facts[0], part_name):
         # "一般公共服务支出中，财政拨款以外的资金": the whole read in a 财政拨款 table is the part itself
         return refuse(query.question, f"找到的“{whole.item}”是{part_name}口径的数，文档中没有全部资金口径的同一项，无法扣除。")
     if re.search(r"总计|合计", whole.facts[0].row_label):

@@ -15,6 +15,7 @@ from decimal import Decimal
 from budgetqa.models import Citation, Finding, StoredDocument, TableFact
 from index.store import Store
 from qa.answer import Evidence, Place, convert, corroborating, fmt, locate
+from qa.cues import ASKS_RATE
 from qa.gate import column_year, eligible, fits_codes, named_codes, one_stage, other_side
 from qa.lookup import ItemResolver, Match
 from qa.matching import names_unit
@@ -192,7 +193,7 @@ class FactLookup:
             changes = [f for f in changes if fits_codes(f, codes)]
         # the change stated in the very sentence that gives the figure comes first, in the unit asked
         # ("多了多少": 48.92万元, not the 0.8% beside it; "增长了百分之几": the rate)
-        rate = bool(re.search(r"百分|[%％]|率|幅|几成", resolver.text))
+        rate = bool(ASKS_RATE.search(resolver.text))
         changes.sort(key=lambda f: (f.sentence != current.fact.sentence if current.fact.sentence else False,
                                     (f.unit == "%") != rate))
         for fact in changes:
@@ -205,7 +206,8 @@ class FactLookup:
         return None
 
 
-_FUNDS = ("一般公共预算", "政府性基金", "国有资本经营", "财政专户")
+# the fund sources a question may read a figure from (一般公共预算 and 政府性基金 … are 财政拨款)
+FUNDS = ("财政拨款", "一般公共预算", "政府性基金", "国有资本经营", "财政专户")
 
 
 def asked_fund(resolver: ItemResolver) -> str | None:
