@@ -289,7 +289,10 @@ def _spanning_total(row: list[Cell | None], before: list[tuple[list[int], list[i
 def _header_unit(path: tuple[str, ...]) -> str | None:
     """A unit the column header prints itself ('指标权重(%)', '金额（元）'), over the table's unit line."""
     found = re.search(r"[（(](%|万元|元|亿元)[）)]", "".join(path))
-    return found.group(1) if found else None
+    if found:
+        return found.group(1)
+    last = re.sub(r"[（(][^）)]*[）)]|\s", "", path[-1]) if path else ""
+    return next((unit for pattern, unit in rules()["count_columns"]["units"] if re.search(pattern, last)), None)
 
 
 def _project_per_row(table: ExtractedTable, groups: list[tuple[list[int], list[int], list[int], list[int]]]) -> list[str]:

@@ -37,7 +37,9 @@ from qa.scores import RowScores, label_score, rival
 from qa.stated import StatedFigures
 
 # a project printed with its owner's name first ("广州市信访局2026-2027年信息化运维项目")
-_ORG_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\d\u4e00-\u9fa5]{4,})")
+_OWNER = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\d\u4e00-\u9fa5]{4,})")
+# or, for an amount, with its city's ("烟台市智慧审计平台等保测评服务", asked as 智慧审计平台等保测评服务)
+_ORG_PREFIX = re.compile(_OWNER.pattern + r"|^[\u4e00-\u9fa5]{2,3}(省|市)(?=[\u4e00-\u9fa5]{6,})")
 
 
 def _of_table(fact: TableFact, cue: str) -> bool:
@@ -46,8 +48,13 @@ def _of_table(fact: TableFact, cue: str) -> bool:
     if fact.table_kind == cue:
         return True
     fund = re.match(r"(一般公共预算|政府性基金预算|国有资本经营预算)支出$", cue)
-    return bool(fund) and fund.group(1) in fact.table_kind + re.sub(r"\s", "", fact.table_title)
+    # (or a column of that fund in a row's own funding split: "项目的一般公共预算资金")
+    return bool(fund) and (fund.group(1) in fact.table_kind + re.sub(r"\s", "", fact.table_title)
+                           or fund.group(1).replace("预算", "") in "".join(fact.column_path))
 
+
+# a row printed with its year first ("2019年度聘请专家人员经费", "2026-2027年信息化运维项目")
+_YEAR_PREFIX = re.compile(r"^(19|20)\d{2}([-－至](19|20)?\d{2})?年度?")
 
 # Which table answers a plain row question first (function classification before economic).
 # a bracketed character a classification name may be read without: 维修（护）费, 因公出国（境）费
@@ -62,7 +69,7 @@ class ItemResolver(StatedFigures, RowScores):
     def __init__(self, text: str, counting: bool = False, table_hint: str | None = None) -> None:
         self.asked = text  # as given, for the trust gate (codes the question names)
         self.counting = counting
-        unit = re.search(r"(?:多少|几)(人次|批次|个工作日|个|辆|家|项|人|名|台|套|层)", text)
+        unit = re.search(r"(?:多少|几)(人次|批次|个工作日|个|辆|家|项|人|名|台|套|层|天)", text)
         self.count_unit = unit.group(1) if unit else None
         if counting:
             text = text + rewrite_counts(text)
@@ -137,7 +144,8 @@ class ItemResolver(StatedFigures, RowScores):
             unquoted = within.group(2)  # "财政拨款收入中，上年结转": the context names no concept of its own
         for concept in CONCEPTS:
             if concept.name == "财政拨款收入" and re.search(
-                    r"(费|经费|补助|资金|项目)的?财政拨款|财政拨款(安排|用于)的?.{2,}(支出|经费|费)", unquoted):
+                    r"(费|经费|补助|资金|项目)(涉及|安排了?|使用了?|用了)?(多少)?的?财政拨款|财政拨款(安排|用于)的?.{2,}(支出|经费|费)",
+                    unquoted):
                 continue  # "委托业务费财政拨款预算": 财政拨款 qualifies the item named, it is not the total asked
             if re.search(concept.trigger, unquoted):
                 return concept
@@ -299,9 +307,12 @@ class ItemResolver(StatedFigures, RowScores):
         for fact in facts:
             label = label_core(clean_label(fact.row_label))
             score = label_score(label, fact.row_code, self.digits, self.plain)
-            bare = _ORG_PREFIX.sub("", label)
+            bare = _ORG_PREFIX.sub("", label) if fact.value is not None else _OWNER.sub("", label)
             if score <= 0 and len(bare) >= 6 and bare != label:  # "广州市信访局2026-2027年信息化运维项目"
                 label, score = bare, label_score(bare, None, self.digits, self.plain)  # named without its owner
+            undated = _YEAR_PREFIX.sub("", label)
+            if score <= 0 and len(undated) >= 4 and undated != label:  # "2019年度聘请专家人员经费": the year is asked apart
+                label, score = undated, label_score(undated, None, self.digits, self.plain)
             if score <= 0 and _OPTIONAL.search(fact.row_label):  # "维修（护）费" is asked as 维修费 or 维护费
                 short = label_core(clean_label(_OPTIONAL.sub("", fact.row_label)))
                 label, score = (short, label_score(short, None, self.digits, self.plain)) if len(short) >= 3 else (label, 0)

@@ -132,6 +132,8 @@ def label_score(label: str, code: str | None, digits: str, text: str) -> float:
     short = re.sub(r"(支出|费用|经费|费)$", "", label)
     if len(short) >= 3 and short in text:
         return 10 + 2 * len(short)
+    if len(label) >= 6 and "的" not in label and label in text.replace("的", ""):
+        return 15 + 2 * len(label)  # a long name asked with a 的 inside it ("退休人员的补助经费")
     return 0
 
 

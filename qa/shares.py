@@ -61,7 +61,8 @@ class Shares(FactLookup):
         if part is not None and whole_text.strip("＃"):
             # "人员经费占基本支出合计": the part's own table total is the named whole (same table, same 口径);
             # "物业管理费占商品和服务支出": the named row beside the part, in its table and column
-            whole = (_stage_beside(part, whole_text, self.facts([part.doc])) or self._table_total(part, whole_text, query)
+            whole = (_stage_beside(part, whole_text, self.facts([part.doc])) or _row_total(part, whole_text, self.facts([part.doc]))
+                     or self._table_total(part, whole_text, query)
                      or self._whole_beside(part, whole_text, query) or whole)
         if whole is None and whole_text.strip("＃"):
             return refuse(query.question, f"没有找到问题所说的分母“{whole_text.strip('＃')}”。")
@@ -224,6 +225,27 @@ _SIDE_TOTALS = {"支出预算总表": r"(本年|全部|部门|当年)?(支出|�
 
 
 _STAGE = re.compile(r"[＃的\s]*((年初|全年|调整)?预算数?|(全年)?执行数|决算数?)[＃的\s]*")
+
+
+def _row_total(part: Evidence, whole_text: str, facts: list[TableFact]) -> Evidence | None:
+    """"一般公共预算资金占这个项目总额": the whole is the part's own row, in its table's total column
+    (总计 / 合计), when the question names the row's total and the part is another column of it."""
+    if not _OWN_TOTAL.fullmatch(whole_text.strip("＃的 ")):
+        return None
+    fact = part.facts[0]
+    if fact.table_index < 0 or not fact.column_path or fact.column_path[0] in ("合计", "总计"):
+        return None
+    totals = [f for f in facts if f.table_index == fact.table_index and f.row_label == fact.row_label
+              and f.row_path == fact.row_path and f.value is not None and f is not fact
+              and "".join(f.column_path) in ("合计", "总计")]
+    if len({t.value for t in totals}) != 1:
+        return None
+    return Evidence(totals[0].value, totals[0].unit, f"{clean_label(fact.row_label)}{totals[0].column_path[0]}",
+                    totals[:1], part.doc)
+
+
+# the whole named as the item's own total: 这个项目总额, 该项目的合计, 项目资金总额
+_OWN_TOTAL = re.compile(r"(这个|该|此|本|这一)?(项目|科目|款项|经费)?的?(资金)?(总额|总计|合计|总金额|总数)")
 
 
 def _stage_beside(part: Evidence, whole_text: str, facts: list[TableFact]) -> Evidence | None:

@@ -47,6 +47,8 @@ class StatedFigures:
             section = "".join(fact.row_path)
             context = overlap(section, self.text, min_length=3) if section else 0
             named = shared >= 3 and (shared >= 0.45 * longest or shared >= 6)
+            if named and not _repeats_specific(subject, self.text):
+                named = False  # "…补助经费安排了多少" shares only 经费安排 with "机关运行经费安排210.32万元"
             noun = next((n for n in counted if n in subject), None)
             if noun:  # "多少辆车": 共有车辆46辆 counts what is asked
                 named, shared = True, max(shared, len(noun))
@@ -144,6 +146,19 @@ def _counted_noun(text: str) -> str | None:
     -> 气象站点), or the word rewrite_counts added for it (车辆)."""
     found = re.search(r"(?:多少|几)(?:个|辆|台|家|项|名|套|处|座)([\u4e00-\u9fa5]{1,6}?)(?=[^\u4e00-\u9fa5]|$|的|是|有|呢|吗)", text)
     return found.group(1) if found else None
+
+
+def _repeats_specific(subject: str, text: str) -> bool:
+    """Whether the question repeats a word of the subject's own, beyond budget boilerplate and the
+    words every spending item shares (经费, 资金, 项目, 安排…): a subject left with nothing specific names
+    nothing the question could miss."""
+    specific = _SHARED_BY_ITEMS.sub("", subject.replace("…", ""))
+    return len(specific) < 2 or overlap(specific, text) >= 2
+
+
+# the words of every spending item's name: a question sharing only these with a subject does not name it
+_SHARED_BY_ITEMS = re.compile(r"经费|费用|资金|补助|补贴|专项|项目|工作|业务|情况|预算|支出|收入|安排|合计|总额|总计|"
+                              r"财政拨款|一般公共预算|本年|年度|当年|部门|单位|全部|涉及|的|[\d\s，,、。]")
 
 
 def _subject_core(label: str) -> str:

@@ -26,8 +26,8 @@ SET_PATH = REPO / "eval" / "sets" / "budgetqa.jsonl"
 KINDS = {"lookup", "compute", "compare", "narrative", "unanswerable"}
 MONEY_UNITS = {"元", "万元", "亿元"}
 # count units as printed ("a count unit such as 个, 人, 辆, 家, 项" in eval-format.md)
-# units that do not convert: a share (%), counts, and a ratio ("是…的几倍": 倍)
-OTHER_UNITS = {"%", "倍", "个", "人", "辆", "家", "项", "台", "人次", "台（套）", "套", "次", "件", "期", "本", "集", "名"}
+# units that do not convert: a share (%), counts, a ratio ("是…的几倍": 倍), a score (分) and a duration (小时)
+OTHER_UNITS = {"%", "倍", "个", "人", "辆", "家", "项", "台", "人次", "台（套）", "套", "次", "件", "期", "本", "集", "名", "场次", "分", "小时"}
 REQUIRED = {"id", "question", "answer", "kind"}
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 # Numbers in a "computed:" note that are operators, not document figures.

@@ -1,0 +1,64 @@
+"""Rules of the domain found with question batches OO and PP (written from the PDFs by readers who saw no
+code), each checked on the real corpus with the whole corpus loaded, in our own wording."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from budgetqa.models import TableFact
+from ingest.facts import _header_unit
+from qa.lookup import ItemResolver
+from qa.stated import _repeats_specific
+
+
+def test_a_sentence_sharing_only_经费安排_does_not_answer(answerer) -> None:  # type: ignore[no-untyped-def]
+    # "2026年本单位机关运行经费安排210.32万元" shares 经费安排 with the question and nothing of its own
+    answer = answerer.ask("烟台市审计局2026年给原审计署烟台基地退休人员的补助经费安排了多少？")
+    assert answer.value != Decimal("210.32")
+    assert answer.value == Decimal("170.00")  # the project row, asked with a 的 inside its printed name
+    assert not _repeats_specific("机关运行经费安排", "给离休干部的慰问经费安排了多少")
+    assert _repeats_specific("实有人员", "实有多少人")  # a subject's own word repeated is enough
+    assert _repeats_specific("部门预算收入", "收入比上年减少多少")  # nothing specific: not this rule's refusal
+
+
+def test_方面_names_no_item_of_its_own(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("中共西安市委宣传部2021年在电影方面安排了多少钱？")
+    assert answer.found and answer.value == Decimal("3381600.00") and answer.unit == "元"
+
+
+def test_a_fund_named_after_a_project_is_its_fund_column(answerer) -> None:  # type: ignore[no-untyped-def]
+    # 一般公共预算 after a quoted project is the project's column, not the 一般公共预算支出 table nor the
+    # department's "一般公共预算当年拨款5,753.07万元"
+    answer = answerer.ask("杭州市气象局2026年“气象业务建设”项目有多少一般公共预算资金？")
+    assert answer.found and answer.value == Decimal("1002.10")
+    share = answerer.ask("杭州市气象局2026年“气象业务建设”项目中一般公共预算占该项目总额多少？")
+    # the whole named as the project's own total is its row's 总计 column: 1,002.10 ÷ 1,097.02
+    assert share.found and share.value == Decimal("91.35") and share.unit == "%"
+
+
+def test_an_item_asked_how_much_of_a_fund_it_uses(answerer) -> None:  # type: ignore[no-untyped-def]
+    # "委托业务费用了多少财政拨款" asks the item's 财政拨款, not the department's 财政拨款收入 (18,417.70)
+    answer = answerer.ask("重庆市政府办公厅2026年的委托业务费用了多少财政拨款？")
+    assert answer.found and answer.value == Decimal("6265.73")
+
+
+def test_a_project_printed_with_its_city_first(answerer) -> None:  # type: ignore[no-untyped-def]
+    # "烟台市智慧审计平台等保测评服务" asked without 烟台市: the amount row, not its 测评服务费用 indicator
+    answer = answerer.ask("烟台市审计局2026年智慧审计平台等保测评服务项目预算多少钱？")
+    assert answer.found and answer.value == Decimal("4.50") and answer.unit == "万元"
+
+
+def test_a_count_column_is_counted_in_its_headers_unit(answerer) -> None:  # type: ignore[no-untyped-def]
+    # the training plan's 人数 column under the table's 金额单位：万元 holds people
+    answer = answerer.ask("西安市审计局2026年全市审计机关年度综合培训计划培训多少人？")
+    assert answer.found and answer.value == Decimal("95") and answer.unit == "人"
+    days = answerer.ask("西安市审计局2026年全市经责审计培训要办几天？")
+    assert not days.found  # the plan prints no days: never its 50 people
+    assert _header_unit(("人数",)) == "人" and _header_unit(("培训天数",)) == "天"
+    assert _header_unit(("金额（元）",)) == "元" and _header_unit(("人员经费",)) is None
+
+
+def test_a_row_printed_with_its_year_first_is_named_without_it(corpus_documents) -> None:  # type: ignore[no-untyped-def]
+    facts: list[TableFact] = corpus_documents["佛山市轨道交通局2019年部门决算.pdf"].facts
+    matches = ItemResolver("＃聘请专家人员经费的自评分数").candidates(facts)
+    assert matches and matches[0].fact.row_label == "2019年度聘请专家人员经费"
