@@ -39,6 +39,8 @@ SECTION_SYNONYMS = [  # what a question asks -> the standard section that answer
     (r"实施周期|什么时候|何时|进度|多久", r"实施周期|实施方案|实施计划"),
     (r"立项依据|依据", r"立项依据|依据"),
 ]
+# words that only say a figure changed ("比上年少了"): a reason question naming nothing else asks about the budget
+_CHANGE_WORD = re.compile(r"比上|比去|上年|去年|年初|减少|增加|下降|增长|变化|变动|少了?|多了?|降低|提高")
 LIST_QUESTION = re.compile(r"哪些|哪几|包括什么|包含什么|有什么|列举")  # asks for a list as a whole, not one item
 LIST_SECTIONS = re.compile(r"职能|职责|机构设置|单位构成|所属单位|工作任务")
 SECTION_CUES = ["主要职能", "机构设置", "名词解释", "项目概述", "项目概况", "立项依据", "实施主体", "实施方案",
@@ -90,6 +92,8 @@ def answer_from_passages(answerer, query: Query, catalog: Catalog, departments: 
     terms = content_terms(query, catalog)
     if not terms and re.search(r"干什么|做什么|是什么|什么性质|什么单位|什么机构|负责|职能", query.text):
         terms = ["职能"]  # a question about the department itself: its 主要职能 section answers
+    elif re.search(r"为什么|原因|为何", query.text) and all(_CHANGE_WORD.fullmatch(t) for t in terms):
+        terms = ["原因"]  # why the budget itself changed: the sentences giving a reason compete
     hits = list(answerer.passage_index.search(query.question, k=8, filters=filters))
     wanted = [section for asked, section in SECTION_SYNONYMS if re.search(asked, query.text)
               and (section != r"职能|职责" or terms == ["职能"] or any(t in ("职能", "职责", "性质") for t in terms))]

@@ -62,3 +62,9 @@ def test_a_row_printed_with_its_year_first_is_named_without_it(corpus_documents)
     facts: list[TableFact] = corpus_documents["佛山市轨道交通局2019年部门决算.pdf"].facts
     matches = ItemResolver("＃聘请专家人员经费的自评分数").candidates(facts)
     assert matches and matches[0].fact.row_label == "2019年度聘请专家人员经费"
+
+
+def test_why_the_budget_itself_changed_reads_the_stated_reason(answerer) -> None:  # type: ignore[no-untyped-def]
+    # nothing but the budget and its change is named: the sentence giving the reason answers
+    answer = answerer.ask("深圳市信访局2026年的预算为啥比上年少？")
+    assert answer.found and "过紧日子" in answer.answer
