@@ -49,6 +49,10 @@ class DocumentEntries:
         return [entry.passage_id for entry in self.lexical]
 
     @property
+    def metadatas(self) -> list[dict[str, Any]]:
+        return [entry.metadata for entry in self.lexical]
+
+    @property
     def dense(self) -> list[int]:
         """Positions of the passages that are embedded and go to Chroma (`index.metadata.embedded`)."""
         return [i for i, entry in enumerate(self.lexical) if embedded(entry.metadata["passage_kind"])]
@@ -69,8 +73,9 @@ class DocumentEntries:
         from index.embeddings import describe
 
         texts = [self.texts[i] for i in self.dense]
-        self.model = describe(embeddings)[0]
-        self.vectors = np.asarray(embeddings.embed_documents(texts) if texts else [], dtype=np.float32)
+        self.model, dimension = describe(embeddings)
+        self.vectors = (np.asarray(embeddings.embed_documents(texts), dtype=np.float32) if texts
+                        else np.empty((0, dimension), dtype=np.float32))  # table rows only: nothing to embed
 
 
 def passage_entries(document_id: str, passages: Sequence[Passage], meta: DocumentMeta | dict[str, Any]
