@@ -86,9 +86,9 @@ def stages(files: list[Path], settings: Settings) -> tuple[dict[str, float], int
         timed("BM25", lambda: index._lexical.replace_document(doc.document_id, entries.lexical))  # noqa: B023
         waiting.append(entries)
         if sum(len(e.ids) for e in waiting) >= GROUP_PASSAGES or path == files[-1]:  # as Library.ingest groups
-            timed("Chroma", lambda: collection.upsert(ids=[i for e in waiting for i in e.ids],  # noqa: B023
+            timed("Chroma", lambda: collection.upsert(ids=[i for e in waiting for i in e.dense_ids],  # noqa: B023
                                                       embeddings=np.concatenate([e.vectors for e in waiting]),  # noqa: B023
-                                                      metadatas=[m for e in waiting for m in e.metadatas]))  # noqa: B023
+                                                      metadatas=[m for e in waiting for m in e.dense_metadatas]))  # noqa: B023
             timed("SQL", lambda: library.store.mark_indexed(*(e.document_id for e in waiting)))  # noqa: B023
             waiting = []
         pages += doc.page_count

@@ -7,8 +7,8 @@ Gradio app call these functions; no ingestion logic lives in either.
 
 Reading and analysing a file and preparing its passage-index entries (`budgetqa.workers.read_file`) runs
 wherever the runner puts it (`budgetqa/workers.py`); writing happens here: each document's relational rows
-in one transaction as it arrives, then the passages of the documents stored since, together, into Chroma
-and BM25 (embedded here when the readers did not; see README "Parallel ingest").
+in one transaction as it arrives, then the passages of the documents stored since, together, into BM25
+and, the narrative ones, into Chroma (embedded here when the readers did not; see README "Parallel ingest").
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ class Library:
     def repair(self) -> tuple[int, int]:
         """Make both stores agree after a crash: index documents whose indexing never finished or whose
         vectors (a new or emptied Chroma server) or BM25 shard are missing, and drop passages of documents
-        the relational store does not hold. Returns (re-indexed, orphans)."""
+        the relational store does not hold. A document of table rows only has no vectors and is complete
+        without them. Returns (re-indexed, orphans)."""
         with self._index_lock():  # another ingest on this data directory is not half-way through indexing
             return self._repair()
 
@@ -112,7 +113,8 @@ class Library:
         dense = set(self.passage_index.document_ids("dense"))
         lexical = set(self.passage_index.document_ids("bm25"))
         in_index = dense | lexical
-        complete = dense & lexical  # a document missing from either retriever is indexed again
+        # a document missing from BM25, or from Chroma while it has passages Chroma takes, is indexed again
+        complete = {d for d in lexical if d in dense or not self.passage_index.embeds_any(d)}
         for document_id, stage in self.store.unindexed():
             if stage is None and document_id in in_index:
                 self.store.mark_indexed(document_id)  # a store from before stages: already indexed
@@ -320,7 +322,7 @@ class Library:
         return len(documents)
 
     def _index_stored(self, doc: StoredDocument) -> None:
-        """Index a stored document's passages and table rows from the relational store."""
+        """Index a stored document's passages and table rows from the relational store (the rows in BM25 only)."""
         from index.rows import table_row_passages
 
         meta = index_meta(doc.department, doc.region, doc.fiscal_year, doc.kind, doc.file_name)

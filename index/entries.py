@@ -1,10 +1,11 @@
 """What one document puts into the passage index, prepared away from the stores: for every passage (the
-narrative ones and one per table row) its id, its metadata, its BM25 tokens and, once embedded, its vector.
-The reading process prepares them (a worker process or a Ray task, `budgetqa/workers.py`), so that the
-writer only writes; `PassageIndex.add_entries` embeds what arrives without vectors.
+narrative ones and one per table row) its id, its metadata and its BM25 tokens, and for the passages the
+dense retriever holds (the narrative ones: `index.metadata.embedded`) their vectors, once embedded. Table
+rows go to BM25 only. The process that prepares them (the writer, a worker process or a Ray task,
+`budgetqa/workers.py`) may embed them too; `PassageIndex.add_entries` embeds what arrives without vectors.
 
     entries = document_entries(doc)                       # passages, metadata, tokens: no model needed
-    entries.embed(process_embeddings(settings))           # vectors, with this process's model
+    entries.embed(process_embeddings(settings))           # vectors of entries.dense, with this process's model
     PassageIndex(settings).add_entries(entries)
 """
 
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from budgetqa.models import DocumentMeta, IngestedDocument, Passage
 from index.lexical import LexicalEntry, tokenize
-from index.metadata import indexed_text, meta_dict, passage_metadata
+from index.metadata import embedded, indexed_text, meta_dict, passage_metadata
 from index.rows import table_row_passages
 
 if TYPE_CHECKING:  # numpy and langchain are not for table questions, whose command imports this module
@@ -33,31 +34,48 @@ def index_meta(department: str | None, region: str | None, fiscal_year: int | No
 
 @dataclass
 class DocumentEntries:
-    """One document's passages as both retrievers take them, in passage order."""
+    """One document's passages as both retrievers take them, in passage order: all of them for BM25
+    (`lexical`), the embedded ones (`dense`, in the same order) for Chroma."""
 
     document_id: str
     lexical: list[LexicalEntry]  # passage id, metadata (stored beside the vector too) and BM25 tokens
     texts: list[str]  # what both retrievers see of each passage (`index.metadata.indexed_text`)
-    vectors: np.ndarray | None = None  # float32, one row per passage; None until embedded
+    vectors: np.ndarray | None = None  # float32, one row per passage of `dense`; None until embedded
     model: str = ""  # the embedding model the vectors come from
 
     @property
     def ids(self) -> list[str]:
+        """Every passage (what BM25 holds)."""
         return [entry.passage_id for entry in self.lexical]
 
     @property
     def metadatas(self) -> list[dict[str, Any]]:
         return [entry.metadata for entry in self.lexical]
 
+    @property
+    def dense(self) -> list[int]:
+        """Positions of the passages that are embedded and go to Chroma (`index.metadata.embedded`)."""
+        return [i for i, entry in enumerate(self.lexical) if embedded(entry.metadata["passage_kind"])]
+
+    @property
+    def dense_ids(self) -> list[str]:
+        return [self.lexical[i].passage_id for i in self.dense]
+
+    @property
+    def dense_metadatas(self) -> list[dict[str, Any]]:
+        return [self.lexical[i].metadata for i in self.dense]
+
     def embed(self, embeddings: Embeddings) -> None:
-        """Vectors of every passage, all in one call (the batches, and so the vectors, are those of the
-        writer embedding the document itself)."""
+        """Vectors of the passages that go to Chroma (`dense`), all in one call (the batches, and so the
+        vectors, are those of the writer embedding the document itself)."""
         import numpy as np
 
         from index.embeddings import describe
 
-        self.model = describe(embeddings)[0]
-        self.vectors = np.asarray(embeddings.embed_documents(self.texts) if self.texts else [], dtype=np.float32)
+        texts = [self.texts[i] for i in self.dense]
+        self.model, dimension = describe(embeddings)
+        self.vectors = (np.asarray(embeddings.embed_documents(texts), dtype=np.float32) if texts
+                        else np.empty((0, dimension), dtype=np.float32))  # table rows only: nothing to embed
 
 
 def passage_entries(document_id: str, passages: Sequence[Passage], meta: DocumentMeta | dict[str, Any]

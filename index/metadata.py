@@ -1,9 +1,10 @@
 """Passage metadata and filters, shared by both retrievers: what is stored beside each passage (its
-document's department, region, year, kind and file; its section path), the Chroma `where` clause and the
-same test for BM25 entries, and the scope words (department names, years) a query drops before
-matching, since the filter already applies them.
+document's department, region, year, kind and file; its section path), which passages the dense
+retriever holds (`embedded`), the Chroma `where` clause and the same test for BM25 entries, and the
+scope words (department names, years) a query drops before matching, since the filter already applies them.
 
     where = chroma_where({"department": ["普陀区司法局"], "fiscal_year": 2026})
+    embedded("narrative"), embedded("table_row")     # True, False: table rows are in BM25 only
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ META_KEYS = ("department", "region", "fiscal_year", "kind", "file_name")
 FILTER_KEYS = ("department", "region", "fiscal_year", "kind", "file_name", "document_id", "passage_kind",
                "section_path")
 _SPACES = re.compile(r"\s+")
+
+# The passage kinds that are embedded and stored in Chroma; every kind goes to BM25. Table rows are not
+# embedded: the QA chain asks the vector index for narrative passages only (qa/passages.py), a table
+# question is answered from the facts store, and a row is found by its words (codes, labels, amounts),
+# which BM25 matches. Embedding the corpus's ~4,300 rows cost 5.2 s of its 8.6 s of embedding.
+EMBEDDED_KINDS = ("narrative",)
+
+
+def embedded(passage_kind: str) -> bool:
+    """Whether passages of this kind are embedded (dense + BM25) rather than searched by words only."""
+    return passage_kind in EMBEDDED_KINDS
 
 
 def meta_dict(meta: DocumentMeta | dict[str, Any], file_name: str | None = None) -> dict[str, Any]:
@@ -97,6 +109,19 @@ def chroma_where(filters: dict[str, Any] | None) -> dict[str, Any] | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def dense_filters(filters: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`filters` as the dense retriever applies them: limited to the embedded passage kinds, so that an
+    index written when table rows were embedded too ranks what a new one ranks; None when the filters
+    allow no embedded kind (a search for table rows only: BM25 finds them)."""
+    filters = dict(filters or {})
+    asked = filters.get("passage_kind")
+    kinds = [k for k in (EMBEDDED_KINDS if asked is None else as_list(asked)) if embedded(k)]
+    if not kinds:
+        return None
+    filters["passage_kind"] = kinds[0] if len(kinds) == 1 else kinds
+    return filters
 
 
 def strip_scope(query: str, departments: Sequence[str] = (), years: Sequence[int] = ()) -> str:

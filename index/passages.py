@@ -1,5 +1,8 @@
-"""The passage index: Chroma (dense vectors; each passage's text and metadata stored beside its vector) +
-BM25 over jieba tokens, fused by RRF.
+"""The passage index: Chroma (dense vectors of the narrative passages; each one's text and metadata stored
+beside its vector) + BM25 over jieba tokens of every passage (narrative and table rows), fused by RRF.
+Table rows are in BM25 only (`index.metadata.embedded` says why), so a hybrid search finds them by their
+words; a dense search returns narrative passages only (also from an index an older version built with
+table-row vectors, which stay there unused until the document is indexed again).
 
     index = PassageIndex(settings)
     index.add_document(doc.document_id, doc.passages, {"department": ..., "fiscal_year": 2025, ...})
@@ -35,7 +38,8 @@ from index.chroma import ChromaUnavailableError, is_connection_error, open_clien
 from index.embeddings import describe, get_embeddings
 from index.entries import DocumentEntries, passage_entries
 from index.lexical import BM25Store, tokenize_query
-from index.metadata import META_KEYS, SECTION_SEP, as_list, chroma_where, metadata_matches, strip_scope
+from index.metadata import (META_KEYS, SECTION_SEP, as_list, chroma_where, dense_filters, embedded,
+                            metadata_matches, strip_scope)
 from index.nearest import few_enough, nearest_among
 
 log = logging.getLogger(__name__)
@@ -173,10 +177,11 @@ class PassageIndex:
     @_reaching_server
     def add_entries(self, *documents: DocumentEntries) -> int:
         """Index documents' prepared entries (`index.entries`), replacing whatever was indexed for them
-        before; passages that come without vectors of this index's model are embedded here. The vectors go
-        to Chroma with their metadata (which holds the passage text) in as few calls as Chroma takes (a call
-        costs tens of milliseconds whatever its size), the tokens to BM25, one shard per document. Returns
-        the passage count."""
+        before (in Chroma too the table-row vectors an older version stored); the embedded passages that
+        come without vectors of this index's model are embedded here. Their vectors go to Chroma with
+        their metadata (which holds the passage text) in as few calls as Chroma takes (a call costs tens of
+        milliseconds whatever its size); every passage's tokens go to BM25, one shard per document.
+        Returns the passage count (both kinds)."""
         import numpy as np
 
         self._check_model()
@@ -187,16 +192,18 @@ class PassageIndex:
         ids = [entries.document_id for entries in documents]
         if collection.get(where={"document_id": {"$in": ids}}, limit=1, include=[])["ids"]:
             collection.delete(where={"document_id": {"$in": ids}})
-        passages = [i for entries in documents for i in entries.ids]
-        metadatas = [m for entries in documents for m in entries.metadatas]
-        vectors = np.concatenate([entries.vectors for entries in documents if len(entries.ids)] or [np.empty((0, 1))])
+        passages = [i for entries in documents for i in entries.dense_ids]
+        metadatas = [m for entries in documents for m in entries.dense_metadatas]
+        vectors = np.concatenate([entries.vectors for entries in documents if len(entries.dense)] or [np.empty((0, 1))])
+        if len(vectors) != len(passages):
+            raise ValueError(f"{len(vectors)} vectors for {len(passages)} embedded passages")
         step = self._client.get_max_batch_size()
         for start in range(0, len(passages), step):
             collection.upsert(ids=passages[start:start + step], embeddings=vectors[start:start + step],
                               metadatas=metadatas[start:start + step])
         for entries in documents:
             self._lexical.replace_document(entries.document_id, entries.lexical)
-        return len(passages)
+        return sum(len(entries.ids) for entries in documents)
 
     @_reaching_server
     def remove_document(self, document_id: str) -> None:
@@ -213,7 +220,8 @@ class PassageIndex:
 
     @_reaching_server
     def document_ids(self, retriever: Literal["any", "dense", "bm25"] = "any") -> list[str]:
-        """Ids of the documents that have passages in the index (in either retriever, or in the one named)."""
+        """Ids of the documents that have passages in the index (in either retriever, or in the one named:
+        "dense" names those with vectors, which a document of table rows only never has)."""
         found: set[str] = set()
         if retriever != "bm25":
             got = self._chroma.get(include=["metadatas"])
@@ -223,7 +231,15 @@ class PassageIndex:
         return sorted(found)
 
     @_reaching_server
+    def embeds_any(self, document_id: str) -> bool:
+        """Whether any passage BM25 holds of the document is of a kind Chroma holds too (else, with table
+        rows only, its having no vectors is no sign of an unfinished indexing)."""
+        passages = self._lexical.passages_of([document_id]) or []
+        return any(embedded(md.get("passage_kind", "narrative")) for md in passages)
+
+    @_reaching_server
     def count(self) -> int:
+        """Vectors in Chroma: the narrative passages (and table rows embedded by an older version)."""
         return self._chroma._collection.count()
 
     @_reaching_server
@@ -261,7 +277,13 @@ class PassageIndex:
         return self._fuse(dense, lexical, mode)[:k]
 
     def _dense(self, query: str, depth: int, filters: dict[str, Any] | None) -> list[dict[str, Any]]:
+        """The nearest embedded passages (`dense_filters`: never the table-row vectors an older version
+        stored; [] when the filters ask for table rows only)."""
         self._check_model()
+        chroma_where(filters)  # validates the filter keys the same way for both retrievers
+        filters = dense_filters(filters)
+        if filters is None:
+            return []
         where = chroma_where(filters)
         try:
             question = strip_scope(query, *self._scope(filters))
@@ -307,6 +329,7 @@ class PassageIndex:
         return [entry.metadata for entry, _score in found]
 
     def _fuse(self, dense: list[dict[str, Any]], lexical: list[dict[str, Any]], mode: Mode) -> list[SearchHit]:
+        """Both lists by reciprocal rank fusion; a table row is found by BM25 only, and ranks by that."""
         w = self.weights
         scores: dict[str, float] = {}
         ranks: dict[str, dict[str, int]] = {}

@@ -378,6 +378,75 @@ def test_ingested_document_with_table_rows(tmp_path: Path, backend, embeddings) 
     assert any(h.page_start == 21 and "867.50" in h.text for h in narrative)  # 20 is the table's caption
 
 
+def test_table_rows_are_in_bm25_only_and_hybrid_search_still_finds_them(tmp_path: Path, backend) -> None:  # type: ignore[no-untyped-def]
+    """An ingested corpus PDF: Chroma holds its narrative passages only, BM25 those and one passage per
+    table row; a hybrid search for a row's words finds the row (by BM25), a dense search never does."""
+    from budgetqa.library import Library
+
+    library = Library(backend(tmp_path / "data"))
+    [result] = library.ingest([ZFB_PDF])
+    assert result.status == "added", result.error
+    document_id = result.document.document_id  # type: ignore[union-attr]
+    index = library.passage_index
+    narrative = library.store.passages([document_id])
+    in_chroma = index._chroma._collection.get(include=["metadatas"])
+    assert sorted(in_chroma["ids"]) == sorted(p.passage_id for p in narrative) and len(narrative) > 20
+    assert {md["passage_kind"] for md in in_chroma["metadatas"]} == {"narrative"} and index.count() == len(narrative)
+    in_bm25 = index._lexical.passages_of([document_id])
+    rows = [md for md in in_bm25 if md["passage_kind"] == "table_row"]
+    assert len(in_bm25) == len(narrative) + len(rows) and len(rows) > 100
+    assert index.document_ids("dense") == index.document_ids("bm25") == [document_id]
+
+    hits = index.search("区政府办2025年行政运行的项目支出是多少？", k=3, filters={"document_id": document_id})
+    row = next(h for h in hits if h.kind == "table_row" and "行政运行" in h.text and "110,000.00" in h.text)
+    assert row.retrievers == ("bm25",) and row.dense_rank is None
+    assert any(h.kind == "table_row" for h in index.search("201 03 01 行政运行 项目支出", k=5))  # no filter
+    assert index.search("行政运行", k=5, mode="dense", filters={"passage_kind": "table_row"}) == []
+    dense = index.search("区政府办2025年行政运行的项目支出是多少？", k=10, mode="dense")
+    assert len(dense) == 10 and {h.kind for h in dense} == {"narrative"}
+
+
+def test_an_index_with_table_row_vectors_from_an_older_version(tmp_path: Path, backend, embeddings) -> None:  # type: ignore[no-untyped-def]
+    """An index written when table rows were embedded too (their vectors in Chroma beside the narrative
+    ones) opens, searches as an index of today does (the row vectors are not ranked), and removing or
+    indexing the document again takes every vector of it out."""
+    import numpy as np
+
+    from index.entries import document_entries
+    from ingest.pipeline import build_document
+
+    doc = build_document(ZFB_PDF)
+    entries = document_entries(doc)
+    entries.embed(embeddings)
+    today = PassageIndex(backend(tmp_path / "today"), embeddings=embeddings)
+    today.add_entries(entries)
+    older = PassageIndex(backend(tmp_path / "older"), embeddings=embeddings)
+    older.add_entries(entries)
+    rows = [i for i, e in enumerate(entries.lexical) if e.metadata["passage_kind"] == "table_row"]
+    row_vectors = np.asarray(embeddings.embed_documents([entries.texts[i] for i in rows]), dtype=np.float32)
+    older._chroma._collection.upsert(ids=[entries.ids[i] for i in rows], embeddings=row_vectors,
+                                     metadatas=[entries.metadatas[i] for i in rows])  # as the older version wrote
+    assert older.count() == len(entries.ids) > today.count() == len(entries.dense)
+
+    reopened = PassageIndex(older.settings, embeddings=embeddings)
+    for query, filters in (("区政府办2025年行政运行的项目支出是多少？", {"document_id": doc.document_id}),
+                           ("三公经费预算情况", None), ("公务用车运行维护费", {"fiscal_year": 2025}),
+                           ("主要职能", {"document_id": doc.document_id, "passage_kind": "narrative"})):
+        for mode in ("hybrid", "dense", "bm25"):
+            got = reopened.search(query, k=8, filters=filters, mode=mode)  # type: ignore[arg-type]
+            want = today.search(query, k=8, filters=filters, mode=mode)  # type: ignore[arg-type]
+            assert [(h.passage_id, h.retrievers) for h in got] == [(h.passage_id, h.retrievers) for h in want]
+            assert got and (mode != "dense" or {h.kind for h in got} == {"narrative"})
+    assert reopened.dense_consistent() and reopened.document_ids("dense") == [doc.document_id]
+
+    reopened.add_entries(entries)  # indexing it again: the row vectors go with the old version
+    assert reopened.count() == len(entries.dense)
+    reopened._chroma._collection.upsert(ids=[entries.ids[i] for i in rows], embeddings=row_vectors,
+                                        metadatas=[entries.metadatas[i] for i in rows])
+    reopened.remove_document(doc.document_id)
+    assert reopened.count() == 0 and reopened.document_ids() == []
+
+
 def test_the_tokenizer_loads_once_under_concurrent_first_use() -> None:
     import threading
 

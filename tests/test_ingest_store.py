@@ -78,11 +78,13 @@ def test_reingest_is_a_noop_and_changed_file_replaces(library: Library, tmp_path
 
     shutil.copy(write_sample_pdf(tmp_path / "gen"), path)
     first = library.ingest_file(path)
-    counts, indexed = library.store.row_counts(), library.passage_index.count()
+    index = library.passage_index
+    counts, indexed = library.store.row_counts(), (index.count(), len(index._lexical))
     second = library.ingest_file(path)
     assert (first.status, second.status) == ("added", "unchanged")
     assert library.store.row_counts() == counts and counts["passages"] > 0
-    assert library.passage_index.count() == indexed > counts["passages"]  # narrative + table rows, no duplicates
+    assert (index.count(), len(index._lexical)) == indexed  # no duplicates
+    assert indexed[0] == counts["passages"] < indexed[1]  # vectors: the narrative passages; BM25: + the table rows
     assert library.passage_index.document_ids() == [first.document.document_id]  # type: ignore[union-attr]
 
     # a changed file with the same name replaces the old version in both stores

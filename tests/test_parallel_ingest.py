@@ -91,7 +91,8 @@ def test_the_reference_holds_every_file(reference: dict) -> None:  # type: ignor
     assert reference["unindexed"] == []
     ids = sorted(d[0] for d in reference["documents"])
     assert reference["dense"][0] == ids == reference["bm25"][0]
-    assert reference["dense"][1] == reference["bm25"][1] > reference["rows"]["passages"]  # + one per table row
+    assert reference["dense"][1] == reference["rows"]["passages"]  # vectors: the narrative passages only
+    assert reference["bm25"][1] > reference["rows"]["passages"]  # BM25: + one per table row
 
 
 def test_two_workers_store_exactly_what_one_worker_stores(tmp_path: Path, reference: dict) -> None:  # type: ignore[type-arg]
@@ -116,7 +117,8 @@ def test_with_two_workers_the_readers_embed_and_with_one_the_writer(tmp_path: Pa
     for path in files:
         embedded, tokens_only = two[path].entries, one[path].entries
         assert embedded is not None and tokens_only is not None, (two[path].error, one[path].error)
-        assert embedded.vectors is not None and embedded.vectors.shape == (len(embedded.ids), 512)
+        assert embedded.vectors is not None and embedded.vectors.shape == (len(embedded.dense), 512)
+        assert 0 < len(embedded.dense) < len(embedded.ids)  # the narrative passages, not the table rows
         assert tokens_only.vectors is None and all(e.tokens for e in tokens_only.lexical)
         assert [e.tokens for e in embedded.lexical] == [e.tokens for e in tokens_only.lexical]
         writer = read_file(path, settings)

@@ -53,6 +53,34 @@ def test_orphan_passages_are_removed(tmp_path: Path, sample: Path) -> None:
     assert "ghost-document" not in library.passage_index.document_ids()
 
 
+def test_a_document_of_table_rows_only_is_complete_without_vectors(tmp_path: Path, sample: Path) -> None:
+    """Table rows go to BM25 only: a document whose passages are all table rows has no vectors, and repair
+    takes that for complete (it re-indexes nothing, run after run); a document whose narrative vectors are
+    gone is still indexed again."""
+    from ingest.pipeline import FileOutcome
+
+    library = Library(Settings(data_dir=tmp_path / "data"))
+    doc = build_document(sample)
+    tables_only = replace(doc, passages=[], facts=[f for f in doc.facts if f.table_index >= 0])
+    assert library.write(FileOutcome(sample, tables_only, None, 0.0, 0.0, "")).status == "added"
+    other = tmp_path / "other" / sample.name  # another document, with narrative passages
+    other.parent.mkdir()
+    other.write_bytes(sample.read_bytes() + b"\n% another edition\n")
+    narrative = library.ingest([other])[0].document
+    assert narrative is not None and narrative.passage_count > 0
+    index = library.passage_index
+    assert index.document_ids("bm25") == sorted([doc.document_id, narrative.document_id])
+    assert index.document_ids("dense") == [narrative.document_id]
+    assert {md["passage_kind"] for md in index._lexical.passages_of([doc.document_id])} == {"table_row"}
+    assert library.repair() == (0, 0) and library.repair() == (0, 0)
+    assert Library(Settings(data_dir=tmp_path / "data")).repair() == (0, 0)  # a new process sees the same
+
+    index._chroma._collection.delete(where={"document_id": narrative.document_id})  # vectors lost, BM25 kept
+    assert index.document_ids("dense") == []
+    assert library.repair() == (1, 0) and library.repair() == (0, 0)
+    assert index.document_ids("dense") == [narrative.document_id]
+
+
 def test_same_named_files_in_two_folders_are_two_documents(tmp_path: Path, sample: Path) -> None:
     library = Library(Settings(data_dir=tmp_path / "data"))
     other = tmp_path / "other" / sample.name
