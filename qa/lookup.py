@@ -32,7 +32,7 @@ from qa.cues import (
     unexplained,
     unit_mentions,
 )
-from qa.matching import Match, longest_common, names_unit, overlap, uncovered
+from qa.matching import Match, longest_common, names_unit, overlap, shortened_in, uncovered
 from qa.scores import RowScores, label_score, rival
 from qa.stated import StatedFigures
 
@@ -176,6 +176,10 @@ class ItemResolver(StatedFigures, RowScores):
             exact = [m for m in self._by_label(table_facts) if m.item in self.quoted and m.score >= 30]
             if exact:
                 return exact
+            # no row prints it: a figure the text states about exactly that name ("信访工作经费216.40万元")
+            stated = [m for m in self._narrative_by_subject(facts, counts=False) if clean_label(m.item) in self.quoted]
+            if stated:
+                return stated
         if self.concept is not None:
             # a printed name spelled out whole holds the concept's words ("市人民来访接待厅专项经费" is no 公务接待费)
             spelled = [m for m in self._by_label(table_facts) if len(m.item) >= 6 and m.item in self.plain
@@ -313,6 +317,8 @@ class ItemResolver(StatedFigures, RowScores):
             undated = _YEAR_PREFIX.sub("", label)
             if score <= 0 and len(undated) >= 4 and undated != label:  # "2019年度聘请专家人员经费": the year is asked apart
                 label, score = undated, label_score(undated, None, self.digits, self.plain)
+            if score <= 0 and not fact.row_code and shortened_in(label, self.plain):
+                score = 10 + 2 * shortened_in(label, self.plain)  # a name asked with a word left out (云客服外包项目)
             if score <= 0 and _OPTIONAL.search(fact.row_label):  # "维修（护）费" is asked as 维修费 or 维护费
                 short = label_core(clean_label(_OPTIONAL.sub("", fact.row_label)))
                 label, score = (short, label_score(short, None, self.digits, self.plain)) if len(short) >= 3 else (label, 0)

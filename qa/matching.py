@@ -85,3 +85,24 @@ def abbreviates(short: str, text: str) -> bool:
         if position == len(short):
             return True
     return False
+
+
+def shortened_in(label: str, text: str) -> int:
+    """The length of the longest run of `text` that spells `label` with words left out: its first and last
+    two characters, the rest in order, at least 70% of it ("云客服外包项目" for 云客服服务外包项目); 0 if none."""
+    if len(label) < 6:
+        return 0
+    best = 0
+    start = text.find(label[:2])
+    while start >= 0:
+        position, end = 0, start
+        while end < len(text) and position < len(label):
+            found = label.find(text[end], position)
+            if found < 0:
+                break
+            position, end = found + 1, end + 1
+            if position == len(label) and end - start >= 0.7 * len(label):
+                best = max(best, end - start)
+        start = text.find(label[:2], start + 1)
+    return best if best < len(label) else 0
+

@@ -68,3 +68,23 @@ def test_why_the_budget_itself_changed_reads_the_stated_reason(answerer) -> None
     # nothing but the budget and its change is named: the sentence giving the reason answers
     answer = answerer.ask("深圳市信访局2026年的预算为啥比上年少？")
     assert answer.found and "过紧日子" in answer.answer
+
+
+def test_a_project_named_with_a_word_left_out(answerer) -> None:  # type: ignore[no-untyped-def]
+    # "云客服外包项目" for the printed 云客服服务外包项目: its first characters, the rest in order
+    answer = answerer.ask("广州市信访局2026年的云客服外包项目安排了多少？")
+    assert answer.found and answer.value == Decimal("252.28")
+    from qa.matching import shortened_in
+    assert shortened_in("云客服服务外包项目", "云客服外包项目有多少") == 7
+    assert shortened_in("审计业务经费", "审计经费") == 0  # too little of the name is left
+
+
+def test_a_named_column_of_a_project_row(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("杭州市气象局2026年“气象业务建设”项目用了多少单位资金？")
+    assert answer.found and answer.value == Decimal("94.92")  # never the row's 总计 1,097.02
+
+
+def test_a_quoted_name_only_the_text_states(answerer) -> None:  # type: ignore[no-untyped-def]
+    # no table row prints 信访工作经费: the sentence stating it, not its container 信访专项 (486.39)
+    answer = answerer.ask("深圳市信访局2026年“信访工作经费”安排了多少？")
+    assert answer.found and answer.value == Decimal("216.40")
