@@ -112,6 +112,9 @@ def fits_codes(fact: TableFact, codes: set[str]) -> bool:
 PER_PERSON = re.compile(r"人均|平均每(人|个人)|每人平均|每(名|个|位)[^，。？?]{0,10}(工资|收入|补贴|奖金)|月工资|个人工资")
 _COUNT = re.compile(r"人数|编制数|多少.{0,6}编制|编制.{0,4}多少|数量(?!指标)|编制是多少|几(个|名|人|辆|台|套|批|次|家|项)|多少(个|名|人|辆|台|套|批|次|人次|家|项)(?!元)")
 MONEY_UNITS = ("元", "万元", "亿元")
+# a project's whole investment, over the years it runs ("总投资", "两年加起来"), and a cell or sentence stating one
+ASKS_TOTAL_INVESTMENT = re.compile(r"总投资|总投入|累计投入|一共投入|[两二三四五几多]个?年(度)?(加起来|合计|加在一起|总共|一共|累计)|多年")
+_STATES_TOTAL = re.compile(r"总投资|总投入|累计|项目总额|总经费|资金总额|总预算")
 _ORG_TAIL = re.compile(r"[\u4e00-\u9fa5]{2,16}?(?:管理局|局|厅|委员会|委|办公室|办公厅|中心|法院|检察院|院|所|馆|站|队|讲师团|团|部|署)")
 
 
@@ -315,6 +318,11 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
                                       "不是所问的数。", final=True)
     if asks_count(query.text) and answer.unit in MONEY_UNITS:
         return refuse(query.question, f"文档中有金额（{fmt(answer.value, answer.unit)}），但没有所问的数量。", final=True)
+    if ASKS_TOTAL_INVESTMENT.search(query.text) and not any(
+            _STATES_TOTAL.search(f"{c.row or ''}{c.column or ''}{c.snippet or ''}") for c in answer.citations):
+        # a budget prints one year's amount of a project: never its investment over several years
+        return refuse(query.question, f"文档中有一年的预算（{fmt(answer.value, answer.unit)}），但没有所问的多年总投资。",
+                      final=True)
     foreign = foreign_organisations(query.text, loaded_names)
     if foreign and units is not None:  # budget units the cited documents print are no foreign organisations
         foreign = foreign_organisations(query.text, loaded_names | units())

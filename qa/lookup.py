@@ -291,6 +291,8 @@ class ItemResolver(StatedFigures, RowScores):
         """The tables the question names by their printed title ("一般公共预算支出表（按经济分类）中", "基本支出
         总表里"): the titles it repeats almost whole (80%+), the best only, so 按经济分类 is not 按功能分类."""
         ratios: dict[int, float] = {}
+        if "表" not in self.plain:
+            return set()  # "专项业务经费支出是多少" names a row; "专项业务经费支出表" would name the table
         for index, title in {f.table_index: f.table_title for f in facts if f.table_index >= 0}.items():
             core = TITLE_NOISE.sub("", title)
             if len(core) >= 5:

@@ -39,6 +39,9 @@ SECTION_SYNONYMS = [  # what a question asks -> the standard section that answer
     (r"实施周期|什么时候|何时|进度|多久", r"实施周期|实施方案|实施计划"),
     (r"立项依据|依据", r"立项依据|依据"),
 ]
+# where a trip went ("去了哪个国家"): answered only by a passage that names a destination (赴…, 前往…, 出访…)
+_ASKS_DESTINATION = re.compile(r"哪个?国家|哪国|哪些国家|国家或地区|去了?哪|到了?哪|目的地")
+_NAMES_DESTINATION = re.compile(r"赴|前往|出访|访问|考察|目的地")
 # words that only say a figure changed ("比上年少了"): a reason question naming nothing else asks about the budget
 _CHANGE_WORD = re.compile(r"比上|比去|上年|去年|年初|减少|增加|下降|增长|变化|变动|少了?|多了?|降低|提高")
 LIST_QUESTION = re.compile(r"哪些|哪几|包括什么|包含什么|有什么|列举")  # asks for a list as a whole, not one item
@@ -74,6 +77,8 @@ def passage_answer(answerer, query: Query, catalog: Catalog, departments: list[s
         return refuse(query.question, f"文档说明此项内容不公开：“{withheld.group().strip('【】 ')}”。", final=True)
     if asks_count(query.text) and not re.search(r"\d+\s*(?:个|人|名|辆|家|项|台|套|层|次)", answer.answer):
         return refuse(query.question, "文档中有相关说明，但没有所问的数量。", final=True)
+    if _ASKS_DESTINATION.search(query.text) and not _NAMES_DESTINATION.search(answer.answer):
+        return refuse(query.question, "文档中有相关说明，但没有说去了哪里。", final=True)
     return answer
 
 

@@ -168,6 +168,9 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
                   r"[（(](?:由|按|根据|从|照)[^（）()，,。？?]{0,20}?推算[）)]", "推算", reword(normalize(question)))
     # "（2026年的说明里有同比变化）": a hint where the figure can be derived from, not a change asked for
     text = re.sub(r"（[^（）]{0,30}?(?:说明|文档|公开|报表)[^（）]{0,12}?(?:里|中)有?[^（）]{0,12}?）", "推算", text)
+    if re.search(r"一共|总共|共计|合计|总额", re.sub(r"[（(][^（）()]*[）)]", "", text)):
+        # "差旅费一共安排了多少（基本支出和专项业务经费合计）": the bracket spells what the total holds
+        text = re.sub(r"[（(][^（）()]{2,30}(?:合计|之和|加总|加起来|加在一起|总和)[）)]", "", text)
     departments, unknown, shared = _departments(_distribute_regions(text), catalog)
     if department:
         departments, unknown, _ = _departments(normalize(department), catalog)

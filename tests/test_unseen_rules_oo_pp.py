@@ -88,3 +88,25 @@ def test_a_quoted_name_only_the_text_states(answerer) -> None:  # type: ignore[n
     # no table row prints 信访工作经费: the sentence stating it, not its container 信访专项 (486.39)
     answer = answerer.ask("深圳市信访局2026年“信访工作经费”安排了多少？")
     assert answer.found and answer.value == Decimal("216.40")
+
+
+def test_where_a_trip_went_needs_a_passage_naming_a_destination(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("国家信访局2024年那次因公出国（境）是去的哪个国家？")
+    assert not answer.found  # the 决算 counts one 团组 and its cost, and names no country
+
+
+def test_a_projects_investment_over_several_years_is_never_one_years_budget(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("广州市信访局的2025-2026年信息化运维项目两年一共投资多少？")
+    assert answer.value != Decimal("40.41") and not answer.found
+
+
+def test_a_row_name_that_is_also_a_tables_title(answerer) -> None:  # type: ignore[no-untyped-def]
+    # 专项业务经费支出 is a row of the 财政拨款 tables and the title of a table of its own: without 表 the
+    # question names the row
+    answer = answerer.ask("西安市审计局2026年财政拨款里专项业务经费支出安排了多少？")
+    assert answer.found and answer.value == Decimal("6508680.00")
+
+
+def test_a_bracket_spelling_what_a_total_holds_names_no_sum(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("西安市审计局2026年一般公共预算的差旅费总共多少（基本支出和专项业务经费加起来）？")
+    assert answer.found and answer.value == Decimal("2800000.00")
