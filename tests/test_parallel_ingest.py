@@ -108,8 +108,8 @@ def test_two_workers_store_exactly_what_one_worker_stores(tmp_path: Path, refere
 
 def test_with_two_workers_the_readers_embed_and_with_one_the_writer(tmp_path: Path) -> None:
     """The per-file step hands the writer a document's index entries: tokens always, vectors from two
-    workers on (the writer then only writes), none from one worker (the writer embeds, the halves balance);
-    a reader's vectors are bit for bit the writer's."""
+    workers on (the writer then only writes), none from one worker (the writer embeds: the reader is the
+    longer half); vectors of the narrative passages only; a reader's vectors are bit for bit the writer's."""
     settings = Settings(data_dir=tmp_path / "data")
     files = FILES[1:3]
     two = {r.path: r for r in ProcessRunner(2).run(files, settings)}
