@@ -254,7 +254,9 @@ def narrative_facts(document_id: str, passages: list[Passage]) -> list[TableFact
         if passage.kind != "narrative":
             continue
         offset, previous_subject, item = 0, "", ""
-        for raw in re.split(r"(?<=[。；;\n])", passage.text):
+        # a line wrapped before an amount ("比上年执行数增加\n48.92 万元") is one sentence (same length: offsets hold)
+        text = _WRAPPED_AMOUNT.sub(" ", passage.text)
+        for raw in re.split(r"(?<=[。；;\n])", text):
             sentence = raw.strip()
             if sentence:
                 start = offset + len(raw) - len(raw.lstrip())
@@ -298,9 +300,19 @@ def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_ind
     for match in _FIGURE.finditer(sentence):
         amount = Decimal(match.group(1).replace(",", ""))
         change = changes.get(match.start(1))
+        prior = _PRIOR.search(sentence[previous_end: match.start()])
         if change is not None:
             column: tuple[str, ...] = (_versus(change.group(1)), change.group(2))
-            subject = _listed_head(sentence, match.start(), amounts) or last_subject
+            own = _own_subject(sentence[previous_end: change.start()])
+            subject = own or _listed_head(sentence, match.start(), amounts) or last_subject
+            whole = _whole_of_equal_part(sentence, match.start(), amounts) if not own else ""
+            if whole and whole != subject:  # "收入19,577万元，其中：财政拨款收入19,577万元，比2025年减少290万元"
+                facts.append(_narrative_fact(document_id, passage, sentence, whole, column, amount,
+                                             match.group(2), match.group(0), start_index + len(facts)))
+        elif prior and last_subject and match.group(2) in ("万元", "亿元", "元"):
+            # "收入预算29956.27万元，比2025年年初预算数28479.84万元增加…": last year's figure of the same item
+            subject = prior.group(1) + "年" + _YEAR_LEAD.sub("", last_subject)
+            column = ("金额",)
         else:
             subject = _subject(sentence[previous_end: match.start()]) or last_subject
             moved = re.match(r"^(.*?)各?(增加|减少|增长|下降)(了)?(.*)$", subject)
@@ -326,6 +338,37 @@ def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_ind
                 sentence[: change.start()]), (_versus(change.group(1)), "持平"), Decimal(0), None,
                 change.group(0), start_index + len(facts)))
     return facts
+
+
+_WRAPPED_AMOUNT = re.compile(r"(?<![。；;：:\n])\n(?=\d[\d,]*(?:\.\d+)?\s*(?:万元|亿元|元|%))")
+_YEAR_LEAD = re.compile(r"^\d{4}\s*年度?")
+# the words before an amount that make it last year's: "比 2025 年年初预算数 28479.84 万元"
+_PRIOR = re.compile(r"(?:比|较|同)\s*(\d{4})\s*年度?\s*(?:年初|全年|调整)?(?:预算|决算)?(?:执行)?数?\s*$")
+
+
+def _own_subject(clause_text: str) -> str:
+    """The subject a change names in its own clause ("，收入比 2025 年增加…", "支出比上年减少…"); a side named
+    alone is the department's budget on that side (收入预算 / 支出预算); '' when the clause names none."""
+    clause = re.split(r"[，,；;：:。（(]", clause_text)[-1].strip()
+    clause = re.sub(r"\s", "", clause)
+    if re.fullmatch(r"(收入|支出|收支)", clause):
+        return f"{clause}预算"
+    return ""
+
+
+def _whole_of_equal_part(sentence: str, at: int, amounts: list[tuple[int, str]]) -> str:
+    """The whole before 其中 when the one part stated after it is the whole amount itself: the part's change
+    is the whole's too ("收入预算19,577万元，其中：财政拨款收入19,577万元，比2025年预算减少290万元")."""
+    listed = sentence.rfind("其中", 0, at)
+    before = [(where, subject) for where, subject in amounts if where < listed]
+    after = [(where, subject) for where, subject in amounts if listed < where < at]
+    if listed < 0 or not before or len(after) != 1:
+        return ""
+    number = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元)")
+    whole, part = number.match(sentence, before[-1][0]), number.match(sentence, after[0][0])
+    if whole and part and whole.groups() == part.groups():
+        return before[-1][1]
+    return ""
 
 
 def _listed_head(sentence: str, at: int, amounts: list[tuple[int, str]]) -> str:

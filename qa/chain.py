@@ -174,7 +174,8 @@ class Answerer(Computations):
                     return unspent
             return remainder(self, query, catalog, departments) or refuse(
                 question, "问题要的是扣除一部分之后的余数；文档没有直接给出这个数。")
-        if PER_PERSON.search(query.text):
+        if PER_PERSON.search(query.text) and not re.search(r"目标|指标", query.text):
+            # (a per-person target a performance form prints, 人均培训成本 ≤1947元, is a figure of its own)
             return refuse(question, "预算公开文件不公布人均数或个人的工资收入。")
         if re.search(r"全区|全市|全省|全县", query.text) and not query.departments:
             return refuse(question, "已加载的是部门预算，不包含全区（全市）的总预算。")

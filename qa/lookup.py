@@ -53,8 +53,12 @@ def _of_table(fact: TableFact, cue: str) -> bool:
                            or fund.group(1).replace("预算", "") in "".join(fact.column_path))
 
 
+# an indicator's target written as a count too large to print whole: "≥450万人", "100万人次"
+_COUNTED_TEXT = re.compile(r"^[≥≤><=＝≧≦]{0,2}\s*\d[\d.]*\s*[万千亿]\s*(人次|人|户|个|家|件|次)$")
+
 # a row printed with its year first ("2019年度聘请专家人员经费", "2026-2027年信息化运维项目")
-_YEAR_PREFIX = re.compile(r"^(19|20)\d{2}([-－至](19|20)?\d{2})?年度?")
+# (or with 年度 alone: "年度全市居民医保参保人数", an indicator of the year's target)
+_YEAR_PREFIX = re.compile(r"^(19|20)\d{2}([-－至](19|20)?\d{2})?年度?|^年度")
 
 # Which table answers a plain row question first (function classification before economic).
 # a bracketed character a classification name may be read without: 维修（护）费, 因公出国（境）费
@@ -168,8 +172,13 @@ class ItemResolver(StatedFigures, RowScores):
     def candidates(self, facts: list[TableFact]) -> list[Match]:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
         if self.counting:  # a count: an indicator of a project form (聘用人员数量 ≥130人) or a stated count
-            counted = [f for f in table_facts if f.unit in COUNT_UNITS and (not self.count_unit or self._counted_in(f.unit))]
+            counted = [f for f in table_facts if (f.unit in COUNT_UNITS or (f.unit or "")[1:] in COUNT_UNITS and
+                                                  (f.unit or "")[:1] in "万千") and  # 100万人次
+                       (not self.count_unit or self._counted_in(f.unit))]
             targets = [m for m in self._by_label(counted) if m.score >= 30] or self._project_count(counted)
+            if not targets:  # a target counted in 万 (≥450万人) stays text: quoted as printed, never rounded
+                texts = [f for f in table_facts if f.value is None and _COUNTED_TEXT.search(f.text_value or "")]
+                targets = [m for m in self._by_label(texts) if m.score >= 30]
             return targets + self._narrative_by_subject(facts, counts=True) + self.counts_in_texts(table_facts)
         if self.quoted and not self.counting:
             # a row printing exactly the name the question quotes answers before any concept's words around it

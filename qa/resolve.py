@@ -131,7 +131,7 @@ class FactLookup:
                     return None  # the row printed again in the same place, and the table's sums do not tell why
                 if repeated:
                     return summed(match, doc, repeated, "行分列之和")
-                if resolver.rivals and not several:
+                if resolver.rivals and not several and not _same_target(match.fact, resolver.rivals):
                     return None  # 租赁费 under two procurement items, the question naming neither: not a guess
                 if "本级" in resolver.plain and not re.search(r"本级", match.fact.row_label):
                     own = _own_level(match.fact, doc_facts, doc.department or "")
@@ -301,3 +301,11 @@ def summed(match: Match, doc: StoredDocument, twins: list[TableFact], how: str =
 def latest_year(catalog: Catalog, department: str) -> int | None:
     years = catalog.years(department)
     return years[-1] if years else None
+
+
+def _same_target(fact: TableFact, rivals: list[Match]) -> bool:
+    """An indicator's target printed alike under several projects ("年度全市居民医保参保人数 ≥450万人" in
+    three subsidy forms) is one target, whichever form is read; amounts under two parents never are."""
+    return fact.value is None and bool(fact.text_value) and all(
+        r.fact.value is None and r.fact.text_value == fact.text_value for r in rivals)
+

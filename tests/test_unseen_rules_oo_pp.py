@@ -110,3 +110,46 @@ def test_a_row_name_that_is_also_a_tables_title(answerer) -> None:  # type: igno
 def test_a_bracket_spelling_what_a_total_holds_names_no_sum(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("西安市审计局2026年一般公共预算的差旅费总共多少（基本支出和专项业务经费加起来）？")
     assert answer.found and answer.value == Decimal("2800000.00")
+
+
+def _stated(corpus_documents, name: str, label: str, column: tuple[str, ...]) -> list[TableFact]:  # type: ignore[no-untyped-def]
+    return [f for f in corpus_documents[name].facts if f.table_kind == "narrative"
+            and f.row_label.replace(" ", "") == label and f.column_path == column]
+
+
+def test_a_change_in_its_own_clause_is_the_sides_not_the_last_parts(corpus_documents) -> None:  # type: ignore[no-untyped-def]
+    # "…，事业收入 812.48 万元，收入比 2025 年增加 2,784.38 万元": 收入's change, never 事业收入's
+    name = "重庆市人民政府办公厅2026年部门预算.pdf"
+    assert [f.value for f in _stated(corpus_documents, name, "收入预算", ("比2025年", "增加"))] == [Decimal("2784.38")]
+    assert not _stated(corpus_documents, name, "事业收入", ("比2025年", "增加"))
+
+
+def test_a_parts_change_is_the_wholes_when_the_part_is_all_of_it(corpus_documents) -> None:  # type: ignore[no-untyped-def]
+    # "收入预算19,577万元，其中：财政拨款收入19,577万元，比2025年预算减少290万元"
+    changes = _stated(corpus_documents, "上海市审计局2026年单位预算.pdf", "上海市审计局收入预算", ("比2025年", "减少"))
+    assert [f.value for f in changes] == [Decimal("290")]
+
+
+def test_last_years_figure_stated_beside_this_years(corpus_documents, answerer) -> None:  # type: ignore[no-untyped-def]
+    # "2026 年支出预算 29956.27 万元，比 2025 年年初预算数28479.84 万元增加 1476.73 万元": 28479.84 is 2025's
+    # (the stated figure, not 29956.27 − 1476.73, which the document misprints)
+    name = "北京市司法局2026年部门预算.pdf"
+    assert [f.value for f in _stated(corpus_documents, name, "2025年支出预算", ("金额",))] == [Decimal("28479.84")]
+    assert [f.value for f in _stated(corpus_documents, name, "2026年支出预算", ("比上年", "增加"))] == [Decimal("1476.73")]
+    answer = answerer.ask("北京市司法局2025年的支出预算是多少？")
+    assert answer.found and answer.value == Decimal("28479.84")
+
+
+def test_a_total_budgets_change_and_last_years_total(answerer) -> None:  # type: ignore[no-untyped-def]
+    assert answerer.ask("上海市审计局2026年预算比上年少多少？").value == Decimal("290")
+    assert answerer.ask("上海市审计局2025年的预算有多少？").value == Decimal("19867")
+    # a change printed on the next line ("比上年执行数增加\n48.92 万元") is still the change of 收入预算
+    assert answerer.ask("杭州市气象局2026年预算比上年增加了多少？").value == Decimal("48.92")
+
+
+def test_a_target_printed_as_ten_thousands_of_people(answerer) -> None:  # type: ignore[no-untyped-def]
+    # "≥450万人" under three subsidy forms alike: one target, quoted as printed
+    answer = answerer.ask("福州市医疗保障局2026年全市居民医保参保人数的目标是多少？")
+    assert answer.found and "450万人" in answer.answer
+    consult = answerer.ask("北京市司法局2026年法律援助值班补贴项目提供咨询解答数量的目标是多少？")
+    assert consult.found and "100万人次" in consult.answer
