@@ -22,7 +22,7 @@ from qa.answer import Evidence, Place, cite, convert, fmt, refuse, round2
 from qa.compute import Computations
 from qa.concepts import quoted_names
 from qa.cues import asked_item
-from qa.gate import PER_PERSON, asked_stage, gate_answer
+from qa.gate import PER_PERSON, asked_stage, gate_answer, item_runs
 from qa.lookup import ItemResolver
 from qa.passages import passage_answer
 from qa.understand import Catalog, Query, parse_question
@@ -277,7 +277,8 @@ class Answerer(Computations):
                 dep, year = missing[0]
                 loaded = "、".join(f"{y}年" for y in catalog.years(dep)) or "无"
                 return refuse(query.question, f"没有加载{dep}{year or ''}年的文档（已加载：{loaded}）。", final=True)
-            return refuse(query.question, "在已加载文档的表格中没有找到问题所问的项目。"
+            asked = "、".join(item_runs(query.item_text))
+            return refuse(query.question, f"在已加载文档的表格中没有找到问题所问的项目{f'（“{asked}”）' if asked else ''}。"
                                           f"查找范围：{'、'.join(sorted({t[0] for t in targets}))}。")
         if len(found) > 1 and not query.departments:
             # no department named: the item itself may single one out (a project, a named row) …

@@ -182,8 +182,9 @@ def _without_table_names(item_text: str) -> str:
     return re.sub(r"[\u4e00-\u9fa5“”]{2,24}表", " ", item_text)  # a named table is the resolver's table cue
 
 
-def _item_runs(item_text: str) -> list[str]:
-    """The words of the asked item: the question without department, year, table names and asking words."""
+def item_runs(item_text: str) -> list[str]:
+    """The words of the asked item: the question without department, year, table names and asking words
+    (also what a refusal names as looked for: "因公出国、团组")."""
     return re.findall(r"[\u4e00-\u9fa5]{2,}", _ASKING.sub(" ", _without_table_names(item_text)))
 
 
@@ -195,7 +196,7 @@ def unmatched_item_words(item_text: str, evidence: list[str], synonyms: dict[str
     """The parts of the asked item (the question without department, year and asking words) that no
     cited cell or sentence mentions, even by a synonym: '委托业务费' when the answer cites 财政拨款收入."""
     plain = _plain(evidence)
-    runs = _item_runs(item_text)
+    runs = item_runs(item_text)
     missing = [run for run in runs if not _covered_by_synonyms(run, plain, synonyms)]
     # a stray word ("给职工交的养老保险") is tolerated; most of the asked item missing is not, nor an item
     # the question puts in quotes (“行政运行”)
@@ -216,7 +217,7 @@ def item_absent(item_text: str, evidence: list[str], synonyms: dict[str, list[st
     """Not one word pair of the asked item is in the evidence: the sentence is about something else
     (差旅费 answered with a sentence about 财政拨款收入)."""
     plain = _plain(evidence)
-    runs = _item_runs(item_text)
+    runs = item_runs(item_text)
     words = runs + [sub for term, subs in synonyms.items() for run in runs if term in run for sub in subs]
     return bool(runs) and not any(run[i:i + 2] in plain for run in words for i in range(len(run) - 1))
 
@@ -340,7 +341,7 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
     table_cells = any(c.table for c in answer.citations)
     if answer.route == "table" and ((missing and table_cells) or
                                     (not table_cells and item_absent(query.item_text, evidence, synonyms))):
-        missing = missing or _item_runs(query.item_text)
+        missing = missing or item_runs(query.item_text)
         return refuse(query.question, f"文档中有{answer.answer.rstrip('。')}，但没有找到“{'、'.join(missing)}”。",
                       final=True)
     # (a quoted name is the answer's own: printed by its first citation, not only by a sentence cited beside it)
