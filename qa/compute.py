@@ -318,6 +318,14 @@ def _ratio(query: Query, dep: str, year: int | None, a: Evidence, b: Evidence, v
                   computation=f"{fmt(va)} ÷ {fmt(vb)} = {times}")
 
 
+def _measured_alike(left: str, right: str) -> tuple[str, str]:
+    """"本级和气象服务中心的“三公”经费": the measure after the pair (的…) is the first side's too."""
+    owner, joined, measure = right.partition("的")
+    if joined and measure and owner and "的" not in left and 2 <= len(left.strip("＃ ")) <= 14:
+        return f"{left}的{measure}", right
+    return left, right
+
+
 def _item_pairs(item_text: str) -> list[tuple[str, str]]:
     """The two items a difference names: "A比B多多少", or "A和B差几个" split at each 和/与/跟 in turn
     ("商品和服务支出与工资福利支出相差多少": the split whose two sides are both printed is the one read)."""
@@ -331,7 +339,7 @@ def _item_pairs(item_text: str) -> list[tuple[str, str]]:
     if which:  # "A和B哪个多" ("A和B，收入预算哪个多", "三公经费中，A和B哪个多": what both are measured by)
         body, _, measure = which.group(2).partition("，")
         measure = re.sub(r"预算数?$", "", measure or which.group(1) or "")  # (预算 ending a side reads as 比…预算)
-        pairs += [(body[:m.start()] + measure, body[m.end():] + measure) for m in re.finditer(r"和|与|跟", body)]
+        pairs += [_measured_alike(body[:m.start()] + measure, body[m.end():] + measure) for m in re.finditer(r"和|与|跟", body)]
     times = re.match(r"^(.*?)(?:是|为|相当于)(.*?)的?(?:几|多少)倍", item_text)
     if times:
         pairs.append((times.group(1), times.group(2)))
@@ -346,7 +354,7 @@ def _item_pairs(item_text: str) -> list[tuple[str, str]]:
     gap = re.match(r"^(.*?)(?:相差|差)", item_text)
     if not by and not which and gap:
         body = gap.group(1)
-        pairs += [(body[:m.start()], body[m.end():]) for m in re.finditer(r"和|与|跟|同", body)]
+        pairs += [_measured_alike(body[:m.start()], body[m.end():]) for m in re.finditer(r"和|与|跟|同", body)]
     pairs = [(parts[0], parts[1]) for parts in (complete_parts(list(pair)) for pair in pairs)]  # "X的项目支出比基本支出": X's 基本支出
     cleaned = [tuple(re.sub(r"[＃的之间]", "", side) for side in pair) for pair in pairs]
     return [(a, b) for a, b in cleaned if len(a) >= 2 and len(b) >= 2

@@ -321,9 +321,9 @@ def _years(text: str, catalog: Catalog, departments: list[str], forced: int | No
                 and year + 1 in catalog.years(department):
             years[position] = year + 1
     # "截至上年末" is when a stock is counted, not a comparison with the year before
-    # (上年结转 / 上年结余 is a source of funds, not last year)
+    # (上年结转 / 上年结余 / 上年实户资金余额 is a source of funds, not last year)
     relative = bool(re.search(r"去年|上年|上一年|前一年|比上年|较上年|同比",
-                              re.sub(r"(上年|上一年|去年)(底|末)|上年(结转|结余)|(去年|上年|上一年)\s*[（(]\s*20\d{2}", "", text)))
+                              re.sub(r"(上年|上一年|去年)(底|末)|上年(结转|结余|实户资金|实户|资金余额|余额)|(去年|上年|上一年)\s*[（(]\s*20\d{2}", "", text)))
     # ("去年（2025年）": the year in brackets is the year asked, already counted)
     if forced:
         years = [forced] + [y for y in years if y != forced]

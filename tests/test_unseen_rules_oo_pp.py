@@ -153,3 +153,20 @@ def test_a_target_printed_as_ten_thousands_of_people(answerer) -> None:  # type:
     assert answer.found and "450万人" in answer.answer
     consult = answerer.ask("北京市司法局2026年法律援助值班补贴项目提供咨询解答数量的目标是多少？")
     assert consult.found and "100万人次" in consult.answer
+
+
+def test_two_units_measured_by_the_words_after_the_pair(answerer) -> None:  # type: ignore[no-untyped-def]
+    # "本级和气象服务中心的“三公”经费": the measure after the pair is 本级's too (13.13 − 10.89)
+    answer = answerer.ask("杭州市气象局2026年本级和气象服务中心的“三公”经费哪个多？")
+    assert answer.found and answer.value == Decimal("2.24")
+
+
+def test_spending_compared_by_the_side_alone(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("深圳市信访局和广州市信访局2026年的部门预算支出哪个多？")
+    assert answer.found and answer.value == Decimal("740.22")  # 4,684.30 − 3,944.08
+
+
+def test_last_years_balance_is_a_row_of_this_years_budget(answerer) -> None:  # type: ignore[no-untyped-def]
+    # 上年实户资金余额 is a source of this year's funds, like 上年结转: no shift to 2025
+    answer = answerer.ask("西安市审计局2026年的上年实户资金余额有多少？")
+    assert answer.found and answer.value == Decimal("981827.50")
