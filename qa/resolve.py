@@ -161,10 +161,14 @@ class FactLookup:
             return Evidence.of(match, doc)
         # … or its stated change ("比2024年预算减少2,389.52万元") lets us derive it
         current = resolver.best(facts)
+        executed = _EXECUTED.search(resolver.text) if current is None else None
+        if executed:  # "2025年收入执行数": this year's 收入, and a change stated against last year's 执行数
+            resolver = ItemResolver(_EXECUTED.sub("", resolver.text))
+            current = resolver.best(facts)
         if current is None or current.fact.value is None:
             return None
         change = self._stated_change(resolver, facts, current, year)
-        if change is None:
+        if change is None or (executed and not re.search(r"(上年|\d{4}\s*年)(度)?(预算)?(执行数|决算)", change[1].sentence or "")):
             return None
         delta, fact = change
         base = convert(current.fact.value, current.fact.unit, fact.unit or "万元") if fact.unit else current.fact.value
@@ -205,6 +209,9 @@ class FactLookup:
             return Decimal(sign) * (fact.value or Decimal(0)), fact
         return None
 
+
+# a stage of last year's figure a question names: what was spent (执行数, 决算数), not what was budgeted
+_EXECUTED = re.compile(r"(预算)?(执行数|执行情况|决算数)")
 
 # the fund sources a question may read a figure from (一般公共预算 and 政府性基金 … are 财政拨款)
 FUNDS = ("财政拨款", "一般公共预算", "政府性基金", "国有资本经营", "财政专户")

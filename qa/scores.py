@@ -8,6 +8,8 @@ reads that need a table or a column only (a named table's total, a column the qu
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from decimal import Decimal
 
 from budgetqa.models import TableFact
 from qa.concepts import clean_label, column_leaf
@@ -77,8 +79,14 @@ class RowScores:
         rest = re.sub(r"决算数?|预算数?|执行数", "", GENERIC_WORDS.sub("", re.sub(cue, "", self.text)))
         if len(rest) >= 2:
             return []  # anything else named (金融支出, 人员经费, 服务) is a row or column, not the total
-        totals = [f for f in facts if f.table_kind == self.table_cue and f.value is not None
+        table = [f for f in facts if f.table_kind == self.table_cue]
+        totals = [f for f in table if f.value is not None
                   and clean_label(f.row_label) in ("合计", "总计", "支出合计", "本年支出合计", "收入合计", "本年收入合计")]
+        if table and not totals and all(f.value is None and not f.text_value and clean_label(f.row_label) in ("合计", "总计")
+                                        for f in table):
+            # a table printed empty, its 合计 row and nothing else ("政府性基金预算支出表" with no 科目): none spent
+            first = min(table, key=lambda f: (len(f.column_path), f.row_index))
+            return [Match(replace(first, value=Decimal(0), unit=first.unit or "万元"), f"{self.table_cue}合计（空表）", 40)]
         # ("收支总决算", "总额": the grand 总计 before a 合计 that leaves out what was carried over)
         grand = bool(re.search(r"总", re.sub(r"总表|总体", "", self.text)))
         scored = sorted(totals, key=lambda f: (not self.spells_group(f), grand and clean_label(f.row_label) != "总计",

@@ -170,3 +170,16 @@ def test_last_years_balance_is_a_row_of_this_years_budget(answerer) -> None:  # 
     # 上年实户资金余额 is a source of this year's funds, like 上年结转: no shift to 2025
     answer = answerer.ask("西安市审计局2026年的上年实户资金余额有多少？")
     assert answer.found and answer.value == Decimal("981827.50")
+
+
+def test_last_years_execution_from_a_change_stated_against_it(answerer) -> None:  # type: ignore[no-untyped-def]
+    # "2026 年收入预算 5,876.67 万元，比上年执行数增加 48.92 万元": 2025's 执行数 is 5,827.75
+    answer = answerer.ask("杭州市气象局2025年的收入执行数是多少？")
+    assert answer.found and answer.value == Decimal("5827.75")
+    # a change stated against last year's budget says nothing of its 执行数
+    assert not answerer.ask("苏州市审计局2025年的收入执行数是多少？").found
+
+
+def test_a_table_printed_empty_shows_none_spent(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("北京市司法局2026年政府性基金预算支出表安排了多少？")
+    assert answer.found and answer.value == Decimal("0") and answer.citations[0].page == 16
