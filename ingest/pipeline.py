@@ -30,7 +30,8 @@ from ingest.errors import ReadError
 from ingest.facts import fill_missing_labels, table_facts
 from ingest.forms import form_facts
 from ingest.meta import detect_meta
-from ingest.narrative import instruction_findings, narrative_facts, split_passages
+from ingest.narrative import split_passages
+from ingest.stated import instruction_findings, narrative_facts
 
 if TYPE_CHECKING:
     from index.entries import DocumentEntries

@@ -32,14 +32,9 @@ from qa.cues import (
     unexplained,
     unit_mentions,
 )
-from qa.matching import Match, longest_common, names_unit, overlap, shortened_in, uncovered
-from qa.scores import RowScores, label_score, rival
+from qa.matching import Match, longest_common, names_unit, overlap, uncovered
+from qa.scores import RowScores, named_label, rival
 from qa.stated import StatedFigures
-
-# a project printed with its owner's name first ("广州市信访局2026-2027年信息化运维项目")
-_OWNER = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\d\u4e00-\u9fa5]{4,})")
-# or, for an amount, with its city's ("烟台市智慧审计平台等保测评服务", asked as 智慧审计平台等保测评服务)
-_ORG_PREFIX = re.compile(_OWNER.pattern + r"|^[\u4e00-\u9fa5]{2,3}(省|市)(?=[\u4e00-\u9fa5]{6,})")
 
 
 def _of_table(fact: TableFact, cue: str) -> bool:
@@ -56,13 +51,6 @@ def _of_table(fact: TableFact, cue: str) -> bool:
 # an indicator's target written as a count too large to print whole: "≥450万人", "100万人次"
 _COUNTED_TEXT = re.compile(r"^[≥≤><=＝≧≦]{0,2}\s*\d[\d.]*\s*[万千亿]\s*(人次|人|户|个|家|件|次)$")
 
-# a row printed with its year first ("2019年度聘请专家人员经费", "2026-2027年信息化运维项目")
-# (or with 年度 alone: "年度全市居民医保参保人数", an indicator of the year's target)
-_YEAR_PREFIX = re.compile(r"^(19|20)\d{2}([-－至](19|20)?\d{2})?年度?|^年度")
-
-# Which table answers a plain row question first (function classification before economic).
-# a bracketed character a classification name may be read without: 维修（护）费, 因公出国（境）费
-_OPTIONAL = re.compile(r"[（(][\u4e00-\u9fa5][）)]")
 
 
 class ItemResolver(StatedFigures, RowScores):
@@ -320,19 +308,7 @@ class ItemResolver(StatedFigures, RowScores):
             if fact.column_path == ("实施单位",) and fact.text_value:
                 implementers[fact.table_index] = fact.text_value
         for fact in facts:
-            label = label_core(clean_label(fact.row_label))
-            score = label_score(label, fact.row_code, self.digits, self.plain)
-            bare = _ORG_PREFIX.sub("", label) if fact.value is not None else _OWNER.sub("", label)
-            if score <= 0 and len(bare) >= 6 and bare != label:  # "广州市信访局2026-2027年信息化运维项目"
-                label, score = bare, label_score(bare, None, self.digits, self.plain)  # named without its owner
-            undated = _YEAR_PREFIX.sub("", label)
-            if score <= 0 and len(undated) >= 4 and undated != label:  # "2019年度聘请专家人员经费": the year is asked apart
-                label, score = undated, label_score(undated, None, self.digits, self.plain)
-            if score <= 0 and not fact.row_code and shortened_in(label, self.plain):
-                score = 10 + 2 * shortened_in(label, self.plain)  # a name asked with a word left out (云客服外包项目)
-            if score <= 0 and _OPTIONAL.search(fact.row_label):  # "维修（护）费" is asked as 维修费 or 维护费
-                short = label_core(clean_label(_OPTIONAL.sub("", fact.row_label)))
-                label, score = (short, label_score(short, None, self.digits, self.plain)) if len(short) >= 3 else (label, 0)
+            label, score = named_label(fact, self.digits, self.plain)
             if score <= 0 and self.units:
                 named = next((u for u in self.units if names_unit(u, fact.row_label)), None)
                 score = 20 + 2 * len(named) if named else 0

@@ -12,9 +12,9 @@ from dataclasses import replace
 from decimal import Decimal
 
 from budgetqa.models import TableFact
-from qa.concepts import clean_label, column_leaf
+from qa.concepts import clean_label, column_leaf, label_core
 from qa.cues import DEFAULT_COLUMNS, GENERIC_WORDS, TABLE_CUES, TABLE_PRIORITY
-from qa.matching import Match, overlap
+from qa.matching import Match, overlap, shortened_in
 
 
 class RowScores:
@@ -144,4 +144,34 @@ def label_score(label: str, code: str | None, digits: str, text: str) -> float:
         return 15 + 2 * len(label)  # a long name asked with a 的 inside it ("退休人员的补助经费")
     return 0
 
+# a project printed with its owner's name first ("广州市信访局2026-2027年信息化运维项目")
+_OWNER = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\d\u4e00-\u9fa5]{4,})")
+# or, for an amount, with its city's ("烟台市智慧审计平台等保测评服务", asked as 智慧审计平台等保测评服务)
+_ORG_PREFIX = re.compile(_OWNER.pattern + r"|^[\u4e00-\u9fa5]{2,3}(省|市)(?=[\u4e00-\u9fa5]{6,})")
+# a row printed with its year first ("2019年度聘请专家人员经费", "2026-2027年信息化运维项目")
+# (or with 年度 alone: "年度全市居民医保参保人数", an indicator of the year's target)
+_YEAR_PREFIX = re.compile(r"^(19|20)\d{2}([-－至](19|20)?\d{2})?年度?|^年度")
+# a bracketed character a classification name may be read without: 维修（护）费, 因公出国（境）费
+_OPTIONAL = re.compile(r"[（(][\u4e00-\u9fa5][）)]")
+
+
+def named_label(fact: TableFact, digits: str, text: str) -> tuple[str, float]:
+    """The printed row name a question uses, and how well it names it (`label_score`): the label as
+    printed, else without its owner or city ("广州市信访局2026-2027年信息化运维项目"), without its year
+    ("2019年度聘请专家人员经费"), with a word left out (云客服外包项目), or without an optional bracketed
+    character ("维修（护）费" asked as 维修费 or 维护费)."""
+    label = label_core(clean_label(fact.row_label))
+    score = label_score(label, fact.row_code, digits, text)
+    bare = _ORG_PREFIX.sub("", label) if fact.value is not None else _OWNER.sub("", label)
+    if score <= 0 and len(bare) >= 6 and bare != label:
+        label, score = bare, label_score(bare, None, digits, text)
+    undated = _YEAR_PREFIX.sub("", label)
+    if score <= 0 and len(undated) >= 4 and undated != label:
+        label, score = undated, label_score(undated, None, digits, text)
+    if score <= 0 and not fact.row_code and shortened_in(label, text):
+        score = 10 + 2 * shortened_in(label, text)
+    if score <= 0 and _OPTIONAL.search(fact.row_label):
+        short = label_core(clean_label(_OPTIONAL.sub("", fact.row_label)))
+        label, score = (short, label_score(short, None, digits, text)) if len(short) >= 3 else (label, 0)
+    return label, score
 
