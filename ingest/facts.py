@@ -52,7 +52,7 @@ def parse_value(text: str) -> tuple[Decimal | None, str | None]:
 
 # an indicator value: comparator, number, unit ("≥130人", "=100%", "≤20次"); only counts and shares get
 # a numeric value, other targets ("按时完成", "≥3000万条/小时") stay text
-_TARGET = re.compile(r"^[≥≤><=＝≧≦]{0,2}\s*(\d+(?:\.\d+)?)\s*(%|人次|万人次|人|个|次|台套|台|套|辆|家|项|件|场|户|批次|批|名|篇|期|本|集)$")
+_TARGET = re.compile(r"^[≥≤><=＝≧≦]{0,2}\s*(\d+(?:\.\d+)?)\s*(%|人次|万人次|人|个|场次|次|台套|台|套|辆|家|项|件|场|户|批次|批|名|篇|期|本|集)$")
 
 
 def target_value(text: str) -> tuple[Decimal | None, str | None]:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from budgetqa.models import IngestedDocument, ParsedDocument
 from budgetqa.settings import Settings
+from ingest.blocks import header_blocks
 from ingest.checks import check_document
 from ingest.errors import ReadError
 from ingest.facts import fill_missing_labels, table_facts
@@ -151,7 +152,8 @@ def build_document(path: Path, settings: Settings | None = None) -> IngestedDocu
     sections, passages = split_passages(document_id, parsed)
     facts = []
     for index, table in enumerate(parsed.tables):
-        facts += form_facts(document_id, index, table) or table_facts(document_id, index, table)
+        facts += form_facts(document_id, index, table) or [
+            fact for block in header_blocks(table) for fact in table_facts(document_id, index, block)]
     fill_missing_labels(facts)
     facts += narrative_facts(document_id, passages)
     findings = check_document(facts) + instruction_findings(passages)

@@ -26,7 +26,14 @@ def label_core(label: str) -> str:
     """A cleaned label without a project's system code ('11000022T000000444194-法律援助办案补贴' ->
     '法律援助办案补贴': Beijing prints project codes before names) or a procurement category letter
     ('C-服务' -> '服务': 政府采购品目 A 货物, B 工程, C 服务)."""
-    return re.sub(r"^([0-9A-Z]{8,}[-－]?|[A-C][-－])|(?<=货物|工程|服务)[A-C]$", "", label)
+    label = re.sub(r"^([0-9A-Z]{8,}[-－]?|[A-C][-－])|(?<=货物|工程|服务)[A-C]$", "", label)
+    return _INDICATOR_LEVELS.sub("", label) if len(label) > 10 else label
+
+
+# the 一级 and 二级 levels a performance table prints in front of an indicator's own name, in one cell
+# ("产出指标数量指标开展法治建设业务课题研究数量", "成本指标经济成本指标北京市行政执法资格考试成本")
+_INDICATOR_LEVELS = re.compile(r"^(产出|效益|满意度|成本)指标(数量|质量|时效|成本|经济成本|社会成本|生态环境成本|社会效益|经济效益|"
+                               r"生态效益|可持续影响|服务对象满意度)指标(?=.{4,})")
 
 
 def clean_label(label: str) -> str:

@@ -110,7 +110,7 @@ def fits_codes(fact: TableFact, codes: set[str]) -> bool:
 
 
 PER_PERSON = re.compile(r"人均|平均每(人|个人)|每人平均|每(名|个|位)[^，。？?]{0,10}(工资|收入|补贴|奖金)|月工资|个人工资")
-_COUNT = re.compile(r"人数|编制数|多少.{0,6}编制|编制.{0,4}多少|数量(?!指标)|编制是多少|几(个|名|人|辆|台|套|批|次|家|项)|多少(个|名|人|辆|台|套|批|次|人次|家|项)(?!元)")
+_COUNT = re.compile(r"人数|编制数|多少.{0,6}编制|编制.{0,4}多少|数量(?!指标)|编制是多少|(?<!哪)几(个|名|人|辆|台|套|批|次|家|项|场)|多少(个|名|人|辆|台|套|批|次|人次|家|项|场)(?!元)")
 MONEY_UNITS = ("元", "万元", "亿元")
 # a project's whole investment, over the years it runs ("总投资", "两年加起来"), and a cell or sentence stating one
 ASKS_TOTAL_INVESTMENT = re.compile(r"总投资|总投入|累计投入|一共投入|[两二三四五几多]个?年(度)?(加起来|合计|加在一起|总共|一共|累计)|多年")

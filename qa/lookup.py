@@ -61,7 +61,7 @@ class ItemResolver(StatedFigures, RowScores):
     def __init__(self, text: str, counting: bool = False, table_hint: str | None = None) -> None:
         self.asked = text  # as given, for the trust gate (codes the question names)
         self.counting = counting
-        unit = re.search(r"(?:多少|几)(人次|批次|个工作日|个|辆|家|项|人|名|台|套|层|天)", text)
+        unit = re.search(r"(?:多少|几)(人次|批次|个工作日|个|辆|家|项|人|名|台|套|层|天|场)", text)
         self.count_unit = unit.group(1) if unit else None
         if counting:
             text = text + rewrite_counts(text)
@@ -244,9 +244,12 @@ class ItemResolver(StatedFigures, RowScores):
         asked = self.text.replace(clean_label(named[0].row_path[0]), "") if named else ""
 
         def spelled(label: str) -> float:  # the share of the indicator's characters the question writes
-            return sum(ch in asked for ch in label) / len(label)
+            core = label_core(clean_label(label))
+            return sum(ch in asked for ch in core) / len(core)
         ranked = sorted({f.row_label for f in named}, key=spelled, reverse=True)
-        if not ranked or spelled(ranked[0]) < 0.6 or (len(ranked) > 1 and spelled(ranked[1]) > spelled(ranked[0]) - 0.2):
+        # (the only indicator of the project counted in the unit asked needs fewer of its words: "多少场")
+        enough = 0.35 if self.count_unit and len(ranked) == 1 else 0.6
+        if not ranked or spelled(ranked[0]) < enough or (len(ranked) > 1 and spelled(ranked[1]) > spelled(ranked[0]) - 0.2):
             return []  # no indicator, or several the question does not tell apart
         named = [f for f in named if f.row_label == ranked[0]]
         done = bool(re.search(r"实际|完成|已经|做了", self.text))

@@ -12,7 +12,7 @@ import re
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 _NUMERIC_CUES = re.compile(
-    r"多少|几[个项家人辆]?|金额|数额|预算数|决算数|是多少|占比|比例|比重|百分之|增长率|增幅|降幅|"
+    r"多少|(?<!哪)几[个项家人辆]?|金额|数额|预算数|决算数|是多少|占比|比例|比重|百分之|增长率|增幅|降幅|"
     r"多还是少|哪个.{0,6}(多|高|大|少|低)|最(多|少|高|低|大|小)|总额|总计|合计|一共|共计|加起来|差额|相差|"
     r"安排了?多少|花了?多少|预算(是|为)(多少|\d)|排名|排序|前[一二三四五六七八九十\d]")
 _NARRATIVE_CUES = re.compile(
@@ -59,7 +59,7 @@ def operation_of(text: str, years: list[int], departments: list[str]) -> tuple[s
             and not re.search(r"(一共|合计|总共|共)有?(多少|几)(辆|个|人|名|家|项|台|套)", text) \
             or re.search(r"(一共|合计|总共|加起来).{0,12}[（(][^（）()]{2,16}?(加上?|和|与|\+)[^（）()]{2,16}?[）)]", text):
         return "sum", 1, True  # ("物业管理费一共多少（基本支出加项目支出）": the parts in brackets)
-    if re.search(r"几个|几项|几家|多少个|多少项|多少家|数量", text) and not re.search(r"多少(万)?元|金额", text):
+    if re.search(r"(?<!哪)(几个|几项|几家)|多少个|多少项|多少家|数量", text) and not re.search(r"多少(万)?元|金额", text):
         return "count", 1, True
     if len(departments) > 1 or len(years) > 1:
         return "compare", 1, True

@@ -34,7 +34,7 @@ SECTION_SYNONYMS = [  # what a question asks -> the standard section that answer
     (r"预算单位|下属|哪些单位|管理哪些机构|内设机构|机构设置|单位构成", r"机构设置|单位构成|所属单位"),
     (r"职能|干什么|做什么的|什么性质|什么单位|什么机构|是什么样的|职责", r"职能|职责"),
     (r"工作任务|任务|工作目标", r"工作任务"),
-    (r"是指|什么意思|指什么|含义|名词", r"名词解释"),
+    (r"是指|什么意思|指什么|指的是|含义|名词", r"名词解释"),
     (r"项目.{0,8}(建设什么|做什么|内容|干什么|建哪)|主要建设", r"项目概述|项目概况|实施方案|主要内容"),
     (r"实施周期|什么时候|何时|进度|多久", r"实施周期|实施方案|实施计划"),
     (r"立项依据|依据", r"立项依据|依据"),
@@ -42,6 +42,11 @@ SECTION_SYNONYMS = [  # what a question asks -> the standard section that answer
 # where a trip went ("去了哪个国家"): answered only by a passage that names a destination (赴…, 前往…, 出访…)
 _ASKS_DESTINATION = re.compile(r"哪个?国家|哪国|哪些国家|国家或地区|去了?哪|到了?哪|目的地")
 _NAMES_DESTINATION = re.compile(r"赴|前往|出访|访问|考察|目的地")
+# where something happens ("在什么地方开"): a passage that names a place (位于…, …路, …宾馆, 在…召开)
+_ASKS_PLACE = re.compile(r"在什么地方|什么地点|在哪里|在哪儿|地点在哪|地址在哪")
+_NAMES_PLACE = re.compile(r"位于|地址|地点|坐落|在[\u4e00-\u9fa5]{2,12}(召开|举办|举行)|[\u4e00-\u9fa5]{2,}(路|街|宾馆|酒店|会议中心|礼堂)\d*号?")
+# which organisation ("哪家律师事务所", "哪家机构承办"): a passage that names one of that kind
+_ASKS_WHICH_BODY = re.compile(r"哪(?:家|个|一家)(律师事务所|事务所|公司|机构|企业|银行|医院)")
 # words that only say a figure changed ("比上年少了"): a reason question naming nothing else asks about the budget
 _CHANGE_WORD = re.compile(r"比上|比去|上年|去年|年初|减少|增加|下降|增长|变化|变动|少了?|多了?|降低|提高")
 LIST_QUESTION = re.compile(r"哪些|哪几|包括什么|包含什么|有什么|列举")  # asks for a list as a whole, not one item
@@ -79,6 +84,11 @@ def passage_answer(answerer, query: Query, catalog: Catalog, departments: list[s
         return refuse(query.question, "文档中有相关说明，但没有所问的数量。", final=True)
     if _ASKS_DESTINATION.search(query.text) and not _NAMES_DESTINATION.search(answer.answer):
         return refuse(query.question, "文档中有相关说明，但没有说去了哪里。", final=True)
+    if _ASKS_PLACE.search(query.text) and not _NAMES_PLACE.search(answer.answer):
+        return refuse(query.question, "文档中有相关说明，但没有说在什么地方。", final=True)
+    which = _ASKS_WHICH_BODY.search(query.text)
+    if which and not re.search(r"[\u4e00-\u9fa5]{2,}" + which.group(1), answer.answer):
+        return refuse(query.question, f"文档中有相关说明，但没有说是哪家{which.group(1)}。", final=True)
     return answer
 
 

@@ -32,6 +32,12 @@ class StatedFigures:
         """Figures stated in sentences whose subject (and section) the question names."""
         scored = []
         counted = self._counted_nouns() if counts else []
+        # "政府采购预算中服务类项目有多少": the part after 中 is asked; a subject naming only the whole is not it
+        inside = re.match(r"^(.*?)(?<!其)(?:里|中)(?![心央间])[，,、]?(?:的)?(.{2,})$", self.text)
+        part = _SHARED_BY_ITEMS.sub("", asked_item(inside.group(2))) if inside else ""
+        if len(part) >= 2 and not any(f.table_kind == "narrative" and overlap(_subject_core(f.row_label), part) >= 2
+                                      for f in facts):
+            part = ""  # (only when the text states the part on its own is the whole's sentence passed over)
         if counts and self.count_unit == "辆":
             counted.append("车")  # 辆 counts vehicles: "的车比…多几辆"
         for fact in facts:
@@ -47,6 +53,8 @@ class StatedFigures:
             section = "".join(fact.row_path)
             context = overlap(section, self.text, min_length=3) if section else 0
             named = shared >= 3 and (shared >= 0.45 * longest or shared >= 6)
+            if subject and len(part) >= 2 and overlap(subject, part) < 2 and not noun_of(counted, subject):
+                continue  # (the subject names the container, not the part)
             if named and not _repeats_specific(subject, self.text):
                 named = False  # "…补助经费安排了多少" shares only 经费安排 with "机关运行经费安排210.32万元"
             noun = next((n for n in counted if n in subject), None)
@@ -146,6 +154,11 @@ def _counted_noun(text: str) -> str | None:
     -> 气象站点), or the word rewrite_counts added for it (车辆)."""
     found = re.search(r"(?:多少|几)(?:个|辆|台|家|项|名|套|处|座)([\u4e00-\u9fa5]{1,6}?)(?=[^\u4e00-\u9fa5]|$|的|是|有|呢|吗)", text)
     return found.group(1) if found else None
+
+
+def noun_of(counted: list[str], subject: str) -> str | None:
+    """The counted noun a count's subject holds ("共有车辆46辆" for 多少辆车), if any."""
+    return next((n for n in counted if n in subject), None)
 
 
 def _repeats_specific(subject: str, text: str) -> bool:
