@@ -112,6 +112,7 @@ class ItemResolver(StatedFigures, RowScores):
         self.levels = re.findall(r"([\u4e00-\u9fa5]{2,20}?)[（(](?:类|款|项)[）)]", text)
         self.concept = self._concept()
         self.rivals: list[Match] = []  # rows as good as the last best one: one label under two parents
+        self.amounts_only = False  # set for the operands of a computation (a share's part and whole)
 
     def _counted_in(self, unit: str | None) -> bool:
         """A count printed in the unit the question counts in, or its equivalent (vehicles: 辆 or 台)."""
@@ -148,6 +149,8 @@ class ItemResolver(StatedFigures, RowScores):
         is passed over when a later candidate holds a figure or a text."""
         matches = self.candidates(facts)
         filled = [m for m in matches if m.fact.value is not None or m.fact.text_value]
+        if self.amounts_only:  # an operand of a computation: a figure, never a sentence a project prints
+            filled = [m for m in filled if m.fact.value is not None]
         if ASKS_AMOUNT.search(self.text) and not re.search(r"指标|目标", self.text):
             filled = [m for m in filled if m.fact.value is not None and m.fact.unit in UNIT_YUAN] or \
                 [m for m in filled if m.fact.value is not None] or filled  # 多少钱: an amount, not a text or a score
@@ -171,6 +174,8 @@ class ItemResolver(StatedFigures, RowScores):
         if self.quoted and not self.counting:
             # a row printing exactly the name the question quotes answers before any concept's words around it
             exact = [m for m in self._by_label(table_facts) if m.item in self.quoted and m.score >= 30]
+            if exact and ASKS_AMOUNT.search(self.text) and not any(m.fact.value is not None for m in exact):
+                return exact + self._narrative_by_subject(facts, counts=False)  # (as below: sentences only)
             if exact:
                 return exact
             # no row prints it: a figure the text states about exactly that name ("信访工作经费216.40万元")
@@ -227,6 +232,9 @@ class ItemResolver(StatedFigures, RowScores):
                 return []
         by_label = self._labelled(table_facts, facts)
         if by_label and by_label[0].score >= 30:
+            if ASKS_AMOUNT.search(self.text) and not any(m.fact.value is not None for m in by_label):
+                # the rows named print only sentences (a project form's 总目标): an amount the text states
+                return by_label + self._narrative_by_subject(facts, counts=False)
             return by_label
         spelled = self._spelled_column(table_facts)
         if spelled:

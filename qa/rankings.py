@@ -15,8 +15,9 @@ from qa.answer import Evidence, cite, convert, fmt
 from qa.understand import Query
 
 # "最多的比最少的多多少": the spread between the two ends of a ranking, not either end
-SPREAD = re.compile(r"最(多|高|大)的?(比|和|与|跟)最(少|低|小)的?.{0,4}(多|高|大|相差|差)|"
-                    r"最(少|低|小)的?(比|和|与|跟)最(多|高|大)的?.{0,4}(少|低|小|相差|差)")
+# ("最高的一年比最低的一年多多少", "最多的部门和最少的部门相差多少": what is ranked may follow 的)
+SPREAD = re.compile(r"最(多|高|大)的?[\u4e00-\u9fa5]{0,4}?(比|和|与|跟)最(少|低|小)的?.{0,6}(多|高|大|相差|差)|"
+                    r"最(少|低|小)的?[\u4e00-\u9fa5]{0,4}?(比|和|与|跟)最(多|高|大)的?.{0,6}(少|低|小|相差|差)")
 
 
 def spread(query: Query, items: Sequence[tuple[str, Evidence]], scope: str) -> Answer:

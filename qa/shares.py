@@ -52,12 +52,12 @@ class Shares(FactLookup):
             # "基本支出分人员经费和公用经费两块，其中人员经费占比": the whole is the two parts together
             return self._share_of_two(query, catalog, dep, year, halves.group(1), halves.group(2),
                                       text[: halves.start()], text[halves.end():])
-        part = self.evidence(query, catalog, dep, year, ItemResolver(part_text))
+        part = self.evidence(query, catalog, dep, year, _operand(part_text))
         if part is None and re.search(r"[，,]", part_text.strip("，, ")):
             # "一般公共预算按经济分类，委托业务费占…": a clause before the part says how it is classified
             part_text = re.split(r"[，,]", part_text.strip("，, "))[-1]
-            part = self.evidence(query, catalog, dep, year, ItemResolver(part_text))
-        whole = self.evidence(query, catalog, dep, year, ItemResolver(whole_text)) if whole_text.strip("的") else None
+            part = self.evidence(query, catalog, dep, year, _operand(part_text))
+        whole = self.evidence(query, catalog, dep, year, _operand(whole_text)) if whole_text.strip("的") else None
         if part is not None and whole_text.strip("＃"):
             # "人员经费占基本支出合计": the part's own table total is the named whole (same table, same 口径);
             # "物业管理费占商品和服务支出": the named row beside the part, in its table and column
@@ -105,7 +105,7 @@ class Shares(FactLookup):
             if match is not None and match.fact.value is not None:
                 part = Evidence.of(match, whole.doc)
             # (else the part is stated under the whole: "六、财政拨款基本支出预算情况说明 … 人员经费18387.95万元")
-        if part is None or whole is None or whole.value == 0:
+        if part is None or whole is None or whole.value == 0 or part.value is None or whole.value is None:
             return refuse(query.question, "没有找到计算占比所需的数值。")
         # "“信访研究宣传立法专项”执行数占年初预算数": a whole named only by its stage is the quoted project's too
         bare_whole = bool(re.fullmatch(r"[＃的\s]*((年初|全年|调整)?(预算|决算)数?|执行数)[＃的\s]*", whole_text))
@@ -273,3 +273,11 @@ def _carries_fund(fact: TableFact, fund: str) -> bool:
         return fund in (fact.sentence or "") or fund in fact.table_title
     return (fund in fact.table_title or fact.table_kind.startswith(fund) or fund in "".join(fact.column_path)
             or fact.dimensions.get("fund") == fund)
+
+
+def _operand(text: str) -> ItemResolver:
+    """A resolver for a share's part or whole: a figure, never a text cell of the row named."""
+    resolver = ItemResolver(text)
+    resolver.amounts_only = True
+    return resolver
+

@@ -30,6 +30,10 @@ class Sums(FactLookup):
         bracket = re.search(rf"[（(]((?:{COLUMN_WORDS})(?:(?:加上?|和|与|\+)(?:{COLUMN_WORDS}))+)[）)]", query.item_text)
         if bracket:  # "物业管理费一共多少（基本支出加项目支出）": the item in each column the brackets list
             body = "和".join(body + column for column in re.split(r"加上?|和|与|\+", bracket.group(1)))
+        # (read in the question as asked: a period such as 2025-2026年 is part of the names)
+        listed = re.search(r"[两二三四五六七八九十\d]+个([^（(，,的]{2,16}?)[（(]([^（）()]+?(?:和|与|及|、)[^（）()]+?)[）)]", query.text)
+        if listed:  # "两个信息化运维项目（2025-2026年和2026-2027年）": each bracketed name completed by the noun
+            body = "和".join(p.strip() + listed.group(1) for p in re.split(r"和|与|及|、", listed.group(2)))
         spread = re.match(r"^(.*?)在(.{2,12}?)(?:和|与|及)(.{2,12}?)(?:中|里|两项中|两部分中)?$", body)
         if spread:  # "物业管理费（30209）在基本支出和项目支出中合计": one item read in two places
             body = f"{spread.group(1)}{spread.group(2)}和{spread.group(1)}{spread.group(3)}"

@@ -56,3 +56,25 @@ def test_a_part_named_after_its_whole_is_the_parts_figure(answerer) -> None:  # 
 def test_指的是_asks_the_glossary(answerer) -> None:  # type: ignore[no-untyped-def]
     answer = answerer.ask("上海市审计局2026年单位预算里的机关运行经费指的是什么？")
     assert answer.found and "名词解释" in answer.answer
+
+
+def test_a_shares_part_is_a_figure_never_a_projects_sentence(answerer) -> None:  # type: ignore[no-untyped-def]
+    # the project row prints its 绩效目标 sentence too: the part is its amount (1,582.55 ÷ 10,785.77)
+    answer = answerer.ask("北京市司法局2026年法律援助值班补贴在全部项目支出中占多少比例？")
+    assert answer.found and answer.value == Decimal("14.67")
+
+
+def test_names_completed_by_the_noun_before_their_bracket(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("广州市信访局2026年两个信息化运维项目（2025-2026年和2026-2027年）合计多少？")
+    assert answer.found and answer.value == Decimal("65.02")  # 40.41 + 24.61
+
+
+def test_the_spread_of_years_named_by_what_is_ranked(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("江苏省高级人民法院2017年、2018年和2019年的三公经费，最多的一年比最少的一年多多少？")
+    assert answer.found and answer.value == Decimal("156.37")  # 670.12 − 513.75
+
+
+def test_an_amount_of_a_project_whose_rows_print_only_sentences(answerer) -> None:  # type: ignore[no-untyped-def]
+    # the project form prints its 总目标 sentence; the text states "项目总经费2,411.83万元"
+    answer = answerer.ask("上海市大数据中心2020年“上海市大数据资源平台（一期）”的项目总经费有多少？")
+    assert answer.found and answer.value == Decimal("2411.83")
