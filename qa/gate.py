@@ -112,6 +112,8 @@ def fits_codes(fact: TableFact, codes: set[str]) -> bool:
 PER_PERSON = re.compile(r"人均|平均每(人|个人)|每人平均|每(名|个|位)[^，。？?]{0,10}(工资|收入|补贴|奖金)|月工资|个人工资")
 _COUNT = re.compile(r"人数|编制数|多少.{0,6}编制|编制.{0,4}多少|数量(?!指标)|编制是多少|(?<!哪)几(个|名|人|辆|台|套|批|次|家|项|场)|多少(个|名|人|辆|台|套|批|次|人次|家|项|场)(?!元)")
 MONEY_UNITS = ("元", "万元", "亿元")
+# a score asked (自评得分, 多少分): the only question a figure in 分 answers
+ASKS_SCORE = re.compile(r"多少分|几分(?!之)|得分|评分|分数|打分|分值")
 # a project's whole investment, over the years it runs ("总投资", "两年加起来"), and a cell or sentence stating one
 ASKS_TOTAL_INVESTMENT = re.compile(r"总投资|总投入|累计投入|一共投入|[两二三四五几多]个?年(度)?(加起来|合计|加在一起|总共|一共|累计)|多年")
 _STATES_TOTAL = re.compile(r"总投资|总投入|累计|项目总额|总经费|资金总额|总预算")
@@ -169,7 +171,7 @@ _ASKING = re.compile(
     r"财政拨款|一般公共预算|政府性基金|国有资本经营|基本支出|项目支出|万元|亿元|元|部门|单位|本级|年度|全年|今年|本年|当年|"
     r"报表|公开|表[里中内]?|[里中](?![心央])|的|了|是|为|有|在|及|和|与|其|这个|该|请问|那么|花了?|用了?|支出了?|开支|收入|支出|"
     r"分别|大约|约|按|口径|保留两位小数|保留|两位|小数|几[个辆项家名人台套]?|辆车?|台车辆?|科目|经济科目|功能科目|显示|介绍|"
-    r"根据|说明|方面|这一?块|数量|比去年|比上年|去年|上年|多还是少|变化|增加|减少|增长|下降|百分比|比例|占比|比重|多大|是否|过来|部分|哪个|哪家|谁|"
+    r"根据|说明|方面|这一?块|项目绩效|绩效自评|自评|数量|比去年|比上年|去年|上年|多还是少|变化|增加|减少|增长|下降|百分比|比例|占比|比重|多大|是否|过来|部分|哪个|哪家|谁|"
     r"这?[两二三四五六七八九十]+[个项]|[这那]?[两二三四五六七八九十]+个?年度?(里|中|间|之中|当中)?|哪一?年|"
     r"[，,。？?！!：:（）()“”\"、\s]")
 
@@ -319,6 +321,8 @@ def gate_answer(query: Query, loaded_names: set[str], answer: Answer, synonyms: 
                                       "不是所问的数。", final=True)
     if asks_count(query.text) and answer.unit in MONEY_UNITS:
         return refuse(query.question, f"文档中有金额（{fmt(answer.value, answer.unit)}），但没有所问的数量。", final=True)
+    if answer.unit == "分" and not ASKS_SCORE.search(query.text):
+        return refuse(query.question, f"文档中的{fmt(answer.value)}分是评分，不是所问的数。", final=True)
     if ASKS_TOTAL_INVESTMENT.search(query.text) and not any(
             _STATES_TOTAL.search(f"{c.row or ''}{c.column or ''}{c.snippet or ''}") for c in answer.citations):
         # a budget prints one year's amount of a project: never its investment over several years

@@ -61,8 +61,8 @@ class ItemResolver(StatedFigures, RowScores):
     def __init__(self, text: str, counting: bool = False, table_hint: str | None = None) -> None:
         self.asked = text  # as given, for the trust gate (codes the question names)
         self.counting = counting
-        unit = re.search(r"(?:多少|几)(人次|批次|个工作日|个|辆|家|项|人|名|台|套|层|天|场)", text)
-        self.count_unit = unit.group(1) if unit else None
+        unit = re.search(r"(?:多少|几)(人次|批次|个工作日|个|辆|家|项|人|名|台|套|层|天|场|分(?!之))|(得分|评分|分数)", text)
+        self.count_unit = (unit.group(1) or "分") if unit else None  # (a score is counted in 分)
         if counting:
             text = text + rewrite_counts(text)
         table_named = SANGONG_TABLE.search(text)

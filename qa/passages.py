@@ -46,7 +46,8 @@ _NAMES_DESTINATION = re.compile(r"赴|前往|出访|访问|考察|目的地")
 _ASKS_PLACE = re.compile(r"在什么地方|什么地点|在哪里|在哪儿|地点在哪|地址在哪")
 _NAMES_PLACE = re.compile(r"位于|地址|地点|坐落|在[\u4e00-\u9fa5]{2,12}(召开|举办|举行)|[\u4e00-\u9fa5]{2,}(路|街|宾馆|酒店|会议中心|礼堂)\d*号?")
 # which organisation ("哪家律师事务所", "哪家机构承办"): a passage that names one of that kind
-_ASKS_WHICH_BODY = re.compile(r"哪(?:家|个|一家)(律师事务所|事务所|公司|机构|企业|银行|医院)")
+_ASKS_WHICH_BODY = re.compile(r"哪(?:家|个|一家)[\u4e00-\u9fa5]{0,4}?(律师事务所|事务所|公司|机构|企业|银行|医院)|"
+                              r"(律师事务所|事务所|公司|机构|企业|银行|医院)是哪(?:家|个|一家)")
 # words that only say a figure changed ("比上年少了"): a reason question naming nothing else asks about the budget
 _CHANGE_WORD = re.compile(r"比上|比去|上年|去年|年初|减少|增加|下降|增长|变化|变动|少了?|多了?|降低|提高")
 LIST_QUESTION = re.compile(r"哪些|哪几|包括什么|包含什么|有什么|列举")  # asks for a list as a whole, not one item
@@ -87,8 +88,9 @@ def passage_answer(answerer, query: Query, catalog: Catalog, departments: list[s
     if _ASKS_PLACE.search(query.text) and not _NAMES_PLACE.search(answer.answer):
         return refuse(query.question, "文档中有相关说明，但没有说在什么地方。", final=True)
     which = _ASKS_WHICH_BODY.search(query.text)
-    if which and not re.search(r"[\u4e00-\u9fa5]{2,}" + which.group(1), answer.answer):
-        return refuse(query.question, f"文档中有相关说明，但没有说是哪家{which.group(1)}。", final=True)
+    body = which.group(1) or which.group(2) if which else ""
+    if body and not re.search(r"[\u4e00-\u9fa5]{2,}" + body, answer.answer):
+        return refuse(query.question, f"文档中有相关说明，但没有说是哪家{body}。", final=True)
     return answer
 
 

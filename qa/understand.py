@@ -199,6 +199,7 @@ def parse_question(question: str, catalog: Catalog, department: str | None = Non
         operation = "value"  # (last year's figure, read or derived; not the change)
     # ("哪几个单位": which ones, a list; "多少场培训": a count)
     counting = bool(re.search(r"(?<!哪)几(个|辆|家|项|人|名|层|台|批|次|天|日|场)|多少(个|辆|家|项|人次|人|名|层|台|套|批次|批|次|天|场)|数量|"
+                              r"多少分|几分(?!之)|得分|评分|分数|"
                               r"多少(名|位)?[\u4e00-\u9fa5]{0,4}?(干部|职工|员工|人员)|"
                               r"人数|个数|次数|件数|户数",
                               text)) and not \

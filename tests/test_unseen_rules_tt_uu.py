@@ -78,3 +78,14 @@ def test_an_amount_of_a_project_whose_rows_print_only_sentences(answerer) -> Non
     # the project form prints its 总目标 sentence; the text states "项目总经费2,411.83万元"
     answer = answerer.ask("上海市大数据中心2020年“上海市大数据资源平台（一期）”的项目总经费有多少？")
     assert answer.found and answer.value == Decimal("2411.83")
+
+
+def test_a_self_evaluation_score_is_counted_in_分(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = answerer.ask("佛山市轨道交通局2019年聘请专家人员经费项目的自评分数是多少？")
+    assert answer.found and answer.value == Decimal("96.53") and answer.unit == "分"
+    # a score answers only a question about a score
+    assert answerer.ask("佛山市轨道交通局2019年聘请专家人员经费是多少钱？").unit != "分"
+
+
+def test_which_body_asked_after_its_kind(answerer) -> None:  # type: ignore[no-untyped-def]
+    assert not answerer.ask("福州市医疗保障局外伤医疗费用结算审核服务的承办机构是哪家？").found
