@@ -89,3 +89,12 @@ def test_a_self_evaluation_score_is_counted_in_分(answerer) -> None:  # type: i
 
 def test_which_body_asked_after_its_kind(answerer) -> None:  # type: ignore[no-untyped-def]
     assert not answerer.ask("福州市医疗保障局外伤医疗费用结算审核服务的承办机构是哪家？").found
+
+
+def test_a_project_named_without_its_owner_and_who_carries_it_out(answerer) -> None:  # type: ignore[no-untyped-def]
+    # printed "市政府办公厅业务及日常运行项目": asked without 市政府办公厅
+    goal = answerer.ask("重庆市人民政府办公厅2026年业务及日常运行项目的绩效目标是什么？")
+    assert goal.found and "完成各项业务工作" in goal.answer
+    # the unit a project row stands under carries it out
+    who = answerer.ask("杭州市气象局2026年专业系统维护及科普项目由哪个单位实施？")
+    assert who.found and "杭州市气象服务中心" in who.answer
