@@ -53,11 +53,11 @@ class StatedFigures:
             section = "".join(fact.row_path)
             context = overlap(section, self.text, min_length=3) if section else 0
             named = shared >= 3 and (shared >= 0.45 * longest or shared >= 6)
-            if subject and len(part) >= 2 and overlap(subject, part) < 2 and not noun_of(counted, subject):
+            if subject and len(part) >= 2 and overlap(subject, part) < 2 and not _noun_of(counted, subject):
                 continue  # (the subject names the container, not the part)
             if named and not _repeats_specific(subject, self.text):
                 named = False  # "…补助经费安排了多少" shares only 经费安排 with "机关运行经费安排210.32万元"
-            noun = next((n for n in counted if n in subject), None)
+            noun = _noun_of(counted, subject)
             if noun:  # "多少辆车": 共有车辆46辆 counts what is asked
                 named, shared = True, max(shared, len(noun))
             head = re.split(r"[，,、的]|其中", subject)[-1] if subject else ""
@@ -109,7 +109,7 @@ class StatedFigures:
                 if not stated or (self.count_unit and not self._counted_in(stated.group(2))):
                     continue
                 subject = re.sub(r"(为|达到|达|约|共计?|不少于|不低于|超过|≥|>=|＞|>)+$", "", clause[:stated.start()])[-16:]
-                noun = next((n for n in counted if n in subject), None)
+                noun = _noun_of(counted, subject)
                 shared = overlap(subject, self.text)
                 if not (noun or shared >= 4):
                     continue
@@ -156,7 +156,7 @@ def _counted_noun(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-def noun_of(counted: list[str], subject: str) -> str | None:
+def _noun_of(counted: list[str], subject: str) -> str | None:
     """The counted noun a count's subject holds ("共有车辆46辆" for 多少辆车), if any."""
     return next((n for n in counted if n in subject), None)
 
