@@ -16,13 +16,13 @@ from ingest.tables import rules
 
 def header_blocks(table: ExtractedTable) -> list[ExtractedTable]:
     """The table itself, or its blocks when a row part-way down is a header of its own (the rows above keep
-    the table's header; a header cell spanning columns heads each column it spans)."""
-    words = re.compile(rules()["inner_header"]["words"])
+    the table's header; a block keeps the columns its header names or its rows fill)."""
+    words, least = re.compile(rules()["inner_header"]["words"]), rules()["inner_header"]["min_cells"]
     printed = {re.sub(r"\s", "", part) for path in table.columns for part in path}
     for at, row in enumerate(table.rows):
         texts = [re.sub(r"\s", "", cell.text) for cell in row if cell is not None and cell.text.strip()]
         headers = [text for text in texts if words.fullmatch(text)]
-        if at == 0 or len(headers) < rules()["inner_header"]["min_cells"] or len(headers) != len(texts) \
+        if at == 0 or len(headers) < least or len(headers) != len(texts) \
                 or set(headers) <= printed:
             continue
         below = table.rows[at + 1:]

@@ -137,6 +137,7 @@ def _sentence_facts(document_id: str, passage: Passage, sentence: str, start_ind
     return facts
 
 
+_MONEY = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元)")  # an amount where a figure was found
 _WRAPPED_AMOUNT = re.compile(r"(?<![。；;：:\n])\n(?=\d[\d,]*(?:\.\d+)?\s*(?:万元|亿元|元|%))")
 _YEAR_LEAD = re.compile(r"^\d{4}\s*年度?")
 # the words before an amount that make it last year's: "比 2025 年年初预算数 28479.84 万元"
@@ -161,8 +162,7 @@ def _whole_of_equal_part(sentence: str, at: int, amounts: list[tuple[int, str]])
     after = [(where, subject) for where, subject in amounts if listed < where < at]
     if listed < 0 or not before or len(after) != 1:
         return ""
-    number = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元)")
-    whole, part = number.match(sentence, before[-1][0]), number.match(sentence, after[0][0])
+    whole, part = _MONEY.match(sentence, before[-1][0]), _MONEY.match(sentence, after[0][0])
     if whole and part and whole.groups() == part.groups():
         return before[-1][1]
     return ""

@@ -41,6 +41,11 @@ COUNT_UNITS = {"个", "辆", "家", "项", "人", "人次", "批次", "批", "�
                 "次", "场次", "件", "场", "户", "篇", "期", "天", "分"}  # (分: a self-evaluation's score)
 
 
+def counted_unit(unit: str | None) -> bool:
+    """A count's unit, also in ten thousands or thousands ("100万人次")."""
+    return unit in COUNT_UNITS or (unit is not None and unit[:1] in ("万", "千") and unit[1:] in COUNT_UNITS)
+
+
 
 TITLE_NOISE = re.compile(r"[\s（）()：:、“”]|\d{4}\s*年度?|^(公开|预算)?\d+表|^表[\d一二三四五六七八九十]+|"
                           r"^[一二三四五六七八九十]+|部门综合预算|^(市级)?(部门|单位|预算单位)|-?不含上年结转")

@@ -18,7 +18,6 @@ from qa.concepts import CONCEPTS, Concept, clean_label, column_leaf, label_core
 from qa.cues import (
     ASKS_AMOUNT,
     COLUMN_CUES,
-    COUNT_UNITS,
     EXCLUDED,
     GENERIC_WORDS,
     INCLUDED,
@@ -28,6 +27,7 @@ from qa.cues import (
     TABLE_CUES,
     TITLE_NOISE,
     asked_item,
+    counted_unit,
     rewrite_counts,
     unexplained,
     unit_mentions,
@@ -163,9 +163,7 @@ class ItemResolver(StatedFigures, RowScores):
     def candidates(self, facts: list[TableFact]) -> list[Match]:
         table_facts = [f for f in facts if f.table_kind != "narrative"]
         if self.counting:  # a count: an indicator of a project form (聘用人员数量 ≥130人) or a stated count
-            counted = [f for f in table_facts if (f.unit in COUNT_UNITS or (f.unit or "")[1:] in COUNT_UNITS and
-                                                  (f.unit or "")[:1] in "万千") and  # 100万人次
-                       (not self.count_unit or self._counted_in(f.unit))]
+            counted = [f for f in table_facts if counted_unit(f.unit) and (not self.count_unit or self._counted_in(f.unit))]
             targets = [m for m in self._by_label(counted) if m.score >= 30] or self._project_count(counted)
             if not targets:  # a target counted in 万 (≥450万人) stays text: quoted as printed, never rounded
                 texts = [f for f in table_facts if f.value is None and _COUNTED_TEXT.search(f.text_value or "")]
@@ -174,10 +172,8 @@ class ItemResolver(StatedFigures, RowScores):
         if self.quoted and not self.counting:
             # a row printing exactly the name the question quotes answers before any concept's words around it
             exact = [m for m in self._by_label(table_facts) if m.item in self.quoted and m.score >= 30]
-            if exact and ASKS_AMOUNT.search(self.text) and not any(m.fact.value is not None for m in exact):
-                return exact + self._narrative_by_subject(facts, counts=False)  # (as below: sentences only)
             if exact:
-                return exact
+                return self._or_stated_amounts(exact, facts)
             # no row prints it: a figure the text states about exactly that name ("信访工作经费216.40万元")
             stated = [m for m in self._narrative_by_subject(facts, counts=False) if clean_label(m.item) in self.quoted]
             if stated:
@@ -232,10 +228,7 @@ class ItemResolver(StatedFigures, RowScores):
                 return []
         by_label = self._labelled(table_facts, facts)
         if by_label and by_label[0].score >= 30:
-            if ASKS_AMOUNT.search(self.text) and not any(m.fact.value is not None for m in by_label):
-                # the rows named print only sentences (a project form's 总目标): an amount the text states
-                return by_label + self._narrative_by_subject(facts, counts=False)
-            return by_label
+            return self._or_stated_amounts(by_label, facts)
         spelled = self._spelled_column(table_facts)
         if spelled:
             return spelled
@@ -243,6 +236,13 @@ class ItemResolver(StatedFigures, RowScores):
         if stated and (not by_label or stated[0].score > by_label[0].score):
             return stated + by_label
         return by_label
+
+    def _or_stated_amounts(self, named: list[Match], facts: list[TableFact]) -> list[Match]:
+        """The rows named, and when an amount is asked and they print only sentences (a project form's
+        总目标), the amounts the text states after them."""
+        if ASKS_AMOUNT.search(self.text) and not any(m.fact.value is not None for m in named):
+            return named + self._narrative_by_subject(facts, counts=False)
+        return named
 
     def _project_count(self, counted: list[TableFact]) -> list[Match]:
         """"信访干部培训专项实际培训了多少人": the one indicator of the named project counted in the unit asked

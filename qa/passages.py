@@ -39,12 +39,16 @@ SECTION_SYNONYMS = [  # what a question asks -> the standard section that answer
     (r"实施周期|什么时候|何时|进度|多久", r"实施周期|实施方案|实施计划"),
     (r"立项依据|依据", r"立项依据|依据"),
 ]
-# where a trip went ("去了哪个国家"): answered only by a passage that names a destination (赴…, 前往…, 出访…)
-_ASKS_DESTINATION = re.compile(r"哪个?国家|哪国|哪些国家|国家或地区|去了?哪|到了?哪|目的地")
-_NAMES_DESTINATION = re.compile(r"赴|前往|出访|访问|考察|目的地")
-# where something happens ("在什么地方开"): a passage that names a place (位于…, …路, …宾馆, 在…召开)
-_ASKS_PLACE = re.compile(r"在什么地方|什么地点|在哪里|在哪儿|地点在哪|地址在哪")
-_NAMES_PLACE = re.compile(r"位于|地址|地点|坐落|在[\u4e00-\u9fa5]{2,12}(召开|举办|举行)|[\u4e00-\u9fa5]{2,}(路|街|宾馆|酒店|会议中心|礼堂)\d*号?")
+# what a question asks -> what the answering passage must name, and what the refusal says is missing:
+# where a trip went ("去了哪个国家": 赴…, 前往…, 出访…); where something happens ("在什么地方开": 位于…,
+# …路, …宾馆, 在…召开)
+_MUST_NAME = [
+    (re.compile(r"哪个?国家|哪国|哪些国家|国家或地区|去了?哪|到了?哪|目的地"),
+     re.compile(r"赴|前往|出访|访问|考察|目的地"), "去了哪里"),
+    (re.compile(r"在什么地方|什么地点|在哪里|在哪儿|地点在哪|地址在哪"),
+     re.compile(r"位于|地址|地点|坐落|在[\u4e00-\u9fa5]{2,12}(召开|举办|举行)|[\u4e00-\u9fa5]{2,}(路|街|宾馆|酒店|会议中心|礼堂)\d*号?"),
+     "在什么地方"),
+]
 # which organisation ("哪家律师事务所", "哪家机构承办"): a passage that names one of that kind
 _ASKS_WHICH_BODY = re.compile(r"哪(?:家|个|一家)[\u4e00-\u9fa5]{0,4}?(律师事务所|事务所|公司|机构|企业|银行|医院)|"
                               r"(律师事务所|事务所|公司|机构|企业|银行|医院)是哪(?:家|个|一家)")
@@ -83,10 +87,9 @@ def passage_answer(answerer, query: Query, catalog: Catalog, departments: list[s
         return refuse(query.question, f"文档说明此项内容不公开：“{withheld.group().strip('【】 ')}”。", final=True)
     if asks_count(query.text) and not re.search(r"\d+\s*(?:个|人|名|辆|家|项|台|套|层|次)", answer.answer):
         return refuse(query.question, "文档中有相关说明，但没有所问的数量。", final=True)
-    if _ASKS_DESTINATION.search(query.text) and not _NAMES_DESTINATION.search(answer.answer):
-        return refuse(query.question, "文档中有相关说明，但没有说去了哪里。", final=True)
-    if _ASKS_PLACE.search(query.text) and not _NAMES_PLACE.search(answer.answer):
-        return refuse(query.question, "文档中有相关说明，但没有说在什么地方。", final=True)
+    for asks, names, missing in _MUST_NAME:
+        if asks.search(query.text) and not names.search(answer.answer):
+            return refuse(query.question, f"文档中有相关说明，但没有说{missing}。", final=True)
     which = _ASKS_WHICH_BODY.search(query.text)
     body = which.group(1) or which.group(2) if which else ""
     if body and not re.search(r"[\u4e00-\u9fa5]{2,}" + body, answer.answer):

@@ -15,13 +15,12 @@ import re
 from budgetqa.models import Answer, StoredDocument, TableFact
 from qa.answer import cite
 from qa.concepts import column_leaf, quoted_names
+from qa.scores import OWNER
 from qa.understand import Query
 
 # questions about what a project is for (not why its budget changed, not how much it costs)
 ASKS_PURPOSE = re.compile(r"做什么|干什么|干嘛|用途|用来|用于|作用|内容|目标|是什么项目|主要做|做哪些|哪些方面|"
                           r"是什么|具体.{0,4}(工作|事项)|包括哪些|哪个单位|实施单位")
-# a project printed with its owner's name first
-_OWNER = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\u4e00-\u9fa5]{4,})")
 _NOT_PURPOSE = re.compile(r"为什么|原因|多少|几[个项人]|增加|减少|比上年|金额|预算数")
 _MIN_TEXT = 12  # a project sentence, not a short target such as "≥95%"
 
@@ -48,7 +47,7 @@ def _name_fits(label: str, asked: list[str], question: str) -> float:
             return 1.0
     if not asked and name in _plain(question):
         return 0.9
-    bare = _OWNER.sub("", name)  # "市政府办公厅业务及日常运行项目" asked as 业务及日常运行项目
+    bare = OWNER.sub("", name)  # "市政府办公厅业务及日常运行项目" asked as 业务及日常运行项目
     if not asked and bare != name and len(bare) >= 4 and bare in _plain(question):
         return 0.8
     return 0.0

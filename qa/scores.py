@@ -145,9 +145,9 @@ def label_score(label: str, code: str | None, digits: str, text: str) -> float:
     return 0
 
 # a project printed with its owner's name first ("广州市信访局2026-2027年信息化运维项目")
-_OWNER = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\d\u4e00-\u9fa5]{4,})")
+OWNER = re.compile(r"^[\u4e00-\u9fa5]{2,12}?(局|办公室|办公厅|委员会|中心|法院)(?=[\d\u4e00-\u9fa5]{4,})")
 # or, for an amount, with its city's ("烟台市智慧审计平台等保测评服务", asked as 智慧审计平台等保测评服务)
-_ORG_PREFIX = re.compile(_OWNER.pattern + r"|^[\u4e00-\u9fa5]{2,3}(省|市)(?=[\u4e00-\u9fa5]{6,})")
+_ORG_PREFIX = re.compile(OWNER.pattern + r"|^[\u4e00-\u9fa5]{2,3}(省|市)(?=[\u4e00-\u9fa5]{6,})")
 # a row printed with its year first ("2019年度聘请专家人员经费", "2026-2027年信息化运维项目")
 # (or with 年度 alone: "年度全市居民医保参保人数", an indicator of the year's target)
 _YEAR_PREFIX = re.compile(r"^(19|20)\d{2}([-－至](19|20)?\d{2})?年度?|^年度")
@@ -162,14 +162,15 @@ def named_label(fact: TableFact, digits: str, text: str) -> tuple[str, float]:
     character ("维修（护）费" asked as 维修费 or 维护费)."""
     label = label_core(clean_label(fact.row_label))
     score = label_score(label, fact.row_code, digits, text)
-    bare = _ORG_PREFIX.sub("", label) if fact.value is not None else _OWNER.sub("", label)
+    bare = _ORG_PREFIX.sub("", label) if fact.value is not None else OWNER.sub("", label)
     if score <= 0 and len(bare) >= 6 and bare != label:
         label, score = bare, label_score(bare, None, digits, text)
     undated = _YEAR_PREFIX.sub("", label)
     if score <= 0 and len(undated) >= 4 and undated != label:
         label, score = undated, label_score(undated, None, digits, text)
-    if score <= 0 and not fact.row_code and shortened_in(label, text):
-        score = 10 + 2 * shortened_in(label, text)
+    shortened = shortened_in(label, text) if score <= 0 and not fact.row_code else 0
+    if shortened:
+        score = 10 + 2 * shortened
     if score <= 0 and _OPTIONAL.search(fact.row_label):
         short = label_core(clean_label(_OPTIONAL.sub("", fact.row_label)))
         label, score = (short, label_score(short, None, digits, text)) if len(short) >= 3 else (label, 0)
