@@ -23,7 +23,7 @@ from pathlib import Path
 
 from budgetqa.models import IngestedDocument, StoredDocument
 from budgetqa.settings import Settings
-from budgetqa.workers import InlineRunner, Runner, read_file
+from budgetqa.workers import InlineRunner, Runner, long_lived_heap, read_file
 from index.chroma import ChromaUnavailableError
 from index.entries import DocumentEntries, document_entries, index_meta
 from index.store import Store
@@ -170,11 +170,15 @@ class Library:
                                        daemon=True)
             warming.start()
         waiting: list[_Stored] = []  # relational rows committed, passages to be indexed together
+        heap = contextlib.ExitStack()
+        if warming is None:
+            heap.enter_context(long_lived_heap())
         try:
             for outcome in runner.run(to_read, self.settings):
                 if warming is not None:
                     warming.join()
                     warming = None
+                    heap.enter_context(long_lived_heap())  # the model and Chroma loaded: see long_lived_heap
                 stored = self._store(outcome)
                 if isinstance(stored, FileResult):
                     finish(stored)
@@ -190,6 +194,8 @@ class Library:
         except BaseException:  # Ctrl-C, a store gone away: what was not indexed is taken out again
             self._undo(waiting)
             raise
+        finally:
+            heap.close()
         return [results[path] for path in files]
 
     def _warm_index(self, embeds: bool) -> None:

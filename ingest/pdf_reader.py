@@ -49,7 +49,7 @@ def read_pdf(path: Path, max_pages: int | None = None) -> ParsedDocument:
             if max_pages is not None and len(pdf.pages) > max_pages:  # a 3,000-page file is refused at once
                 raise ReadError(path, f"{len(pdf.pages)} pages, over the {max_pages}-page limit",
                                 "split the file, or raise BUDGETQA_MAX_PAGES")
-            pages = [_read_page(page, number) for number, page in enumerate(pdf.pages, start=1)]
+            pages = [_read_closing(page, number) for number, page in enumerate(pdf.pages, start=1)]
     except (PdfminerException, MalformedPDFException, PDFSyntaxError, PSException, PDFEncryptionError,
             PDFPasswordIncorrect, ValueError, KeyError, TypeError, AttributeError) as error:
         raise _read_error(path, error) from error
@@ -87,6 +87,14 @@ def _check_file(path: Path) -> None:
 
 
 # ---------------------------------------------------------------- one page
+
+
+def _read_closing(page: Any, number: int) -> PageResult:
+    """A page read, then its parsed objects freed: a 300-page report never holds every page's characters."""
+    try:
+        return _read_page(page, number)
+    finally:
+        page.close()
 
 
 def _read_page(page: Any, number: int) -> PageResult:

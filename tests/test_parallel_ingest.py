@@ -322,3 +322,18 @@ def test_a_killed_ingest_leaves_no_worker_behind(tmp_path: Path) -> None:
     for pid in left:  # not to leave them to the machine when the test fails
         os.kill(pid, signal.SIGKILL)
     assert not left
+
+
+def test_the_objects_alive_when_a_batch_starts_are_kept_from_the_collector_until_it_ends(tmp_path: Path) -> None:
+    """While a batch is written, what was loaded before it (the model, Chroma, jieba) is frozen out of the
+    cyclic collector (gc.freeze), read in this process or by workers; afterwards it is back under it."""
+    import gc
+
+    before = gc.get_freeze_count()
+    library = Library(Settings(data_dir=tmp_path / "data"))
+    frozen_while_writing: list[int] = []
+    for runner in (None, ProcessRunner(1)):
+        library.ingest(FILES[:2] if runner is None else FILES[2:4], runner=runner,
+                       progress=lambda result: frozen_while_writing.append(gc.get_freeze_count()))
+        assert gc.get_freeze_count() == before
+    assert len(frozen_while_writing) == 4 and min(frozen_while_writing) > before + 10_000

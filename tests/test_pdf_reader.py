@@ -569,3 +569,27 @@ def test_figures_set_off_the_baseline_stay_in_their_sentence(tmp_path: Path) -> 
     pdf.save()
     text = read_pdf(path).text.replace(" ", "")
     assert "年初预算为380.00万元，支出决算为450.52万元。" in text
+
+
+def test_each_page_is_let_go_once_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long report never holds every page's parsed characters at once: each page's objects are freed
+    (pdfplumber's Page.close) before the next page is parsed. The reading itself is pdfplumber's own."""
+    events: list[tuple[str, int]] = []
+    original_close, original_objects = pdfplumber.page.Page.close, pdfplumber.page.Page.objects
+
+    def close(page: pdfplumber.page.Page) -> None:
+        events.append(("close", page.page_number))
+        original_close(page)
+
+    def objects(page: pdfplumber.page.Page):  # type: ignore[no-untyped-def]
+        if not events or events[-1] != ("parse", page.page_number):
+            events.append(("parse", page.page_number))
+        return original_objects.fget(page)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(pdfplumber.page.Page, "close", close)
+    monkeypatch.setattr(pdfplumber.page.Page, "objects", property(objects))
+    doc = read_pdf(CORPUS / "shanghai" / "普陀区司法局2026年部门预算.pdf")
+    pages = max(line.page for line in doc.lines)
+    assert pages > 10
+    expected = [event for number in range(1, pages + 1) for event in (("parse", number), ("close", number))]
+    assert events[:len(expected)] == expected  # (closing the file closes them all again afterwards)
