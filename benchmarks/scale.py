@@ -93,6 +93,7 @@ def bare_pdfplumber(files: list[Path]) -> tuple[float, int]:
             for page in pdf.pages:
                 page.extract_text()
                 page.extract_tables()
+                page.close()  # as our reader does (and benchmarks/parallel_ingest.py's bare pass)
                 pages += 1
     return time.perf_counter() - started, pages
 

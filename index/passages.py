@@ -194,8 +194,7 @@ class PassageIndex:
 
         self._check_model()
         for entries in documents:
-            if entries.vectors is None or entries.model != self.model_name:
-                entries.embed(self.embeddings)
+            self.embed_entries(entries)
         collection = self._chroma._collection
         ids = [entries.document_id for entries in documents]
         if collection.get(where={"document_id": {"$in": ids}}, limit=1, include=[])["ids"]:
@@ -212,6 +211,11 @@ class PassageIndex:
         for entries in documents:
             self._lexical.replace_document(entries.document_id, entries.lexical)
         return sum(len(entries.ids) for entries in documents)
+
+    def embed_entries(self, entries: DocumentEntries) -> None:
+        """Give a document's entries this index's vectors, unless they came with them (from a reader)."""
+        if entries.vectors is None or entries.model != self.model_name:
+            entries.embed(self.embeddings)
 
     @_reaching_server
     def remove_document(self, document_id: str) -> None:

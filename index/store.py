@@ -124,6 +124,10 @@ class Store:
     def document_by_hash(self, content_hash: str) -> StoredDocument | None:
         return next(iter(self.documents(where=DocumentRow.content_hash == content_hash)), None)
 
+    def documents_with_ids(self, document_ids: Sequence[str]) -> list[StoredDocument]:
+        """The stored documents among `document_ids`, read together (one query per kind of row)."""
+        return self.documents(where=DocumentRow.id.in_(list(document_ids))) if document_ids else []
+
     def documents_named(self, file_name: str) -> list[StoredDocument]:
         return self.documents(where=DocumentRow.file_name == file_name)
 

@@ -28,6 +28,7 @@ from ingest.pdf_assembly import Builder, add_fragment
 from ingest.pdf_grid import CJK_GAP, Fragment, PageLine, PageResult, page_rules, read_fragment, rule_groups
 from ingest.pdf_labels import META_LINE, PAGE_NUMBER, SUBTITLE, TITLE_HINT, label_fragments, line_mid, table_unit
 from ingest.pdf_lines import reading_order_lines
+from ingest.pdf_objects import ReaderPage
 
 MIN_CHARS_PER_PAGE = 15  # below this on every page the PDF has no usable text layer
 _PROJECT_LINE = re.compile(r"项目(经费)?情况说明$|项目绩效目标表?$")
@@ -91,6 +92,7 @@ def _check_file(path: Path) -> None:
 
 def _read_closing(page: Any, number: int) -> PageResult:
     """A page read, then its parsed objects freed: a 300-page report never holds every page's characters."""
+    page.__class__ = ReaderPage  # the same objects, made for less (ingest/pdf_objects.py)
     try:
         return _read_page(page, number)
     finally:

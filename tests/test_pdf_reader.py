@@ -593,3 +593,30 @@ def test_each_page_is_let_go_once_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pages > 10
     expected = [event for number in range(1, pages + 1) for event in (("parse", number), ("close", number))]
     assert events[:len(expected)] == expected  # (closing the file closes them all again afterwards)
+
+
+@pytest.mark.parametrize("name", ["shanghai/普陀区司法局2026年部门预算.pdf", "beijing/北京市司法局2026年部门预算.pdf",
+                                  "jiangsu/江苏省委办公厅2019年度部门预算公开表格.pdf"])
+def test_the_reader_page_makes_the_objects_pdfplumber_makes(name: str) -> None:
+    """ingest/pdf_objects.ReaderPage builds each character, line, rect, curve and image dict for less; they
+    must be pdfplumber's own, attribute for attribute, on every layout object of real pages of three layouts
+    (a pdfplumber upgrade that changes its dicts fails here)."""
+    from pdfminer.layout import LTContainer
+
+    from ingest.pdf_objects import ReaderPage
+
+    def leaves(objects):  # type: ignore[no-untyped-def]  # as pdfplumber walks them (no LAParams)
+        for obj in objects:
+            yield from leaves(obj._objs) if isinstance(obj, LTContainer) else [obj]
+
+    made = 0
+    with pdfplumber.open(CORPUS / name) as pdf:
+        for page in pdf.pages:
+            for obj in leaves(page.layout._objs):
+                assert ReaderPage.process_object(page, obj) == pdfplumber.page.Page.process_object(page, obj)
+                made += 1
+            text = page.extract_text()
+            page.close()
+            page.__class__ = ReaderPage
+            assert page.extract_text() == text
+    assert made > 3000
