@@ -247,8 +247,9 @@ def run_size(count: int, args: argparse.Namespace, root: Path) -> None:
     bare, pages = bare_pdfplumber(files)
     say(f"bare pdfplumber (text + tables, 1 process): {bare:7.1f} s   {pages / bare:6.1f} pages/s   {pages} pages")
     settings = None
-    for workers in args.workers:
-        settings = Settings(data_dir=root / f"data-w{workers}", database_url=args.database_url,
+    urls = args.database_url.split(",") if args.database_url else [None] * len(args.workers)
+    for workers, url in zip(args.workers, urls, strict=True):  # each worker count into a fresh store
+        settings = Settings(data_dir=root / f"data-w{workers}", database_url=url,
                             chroma_host=args.chroma_host, chroma_port=args.chroma_port,
                             chroma_collection=f"scale_{count}_w{workers}_{uuid.uuid4().hex[:8]}")
         seconds, stored = ingest(settings, files, workers)
@@ -284,6 +285,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.workers = [int(w) for w in str(args.workers).split(",")]
+    if args.database_url and not args.one_size and len(args.workers) > 1:
+        raise SystemExit("each worker count needs a fresh store: with --database-url measure one --workers count "
+                         "at a time (or use --postgres, which makes a database for each)")
     if args.store_dir and args.postgres:
         raise SystemExit("--postgres makes a tmp server that is dropped afterwards: with --store-dir give "
                          "--database-url of a server that stays")
@@ -312,7 +316,10 @@ def main() -> None:
                 root.mkdir(parents=True, exist_ok=True)
             else:
                 root = Path(tempfile.mkdtemp(prefix=f"budgetqa-scale-{count}-"))
-            url = server.create_database("scale") if server else args.database_url
+            # one database per worker count: a second ingest into the first's database would find every
+            # document stored and re-index them all in its repair (what the 2-worker runs on PostgreSQL timed
+            # before session 7)
+            url = ",".join(server.create_database("scale") for _ in args.workers) if server else args.database_url
             command = [sys.executable, __file__, "--one-size", str(count), "--root", str(root), "--seed",
                        str(args.seed), "--workers", ",".join(map(str, args.workers)), "--chroma-port", str(args.chroma_port)]
             command += ["--database-url", url] if url else []
@@ -323,7 +330,8 @@ def main() -> None:
                 subprocess.run(command, check=True)
             finally:
                 if server and url:
-                    server.drop_database(url)
+                    for one in url.split(","):
+                        server.drop_database(one)
                 if args.keep or args.store_dir:
                     print(f"kept: {root}")
                 else:
