@@ -204,6 +204,7 @@ def _start_worker(settings: Settings, embed: bool) -> None:
     from multiprocessing.connection import wait as wait_for
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(10)  # the writer (and a database or Chroma server on this machine) first: readers take what is left
     _warm(settings, embed)
     writer = multiprocessing.parent_process()  # the writer, also under a forkserver (its pipe closes when it dies)
     if writer is None:
