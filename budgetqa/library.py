@@ -26,6 +26,7 @@ from budgetqa.settings import Settings
 from budgetqa.workers import InlineRunner, Runner, long_lived_heap, read_file
 from index.chroma import ChromaUnavailableError
 from index.entries import DocumentEntries, document_entries, index_meta
+from index.metadata import EMBEDDED_KINDS
 from index.store import Store
 from ingest.pipeline import SUPPORTED, FileOutcome, file_hash
 
@@ -113,12 +114,16 @@ class Library:
             return self._repair()
 
     def _repair(self) -> tuple[int, int]:
+        embedded = self.store.passage_counts(EMBEDDED_KINDS)  # document id -> the vectors Chroma should hold
+        if self._agree(sum(embedded.values())):
+            return 0, 0
         reindexed = 0
-        dense = set(self.passage_index.document_ids("dense"))
+        vectors = self.passage_index.vector_counts()
         lexical = set(self.passage_index.document_ids("bm25"))
-        in_index = dense | lexical
-        # a document missing from BM25, or from Chroma while it has passages Chroma takes, is indexed again
-        complete = {d for d in lexical if d in dense or not self.passage_index.embeds_any(d)}
+        in_index = set(vectors) | lexical
+        # a document missing from BM25, or whose vectors in Chroma are not its embedded passages (some lost, or
+        # the table-row vectors of an older version beside them), is indexed again
+        complete = {d for d in lexical if vectors.get(d, 0) == embedded.get(d, 0)}
         for document_id, stage in self.store.unindexed():
             if stage is None and document_id in in_index:
                 self.store.mark_indexed(document_id)  # a store from before stages: already indexed
@@ -143,6 +148,19 @@ class Library:
             # killed while Chroma wrote its vector file: rebuild the passage index from the relational store
             reindexed += self._reindex()
         return reindexed, len(orphans)
+
+    def _agree(self, embedded: int) -> bool:
+        """Whether the stores agree, told without reading every vector's metadata (which grows with the
+        library: 90% of a repair at 400 documents): no document half indexed, BM25 holding exactly the
+        documents that have something to search, Chroma as many vectors as the store has passages of the
+        embedded kinds, and answering a query. Anything else takes the full comparison of `_repair` (so
+        does a store whose Chroma still holds the table-row vectors of an older version)."""
+        if self.store.unindexed():
+            return False
+        searchable = {d.document_id for d in self.store.documents() if d.passage_count or d.fact_count}
+        if set(self.passage_index.document_ids("bm25")) != searchable:
+            return False
+        return self.passage_index.count() == embedded and self.passage_index.dense_consistent()
 
     def ingest(self, paths: Iterable[Path], progress: Callable[[FileResult], None] | None = None,
                runner: Runner | None = None, repair: bool = True) -> list[FileResult]:

@@ -44,7 +44,6 @@ from index.metadata import (
     as_list,
     chroma_where,
     dense_filters,
-    embedded,
     metadata_matches,
     strip_scope,
 )
@@ -243,11 +242,12 @@ class PassageIndex:
         return sorted(found)
 
     @_reaching_server
-    def embeds_any(self, document_id: str) -> bool:
-        """Whether any passage BM25 holds of the document is of a kind Chroma holds too (else, with table
-        rows only, its having no vectors is no sign of an unfinished indexing)."""
-        passages = self._lexical.passages_of([document_id]) or []
-        return any(embedded(md.get("passage_kind", "narrative")) for md in passages)
+    def vector_counts(self) -> dict[str, int]:
+        """Vectors in Chroma per document (reads every vector's metadata: for repairs, not for questions)."""
+        from collections import Counter
+
+        got = self._chroma._collection.get(include=["metadatas"])
+        return dict(Counter(md["document_id"] for md in got["metadatas"] if md))
 
     @_reaching_server
     def count(self) -> int:

@@ -124,6 +124,13 @@ class Store:
     def document_by_hash(self, content_hash: str) -> StoredDocument | None:
         return next(iter(self.documents(where=DocumentRow.content_hash == content_hash)), None)
 
+    def passage_counts(self, kinds: Sequence[str]) -> dict[str, int]:
+        """Passages of these kinds per document (documents without any left out)."""
+        with self._session() as session:
+            query = (select(PassageRow.document_id, func.count()).where(PassageRow.kind.in_(list(kinds)))
+                     .group_by(PassageRow.document_id))
+            return {document_id: count for document_id, count in session.execute(query)}
+
     def documents_with_ids(self, document_ids: Sequence[str]) -> list[StoredDocument]:
         """The stored documents among `document_ids`, read together (one query per kind of row)."""
         return self.documents(where=DocumentRow.id.in_(list(document_ids))) if document_ids else []

@@ -81,6 +81,33 @@ def test_a_document_of_table_rows_only_is_complete_without_vectors(tmp_path: Pat
     assert index.document_ids("dense") == [narrative.document_id]
 
 
+def test_a_store_in_agreement_is_told_so_without_reading_every_vector(tmp_path: Path, sample: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ingest and app start repairs first; on a store in agreement that must not read the metadata of
+    every vector in Chroma (it grows with the library). Counts tell: a lost vector, a lost BM25 document, or a
+    document left half indexed still takes the full comparison and is indexed again."""
+    from index.passages import PassageIndex
+
+    library = Library(Settings(data_dir=tmp_path / "data"))
+    doc = library.ingest([sample])[0].document
+    assert doc is not None and doc.passage_count > 0
+    scans: list[str] = []
+    vector_counts, document_ids = PassageIndex.vector_counts, PassageIndex.document_ids
+    monkeypatch.setattr(PassageIndex, "vector_counts", lambda index: scans.append("vectors") or vector_counts(index))
+    monkeypatch.setattr(PassageIndex, "document_ids",
+                        lambda index, retriever="any": scans.append(retriever) or document_ids(index, retriever))
+    assert library.repair() == (0, 0) and library.repair() == (0, 0)
+    assert not {"vectors", "dense", "any"} & set(scans)
+
+    index = library.passage_index
+    index._chroma._collection.delete(ids=[index._chroma._collection.get(limit=1)["ids"][0]])  # one vector lost
+    assert library.repair() == (1, 0) and "vectors" in scans
+    assert index.count() == doc.passage_count
+    index._lexical.remove_document(doc.document_id)  # its BM25 shard lost
+    assert library.repair() == (1, 0) and index.document_ids("bm25") == [doc.document_id]
+    assert library.repair() == (0, 0)
+
+
 def test_same_named_files_in_two_folders_are_two_documents(tmp_path: Path, sample: Path) -> None:
     library = Library(Settings(data_dir=tmp_path / "data"))
     other = tmp_path / "other" / sample.name
