@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 
 import ingest.pipeline  # noqa: E402
-from budgetqa.library import GROUP_DOCUMENTS, GROUP_VECTORS, Library, collect_files  # noqa: E402
+from budgetqa.library import Library, collect_files, group_is_full  # noqa: E402
 from budgetqa.settings import Settings  # noqa: E402
 from index.embeddings import process_embeddings  # noqa: E402
 from index.entries import document_entries  # noqa: E402
@@ -85,8 +85,7 @@ def stages(files: list[Path], settings: Settings) -> tuple[dict[str, float], int
         timed("SQL", lambda: library.store.save(doc))  # noqa: B023
         timed("BM25", lambda: index._lexical.replace_document(doc.document_id, entries.lexical))  # noqa: B023
         waiting.append(entries)
-        if (len(waiting) >= GROUP_DOCUMENTS or sum(len(e.dense) for e in waiting) >= GROUP_VECTORS
-                or path == files[-1]):  # as Library.ingest groups
+        if group_is_full(waiting) or path == files[-1]:  # as Library.ingest groups
             timed("Chroma", lambda: collection.upsert(ids=[i for e in waiting for i in e.dense_ids],  # noqa: B023
                                                       embeddings=np.concatenate([e.vectors for e in waiting]),  # noqa: B023
                                                       metadatas=[m for e in waiting for m in e.dense_metadatas]))  # noqa: B023

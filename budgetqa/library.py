@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -72,6 +72,11 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
 # and at most this many documents (those of table rows only add no vector)
 GROUP_VECTORS = 500
 GROUP_DOCUMENTS = 100
+
+
+def group_is_full(entries: Sequence[DocumentEntries]) -> bool:
+    """Whether the documents waiting to be indexed (their entries) are a group to index now."""
+    return len(entries) >= GROUP_DOCUMENTS or sum(len(e.dense) for e in entries) >= GROUP_VECTORS
 
 
 @dataclass
@@ -206,7 +211,7 @@ class Library:
                     finish(stored)
                     continue
                 waiting.append(stored)
-                if len(waiting) >= GROUP_DOCUMENTS or sum(len(w.entries.dense) for w in waiting) >= GROUP_VECTORS:
+                if group_is_full([w.entries for w in waiting]):
                     done, waiting = waiting, []
                     for result in self._index(done):
                         finish(result)

@@ -47,8 +47,9 @@ RAY_ADDRESS_ENV = "BUDGETQA_RAY_ADDRESS"
 # imported once, by the forkserver
 # Files handed to the pool per worker before the writer takes their results: the writer works in bursts
 # (it indexes up to 500 vectors at once; before session 7 it also embedded them all then, with one worker),
-# and a reader with nothing queued waits out the burst. With 2 per worker, 1 worker read 120 five-page PDFs at 0.66x the bare pdfplumber
-# pass in the steady state; with 12, at 0.93x. A parsed document waiting is a few MB at most.
+# and a reader with nothing queued waits out the burst. With 2 per worker, 1 worker read 120 five-page
+# PDFs at 0.66x the bare pdfplumber pass in the steady state; with 12, at 0.93x. A parsed document
+# waiting is a few MB at most.
 WINDOW_PER_WORKER = 12
 _PRELOAD = ["ingest.pipeline", "ingest.pdf_reader", "ingest.text_reader", "index.entries", "index.embeddings"]
 

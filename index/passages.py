@@ -235,8 +235,7 @@ class PassageIndex:
         "dense" names those with vectors, which a document of table rows only never has)."""
         found: set[str] = set()
         if retriever != "bm25":
-            got = self._chroma.get(include=["metadatas"])
-            found |= {md["document_id"] for md in got["metadatas"] if md}
+            found |= set(self.vector_counts())
         if retriever != "dense":
             found |= set(self._lexical.document_ids())
         return sorted(found)
