@@ -156,6 +156,7 @@ def ingest(settings, files: list[Path], workers: int) -> tuple[float, int]:  # t
         seconds = time.perf_counter() - started
         stop.set()
         watcher.join()
+        stop_forkserver()
         if peaks:
             say(f"  peak RSS of the processes below this one (forkserver, readers): {', '.join(f'{mb:.0f}' for mb in sorted(peaks.values()))} MB")
         return seconds, sum(r.ok for r in results)
@@ -163,6 +164,16 @@ def ingest(settings, files: list[Path], workers: int) -> tuple[float, int]:  # t
         started = time.perf_counter()
         results = library.ingest(files)
     return time.perf_counter() - started, sum(r.ok for r in results)
+
+
+def stop_forkserver() -> None:
+    """Each worker count starts its readers as a fresh `budgetqa ingest --workers N` does: with a forkserver
+    of its own (which loads the embedding model for readers that embed), not the one the count before left."""
+    from multiprocessing import forkserver
+
+    stop = getattr(forkserver._forkserver, "_stop", None)  # CPython 3.8+; private
+    if stop is not None:
+        stop()
 
 
 def identity_matches(settings, generated: list[SampleSpec]) -> int:  # type: ignore[no-untyped-def]

@@ -44,14 +44,16 @@ from ingest.pipeline import FileOutcome, analyse_file, peak_memory_mb, validate_
 log = logging.getLogger(__name__)
 
 RAY_ADDRESS_ENV = "BUDGETQA_RAY_ADDRESS"
-# imported once, by the forkserver
+WARM_MODEL_ENV = "_BUDGETQA_WARM_MODEL"  # the embedding model the forkserver loads (budgetqa/forkserver_warm.py)
 # Files handed to the pool per worker before the writer takes their results: the writer works in bursts
 # (it indexes up to 500 vectors at once; before session 7 it also embedded them all then, with one worker),
 # and a reader with nothing queued waits out the burst. With 2 per worker, 1 worker read 120 five-page
 # PDFs at 0.66x the bare pdfplumber pass in the steady state; with 12, at 0.93x. A parsed document
 # waiting is a few MB at most.
 WINDOW_PER_WORKER = 12
-_PRELOAD = ["ingest.pipeline", "ingest.pdf_reader", "ingest.text_reader", "index.entries", "index.embeddings"]
+# imported once, by the forkserver; the last loads jieba and the model named in WARM_MODEL_ENV for every reader
+_PRELOAD = ["ingest.pipeline", "ingest.pdf_reader", "ingest.text_reader", "index.entries", "index.embeddings",
+            "budgetqa.forkserver_warm"]
 
 
 class RunnerError(RuntimeError):
@@ -132,14 +134,17 @@ class InlineRunner:
 class ProcessRunner:
     """Reads files in `workers` processes (concurrent.futures with a forkserver: no fork of a parent that
     holds an embedding model, a database pool or threads). A batch of one file is read in this process.
-    `embed` (default: with two workers or more) has the workers embed the passages they read."""
+    `embed` (default: with two workers or more) has the workers embed the passages they read.
+    `read_while_starting` (default): this process reads files too until the first worker is up."""
 
-    def __init__(self, workers: int, start_method: str = "forkserver", embed: bool | None = None) -> None:
+    def __init__(self, workers: int, start_method: str = "forkserver", embed: bool | None = None,
+                 read_while_starting: bool = True) -> None:
         if workers < 1:
             raise RunnerError(f"a process pool needs at least one worker, not {workers}")
         self.workers = workers
         self.start_method = start_method
         self.embeds = workers >= 2 if embed is None else embed
+        self.read_while_starting = read_while_starting
         self.description = f"{workers} worker process{'es' * (workers > 1)}"
 
     def run(self, files: Sequence[Path], settings: Settings) -> Iterator[FileOutcome]:
@@ -156,7 +161,9 @@ class ProcessRunner:
         import multiprocessing
 
         context = multiprocessing.get_context(self.start_method)
-        if self.start_method == "forkserver":
+        if self.start_method == "forkserver":  # (the forkserver starts once per process, with the first pool)
+            if self.embeds:  # readers that embed find the model loaded (when this pool starts the forkserver)
+                os.environ.setdefault(WARM_MODEL_ENV, settings.embedding_model.strip())
             context.set_forkserver_preload(_PRELOAD)
         return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings, self.embeds))
 
@@ -167,6 +174,8 @@ class ProcessRunner:
         running: dict[Future[FileOutcome], Path] = {}
         pool = self._pool(min(self.workers, len(pending)), settings)
         try:
+            if self.read_while_starting:
+                yield from _read_while_starting(pool, pending, settings)
             while pending or running:
                 while pending and len(running) < window:
                     path = pending.popleft()
@@ -194,6 +203,26 @@ class ProcessRunner:
                                            "in the PDF library) — check the file, or ingest it alone with "
                                            "--workers 0 to see the error; nothing was stored",
                                time.perf_counter() - started, 0.0, "")
+
+
+def _read_while_starting(pool: ProcessPoolExecutor, pending: deque[Path], settings: Settings) -> Iterator[FileOutcome]:
+    """Until the pool's first reader is up (the forkserver's imports and models: about 2 s on this machine,
+    with a core left idle), this process reads files itself, the last of the batch (the writer embeds their
+    passages, as with one worker). Were one to crash this process, nothing is half-written either."""
+    started = threading.Event()
+
+    def start() -> None:
+        try:
+            pool.submit(os.getpid).result()  # starts a reader; the forkserver first, when it is not running
+        except Exception:  # a broken pool: the caller's loop meets it and says so
+            log.debug("the pool did not start", exc_info=True)
+        finally:
+            started.set()
+
+    threading.Thread(target=start, name="start-readers", daemon=True).start()
+    while len(pending) > 1 and not started.is_set():
+        yield read_file(pending.pop(), settings)
+    started.wait()
 
 
 def _start_worker(settings: Settings, embed: bool) -> None:

@@ -112,7 +112,7 @@ def test_with_two_workers_the_readers_embed_and_with_one_the_writer(tmp_path: Pa
     longer half); vectors of the narrative passages only; a reader's vectors are bit for bit the writer's."""
     settings = Settings(data_dir=tmp_path / "data")
     files = FILES[1:3]
-    two = {r.path: r for r in ProcessRunner(2).run(files, settings)}
+    two = {r.path: r for r in ProcessRunner(2, read_while_starting=False).run(files, settings)}
     one = {r.path: r for r in ProcessRunner(1).run(files, settings)}
     for path in files:
         embedded, tokens_only = two[path].entries, one[path].entries
@@ -126,6 +126,54 @@ def test_with_two_workers_the_readers_embed_and_with_one_the_writer(tmp_path: Pa
         writer.entries.embed(Library(settings).passage_index.embeddings)  # as the writer does in add_entries
         assert writer.entries.vectors.tobytes() == embedded.vectors.tobytes()
         assert two[path].cpu_seconds > 0 and two[path].worker != f"{os.uname().nodename}:{os.getpid()}"
+
+
+READ_WHILE_STARTING = """
+import os, sys
+from pathlib import Path
+from budgetqa.settings import Settings
+from budgetqa.workers import ProcessRunner
+if __name__ == "__main__":
+    files = [Path(p) for p in sys.argv[2:]]
+    outcomes = list(ProcessRunner(2).run(files, Settings(data_dir=Path(sys.argv[1]))))
+    here = f"{os.uname().nodename}:{os.getpid()}"
+    for o in outcomes:
+        print(o.path.name, "here" if o.worker == here else "reader", o.entries is not None and o.entries.vectors is not None)
+"""
+
+
+def test_while_the_readers_start_the_writers_process_reads_and_every_file_is_read_once(tmp_path: Path) -> None:
+    """A fresh `budgetqa ingest --workers 2` (its own forkserver, which loads jieba and the model for the
+    readers: about 2 s) reads files in its own process until the first reader is up: those come without
+    vectors (the writer embeds them), the readers' with; no file is read twice or left out."""
+    from budgetqa.sample import SampleSpec, write_sample_pdf
+
+    files = [write_sample_pdf(tmp_path / "docs", SampleSpec(core=f"第{i}示例局", scale=5 + i)) for i in range(24)]
+    script = tmp_path / "run.py"
+    script.write_text(READ_WHILE_STARTING)
+    run = subprocess.run([sys.executable, str(script), str(tmp_path / "data"), *map(str, files)], check=False, capture_output=True,
+                         text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = [line.split() for line in run.stdout.splitlines()]
+    assert sorted(name for name, _, _ in rows) == sorted(f.name for f in files)
+    here = [row for row in rows if row[1] == "here"]
+    readers = [row for row in rows if row[1] == "reader"]
+    assert here and readers, run.stdout
+    assert all(vectors == "False" for _, _, vectors in here) and all(vectors == "True" for _, _, vectors in readers)
+
+
+@pytest.mark.parametrize(("model", "loaded"), [("use-multilingual", 1), ("/no/such/model", 0)])
+def test_the_forkserver_loads_the_readers_model_and_never_fails_for_it(model: str, loaded: int) -> None:
+    """budgetqa/forkserver_warm.py, imported by the forkserver, loads jieba and the model named in its
+    environment variable; a model that cannot load leaves the forkserver running (the reader says why)."""
+    from budgetqa.workers import WARM_MODEL_ENV
+
+    check = ("import budgetqa.forkserver_warm; from index.embeddings import _loaded; from index.lexical import _tokenizer; "
+             "print(_loaded.cache_info().currsize, _tokenizer.cache_info().currsize == 1 and _tokenizer().initialized)")
+    run = subprocess.run([sys.executable, "-c", check], check=False, capture_output=True, text=True, cwd=REPO, timeout=120,
+                         env={**os.environ, WARM_MODEL_ENV: model, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == [str(loaded), "True"]
 
 
 def test_reingest_is_a_noop(one_worker: Library, reference: dict) -> None:  # type: ignore[type-arg]
@@ -153,7 +201,7 @@ def test_a_bad_file_among_good_ones_is_named_and_the_others_land(tmp_path: Path)
     library = Library(Settings(data_dir=tmp_path / "data"))
     seen: list[str] = []
     results = library.ingest([good[0], folder, good[1]], progress=lambda r: seen.append(r.path.name),
-                             runner=ProcessRunner(2))
+                             runner=ProcessRunner(2, read_while_starting=False))  # every file through a reader
     by_name = {r.path.name: r for r in results}
     assert sorted(seen) == sorted(by_name) and len(results) == 6
     for path in good:
