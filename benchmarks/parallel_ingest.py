@@ -68,9 +68,12 @@ def run_one(workers: int, files: Sequence[Path]) -> dict:  # type: ignore[type-a
     started, cpu = time.perf_counter(), time.process_time()
     results = library.ingest(files, runner=make_runner(workers))
     seconds, writer_cpu = time.perf_counter() - started, time.process_time() - cpu
-    reader_cpu = sum(r.read_cpu_seconds for r in results) if workers else 0.0  # else counted in the writer's
+    # files the writer read itself (all with --workers 0; while the pool starts, else) are in the writer's CPU
+    here = f"{os.uname().nodename}:{os.getpid()}"
+    by_readers = [r for r in results if r.read_by != here]
+    reader_cpu = sum(r.read_cpu_seconds for r in by_readers)
     readers: dict[str, float] = {}
-    for result in results:
+    for result in by_readers:
         readers[result.read_by] = max(readers.get(result.read_by, 0.0), result.reader_peak_mb)
     return {"seconds": seconds, "cpu": f"{writer_cpu:.1f} + {reader_cpu:.1f}", "ok": sum(r.ok for r in results),
             "pages": sum(r.document.page_count for r in results if r.document), "writer_mb": peak_memory_mb(),
