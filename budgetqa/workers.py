@@ -178,8 +178,12 @@ class ProcessRunner:
                 yield from _read_while_starting(pool, pending, settings)
             while pending or running:
                 while pending and len(running) < window:
-                    path = pending.popleft()
-                    running[pool.submit(read_file, path, settings, None, self.embeds)] = path
+                    try:
+                        future = pool.submit(read_file, pending[0], settings, None, self.embeds)
+                    except BrokenProcessPool:  # its processes died as they started: one file more is suspect
+                        log.warning("the reader processes died as they started")
+                        return [*running.values()] or [pending.popleft()]
+                    running[future] = pending.popleft()
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     path = running.pop(future)

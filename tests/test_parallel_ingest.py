@@ -176,6 +176,30 @@ def test_the_forkserver_loads_the_readers_model_and_never_fails_for_it(model: st
     assert run.stdout.split() == [str(loaded), "True"]
 
 
+def _die() -> None:
+    os._exit(3)  # a reader process that dies as it starts (a broken install, the OOM killer)
+
+
+class DyingReaders(ProcessRunner):
+    def _pool(self, workers: int, settings: Settings):  # type: ignore[no-untyped-def]
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"), initializer=_die)
+
+
+def test_readers_that_die_as_they_start_lose_no_file_and_hang_nothing(tmp_path: Path) -> None:
+    """Every file gets one outcome: read by the writer's process while the pool was starting, or named as
+    the one whose process died; nothing is read twice, nothing waits forever."""
+    from budgetqa.sample import SampleSpec, write_sample_pdf
+
+    files = [write_sample_pdf(tmp_path / "docs", SampleSpec(core=f"第{i}示例局")) for i in range(4)]
+    outcomes = list(DyingReaders(2).run(files, Settings(data_dir=tmp_path / "data")))
+    assert sorted(o.path for o in outcomes) == sorted(files)
+    for outcome in outcomes:
+        assert outcome.document is not None or "the process reading it died" in (outcome.error or ""), outcome.error
+
+
 def test_reingest_is_a_noop(one_worker: Library, reference: dict) -> None:  # type: ignore[type-arg]
     seen: list[FileResult] = []
     started = time.perf_counter()
