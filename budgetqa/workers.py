@@ -18,7 +18,9 @@ to BM25 alone): about 3 CPU s for the 22 PDFs (653 pages) of ../shared/corpus, a
 Who embeds: with one worker process the writer does (the reader is the longer half: measured on the corpus,
 the whole ingest took 27.3 s with the writer embedding, 30.4 s with the reader embedding); with two or
 more, or Ray tasks, each reader embeds what it read (the one writer would otherwise hold them all up).
-Each process loads the model once.
+The forkserver that readers are forked from loads jieba's dictionary, and the model when the readers
+embed, before the first reader starts (`budgetqa/forkserver_warm.py`): the readers share them. Until the
+first reader is up, the writer's process reads files itself (`_read_while_starting`).
 """
 
 from __future__ import annotations
@@ -233,7 +235,8 @@ def _start_worker(settings: Settings, embed: bool) -> None:
     """Ctrl-C is the writer's to handle (it stops the batch; a worker would only print a traceback), and a
     worker ends when the writer is gone: a killed `budgetqa ingest` leaves no workers behind (they would
     otherwise wait for work forever, and keep the forkserver alive). What every file needs (the jieba
-    dictionary, the embedding model) is loaded here, once, and not counted against the first file."""
+    dictionary, the embedding model) is loaded here, once, and not counted against the first file (usually
+    already loaded by the forkserver, budgetqa/forkserver_warm.py, so this only finds it)."""
     import multiprocessing
     from multiprocessing.connection import wait as wait_for
 
