@@ -202,8 +202,9 @@ class ReaderInterpreter(PDFPageInterpreter):
     _operators: ClassVar[dict[tuple[type, PSKeyword], tuple[str, int] | None]] = {}
 
     def execute(self, streams: Sequence[object]) -> None:
+        parents = getattr(self, "parent_stream_ids", None)  # None: a pdfminer older than the one this follows
         valid = [stream_value(obj) for obj in streams]
-        if not valid or any(s.objid is None or s.objid in self.parent_stream_ids for s in valid):
+        if parents is None or not valid or any(s.objid is None or s.objid in parents for s in valid):
             super().execute(streams)  # an empty page, or streams pdfminer skips (and says why)
             return
         try:
