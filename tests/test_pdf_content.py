@@ -159,3 +159,44 @@ def _comparable(obj: dict) -> dict:
     inline image, its name (pdfminer names one by the id() of its Python object)."""
     inline = obj["object_type"] == "image" and str(obj.get("name", "")).isdigit()
     return {k: v for k, v in obj.items() if k != "stream" and not (inline and k == "name")}
+
+
+def test_mangled_content_streams_read_as_pdfminer_reads_them_or_are_left_to_it() -> None:
+    """5,000 pieces of real content streams, mangled at random (bytes of PDF syntax put in, taken out,
+    replaced; cut into up to three streams): each is read exactly as pdfminer reads it (its objects, or its
+    exception) or left to pdfminer (`Unsure`); never anything else."""
+    import random
+
+    rng = random.Random(8)
+    syntax = [bytes([c]) for c in b"()<>[]{}/%#\\\r\n \t\x00.-+0123456789abcdefABCDEFTjJmlreqQ'\"*\x80\xff"]
+    syntax += [b"\\101", b"\\7", b"\\n", b"\\(", b"\\\r\n", b"#41", b"#4", b"<<", b">>", b" BI ", b" ID ", b" EI ",
+               b"true", b"(a(b)c)", b"<4142>", b"/F1", b"1.5", b"-.5"]
+    texts = [b"".join(s.get_data() for s in page) for name in PDFS[::4] for page in page_streams(CORPUS / name)[:2]]
+    texts += [b"BT /F1 12 Tf (a\\(b\\)\\101\\n) Tj [(A) -30 <4142>] TJ ET /P <</MCID 1>> BDC EMC {1 2} /N#41me Tf"]
+    outcomes = {"same": 0, "unsure": 0}
+    for _ in range(5000):
+        text = rng.choice(texts) if rng.random() < 0.7 else texts[-1]
+        start = rng.randrange(max(1, len(text) - 400))
+        piece = bytearray(text[start:start + rng.randint(20, 400)])
+        for _ in range(rng.randint(1, 6)):
+            at = rng.randrange(len(piece) + 1)
+            if rng.random() < 0.5:
+                piece[at:at] = b"".join(rng.choice(syntax) for _ in range(rng.randint(1, 3)))
+            else:
+                del piece[at:at + rng.randint(1, 3)]
+        cuts = sorted(rng.randrange(len(piece) + 1) for _ in range(rng.randint(0, 2)))
+        parts = [bytes(piece[a:b]) for a, b in zip([0, *cuts], [*cuts, len(piece)], strict=True)]
+        try:
+            expected: tuple = ("objects", repr(pdfminer_objects(streams(*parts))))
+        except Exception as error:  # noqa: BLE001  # pdfminer's own failure is part of what must match
+            expected = ("error", type(error).__name__)
+        try:
+            got: tuple = ("objects", repr(content_objects(streams(*parts))))
+        except Unsure:
+            outcomes["unsure"] += 1
+            continue
+        except Exception as error:  # noqa: BLE001
+            got = ("error", type(error).__name__)
+        assert got == expected, parts
+        outcomes["same"] += 1
+    assert outcomes["same"] > 1000 and outcomes["unsure"] > 100, outcomes  # both paths were taken
