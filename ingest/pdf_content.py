@@ -9,7 +9,8 @@ and operators); `ReaderInterpreter` runs pdfminer's operators on them. Whatever 
 not sure to read as pdfminer does (an inline image, an unbalanced array, a token cut by a stream
 boundary, an odd escape in a string) makes it give up on that page's streams *before* any operator
 runs, and pdfminer's own parser reads them: the fast path is an optimisation, never a second
-interpretation. `tests/test_pdf_content.py` compares both, object for object, on every page of real PDFs.
+interpretation. `tests/test_pdf_content.py` compares both, object for object, on every page of real PDFs
+and on thousands of mangled pieces of them.
 
     interpreter = ReaderInterpreter(rsrcmgr, device)   # in place of pdfminer's PDFPageInterpreter
 """
