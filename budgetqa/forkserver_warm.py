@@ -12,22 +12,19 @@ from __future__ import annotations
 import logging
 import os
 
-from budgetqa.workers import WARM_MODEL_ENV
+from budgetqa.workers import WARM_MODEL_ENV, load_reader_models
 
 
 def _warm() -> None:
     try:
-        from index.lexical import tokenize
+        from budgetqa.settings import Settings
 
-        tokenize("预算")
         model = os.environ.get(WARM_MODEL_ENV)
-        if model:
-            from budgetqa.settings import Settings
-            from index.embeddings import process_embeddings
-
-            process_embeddings(Settings(embedding_model=model)).embed_query("预算")
-    except Exception:  # see the module's docstring
+        settings = Settings(embedding_model=model) if model else Settings()
+    except Exception:  # an environment Settings refuses: the readers say so, not the forkserver
         logging.getLogger(__name__).debug("warming the forkserver failed", exc_info=True)
+        return
+    load_reader_models(settings, embed=bool(model))
 
 
 _warm()

@@ -255,6 +255,14 @@ def _start_worker(settings: Settings, embed: bool) -> None:
 
 
 def _warm(settings: Settings, embed: bool) -> None:
+    load_reader_models(settings, embed)
+    gc.collect()
+    gc.freeze()  # the worker's lifetime: see long_lived_heap
+
+
+def load_reader_models(settings: Settings, embed: bool) -> None:
+    """Load what every file a reader reads needs, once per process: jieba's dictionary and, with `embed`,
+    the embedding model. Never raises: the first file meets the same problem, and the writer reports it."""
     from index.lexical import tokenize
 
     try:
@@ -263,10 +271,8 @@ def _warm(settings: Settings, embed: bool) -> None:
             from index.embeddings import process_embeddings
 
             process_embeddings(settings).embed_query("预算")
-    except Exception:  # the first file meets the same problem, and the writer reports it
-        log.debug("warming a worker failed", exc_info=True)
-    gc.collect()
-    gc.freeze()  # the worker's lifetime: see long_lived_heap
+    except Exception:  # see the docstring
+        log.debug("loading a reader's models failed", exc_info=True)
 
 
 @contextlib.contextmanager

@@ -22,12 +22,11 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from pdfminer import settings as pdfminer_settings
-from pdfminer.pdfinterp import PDFContentParser, PDFInterpreterError, PDFPageInterpreter
+from pdfminer.pdfinterp import PDFInterpreterError, PDFPageInterpreter
 from pdfminer.pdftypes import PDFStream, stream_value
 from pdfminer.psparser import (
     KWD,
     LIT,
-    PSEOF,
     PSKeyword,
     keyword_name,
     literal_name,
@@ -245,16 +244,3 @@ class ReaderInterpreter(PDFPageInterpreter):
             self._operators[key] = None if func is None else (method, func.__code__.co_argcount - 1)
         return self._operators[key]
 
-
-def pdfminer_objects(streams: Sequence[PDFStream]) -> list[Any]:
-    """What pdfminer's own parser yields for `streams` (the reference `content_objects` is tested against)."""
-    try:
-        parser = PDFContentParser(list(streams))
-    except PSEOF:
-        return []
-    objects = []
-    while True:
-        try:
-            objects.append(parser.nextobject()[1])
-        except PSEOF:
-            return objects

@@ -12,16 +12,32 @@ from pathlib import Path
 import pdfplumber
 import pytest
 from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfinterp import PDFContentParser
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import PDFStream, list_value, stream_value
+from pdfminer.psparser import PSEOF
 
-from ingest.pdf_content import Unsure, content_objects, pdfminer_objects
+from ingest.pdf_content import Unsure, content_objects
 from ingest.pdf_objects import ReaderPage
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 PDFS = sorted(p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*.pdf"))
+
+
+def pdfminer_objects(streams: list[PDFStream]) -> list:
+    """What pdfminer's own parser yields for `streams`: the reference `content_objects` must match."""
+    try:
+        parser = PDFContentParser(list(streams))
+    except PSEOF:
+        return []
+    objects = []
+    while True:
+        try:
+            objects.append(parser.nextobject()[1])
+        except PSEOF:
+            return objects
 
 
 def streams(*parts: bytes) -> list[PDFStream]:
